@@ -1,0 +1,123 @@
+#pragma once
+/// @file
+/// `brook::app`: the service. It owns the actor system (or joins a user's),
+/// starts its brokers, runs lifespan hooks, turns SIGINT/SIGTERM into a
+/// graceful drain, and gives every service the same command line.
+///
+/// @code
+/// int main(int argc, char** argv) {
+///   brook::memory::broker broker;
+///   brook::app app{broker, {.title = "greeter", .version = "1.0.0"}};
+///   broker.subscriber("user-created").publisher("greetings")
+///         .handle([](const user_created& u) -> greeting { return {"Hello, " + u.username}; });
+///   return app.run(argc, argv);   // run | docs gen | docs serve | publish | --version
+/// }
+/// @endcode
+/// Embedding in an existing CAF system: `brook::app app{sys, broker}; app.start(); ... app.stop();`
+#include <brook/asyncapi/spec.hpp>
+#include <brook/broker.hpp>
+#include <brook/detail/runtime.hpp>
+#include <brook/middleware.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace caf {
+class actor_system;
+}
+
+namespace brook {
+
+/// Shown by `--version` and in AsyncAPI `info`.
+struct app_info {
+  std::string title = "brook service";
+  std::string version = "0.1.0";
+  std::string description;
+  std::string contact_name, contact_url, contact_email;
+  std::string license_name, license_url;
+  std::vector<std::string> tags;
+};
+
+/// Run-time settings; the CLI's `run` options fill them.
+struct run_options {
+  std::size_t workers = 0;                              ///< scheduler threads; 0 = CAF default
+  std::chrono::milliseconds graceful_timeout{10000};    ///< drain budget on stop
+  std::string log_level = "info";
+};
+
+class app {
+public:
+  app(broker& b, app_info info = {});
+  app(std::vector<std::reference_wrapper<broker>> brokers, app_info info = {});
+  /// Embedding: runs on `sys`, which must outlive the app.
+  app(caf::actor_system& sys, broker& b, app_info info = {});
+  ~app();
+  app(const app&) = delete;
+  app& operator=(const app&) = delete;
+
+  /// Lifespan hooks, in this order: on_startup, (brokers start), after_startup,
+  /// ... on_shutdown, (drain and stop), after_shutdown. A throwing start-up
+  /// hook aborts the start.
+  app& on_startup(std::function<void()> f);
+  app& after_startup(std::function<void()> f);
+  app& on_shutdown(std::function<void()> f);
+  app& after_shutdown(std::function<void()> f);
+
+  /// App-wide middlewares wrap the brokers' and routers' ones.
+  app& middleware(middleware_ptr m);
+  template <class T>
+  app& provide(std::shared_ptr<T> instance) {
+    deps_->provide<T>(std::move(instance));
+    return *this;
+  }
+  template <class T, class F>
+  app& provide_scoped(F f) {
+    deps_->provide_scoped<T>(std::move(f));
+    return *this;
+  }
+
+  /// The command line: `run` (default), `docs gen`, `docs serve`, `publish`.
+  /// Returns the process exit code.
+  int run(int argc, char** argv);
+
+  /// Starts without blocking (embedding, tests). Throws on declaration errors.
+  void start(run_options o = {});
+  /// Blocks until stop() is called, a signal arrives or supervision escalates.
+  /// Returns the exit code (0, or 70 after an escalation).
+  int wait_for_shutdown();
+  /// Graceful stop: on_shutdown, drain, close, after_shutdown. Idempotent.
+  void stop();
+  /// Asks a blocked wait_for_shutdown() to return (thread-safe).
+  void request_stop();
+
+  bool running() const noexcept;
+  /// False after supervision escalated.
+  bool ready() const noexcept;
+
+  /// The AsyncAPI description of this service.
+  asyncapi::service_spec describe() const;
+  const app_info& info() const noexcept { return info_; }
+  const std::vector<std::reference_wrapper<broker>>& brokers() const noexcept { return brokers_; }
+  /// Null before start().
+  detail::runtime* runtime() noexcept { return rt_.get(); }
+
+private:
+  int cmd_publish(const std::string& channel, const std::string& body, bool request,
+                  double timeout_s, const std::vector<std::string>& headers);
+
+  app_info info_;
+  std::vector<std::reference_wrapper<broker>> brokers_;
+  caf::actor_system* external_ = nullptr;
+  std::unique_ptr<detail::runtime> rt_;
+  std::shared_ptr<dependency_registry> deps_;
+  std::vector<middleware_ptr> mws_;
+  std::vector<std::function<void()>> on_startup_, after_startup_, on_shutdown_, after_shutdown_;
+  run_options opts_;
+  struct shutdown_signal;
+  std::shared_ptr<shutdown_signal> signal_;
+};
+
+}  // namespace brook

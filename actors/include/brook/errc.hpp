@@ -1,0 +1,39 @@
+#pragma once
+/// @file
+/// brook's error codes and the error value passed across the transport seam.
+#include <string>
+#include <string_view>
+
+namespace brook {
+
+/// What went wrong, coarse-grained; the text says where and what to do.
+enum class errc {
+  ok = 0,
+  connection_failed,   ///< cannot reach the broker (retryable)
+  disconnected,        ///< the connection dropped (retryable)
+  publish_failed,      ///< the broker refused or lost a publish
+  timeout,             ///< a request or drain timed out
+  decode_failed,       ///< body did not match the handler's type
+  invalid_argument,    ///< bad configuration or call
+  handler_failed,      ///< user code threw
+  overflow,            ///< a bounded buffer overflowed; messages were dropped
+  closed,              ///< the broker or app is shutting down
+  not_found,           ///< no subscriber, dependency or route
+};
+
+std::string_view to_string(errc e) noexcept;
+
+/// Whether retrying the same operation later can succeed.
+constexpr bool is_retryable(errc e) noexcept {
+  return e == errc::connection_failed || e == errc::disconnected || e == errc::timeout;
+}
+
+/// An error code plus a human sentence. Default-constructed means success.
+struct error_info {
+  errc code = errc::ok;
+  std::string message;
+  explicit operator bool() const noexcept { return code != errc::ok; }
+  std::string to_string() const;
+};
+
+}  // namespace brook

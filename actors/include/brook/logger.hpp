@@ -1,0 +1,54 @@
+#pragma once
+/// @file
+/// The logger handlers get: spdlog underneath, every line prefixed with the
+/// message's channel and id so lines of one message can be grepped together.
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace brook {
+
+/// @code
+/// .handle([](const user_created& u, brook::logger& log) {
+///   log.info("new user {}", u.username);   // "user-created | 3f2a... - new user Ada"
+/// });
+/// @endcode
+/// @warning Thread-safe (spdlog's multi-threaded sinks).
+class logger {
+public:
+  logger() = default;
+  logger(std::shared_ptr<spdlog::logger> impl, std::string prefix)
+    : impl_(std::move(impl)), prefix_(std::move(prefix)) {}
+
+  template <class... Ts>
+  void trace(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::trace, f, std::forward<Ts>(xs)...); }
+  template <class... Ts>
+  void debug(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::debug, f, std::forward<Ts>(xs)...); }
+  template <class... Ts>
+  void info(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::info, f, std::forward<Ts>(xs)...); }
+  template <class... Ts>
+  void warn(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::warn, f, std::forward<Ts>(xs)...); }
+  template <class... Ts>
+  void error(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::err, f, std::forward<Ts>(xs)...); }
+
+  template <class... Ts>
+  void log(spdlog::level::level_enum lvl, fmt::format_string<Ts...> f, Ts&&... xs) {
+    if (!impl_ || !impl_->should_log(lvl))
+      return;
+    impl_->log(lvl, "{}{}", prefix_, fmt::format(f, std::forward<Ts>(xs)...));
+  }
+  bool should_log(spdlog::level::level_enum lvl) const { return impl_ && impl_->should_log(lvl); }
+  const std::shared_ptr<spdlog::logger>& impl() const noexcept { return impl_; }
+  const std::string& prefix() const noexcept { return prefix_; }
+
+private:
+  std::shared_ptr<spdlog::logger> impl_;
+  std::string prefix_;
+};
+
+/// The process-wide brook logger (created on first use; level set by the CLI).
+std::shared_ptr<spdlog::logger> default_logger();
+
+}  // namespace brook

@@ -1,0 +1,130 @@
+#pragma once
+/// @file
+/// Publishers: declared outgoing channels (documented in AsyncAPI) and the
+/// options of one publish.
+///
+/// @code
+/// auto greetings = broker.publisher("greetings");
+/// greetings.publish(greeting{"hi"});                       // waits for the broker
+/// broker.subscriber("in").publisher(greetings).handle(...); // results go there too
+/// @endcode
+#include <brook/codec.hpp>
+#include <brook/errc.hpp>
+#include <brook/headers.hpp>
+#include <brook/transport.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace brook {
+
+/// Options of a single publish.
+struct publish_options {
+  brook::headers headers;      ///< user headers, applied last
+  std::string correlation_id;  ///< empty = a new UUID
+  std::string reply_to;
+  std::string message_id;
+  /// Driver options, e.g. `{"kind","list"}` for a Redis list.
+  std::map<std::string, std::string> driver;
+};
+
+/// Options of a request (publish + wait for the reply).
+struct request_options {
+  std::chrono::milliseconds timeout{5000};
+  brook::headers headers;
+  std::map<std::string, std::string> driver;
+};
+
+/// A failed request: timeout, publish failure or a reply of the wrong shape.
+class request_error : public std::runtime_error {
+public:
+  request_error(errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  errc code() const noexcept { return code_; }
+
+private:
+  errc code_;
+};
+
+namespace detail {
+class broker_core;
+
+struct publisher_decl {
+  std::string address;
+  std::map<std::string, std::string> driver;  ///< e.g. kind=list
+  std::string title, description;
+  bool include_in_schema = true;
+  boost::json::object bindings;
+  /// Schemas of what is published here (handler results, declared types).
+  std::vector<std::function<boost::json::value(brook::codec::schema_registry&)>> schemas;
+  std::vector<std::string> type_names;
+  std::shared_ptr<broker_core> core;  ///< set when attached to a broker
+};
+
+/// Builds the wire message: encodes, fills correlation id and content type.
+template <class T>
+outgoing make_outgoing(std::string channel, const T& body, publish_options o) {
+  auto enc = brook::codec::encode_body(body);
+  outgoing m;
+  m.channel = std::move(channel);
+  m.body = std::move(enc.data);
+  m.content_type = std::string{enc.content_type};
+  m.headers = std::move(o.headers);
+  m.correlation_id = std::move(o.correlation_id);
+  m.reply_to = std::move(o.reply_to);
+  m.message_id = std::move(o.message_id);
+  m.options = std::move(o.driver);
+  return m;
+}
+
+/// Sends through the broker core; defined in the runtime.
+error_info publish_now(const std::shared_ptr<broker_core>& core, outgoing m);
+void publish_later(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done);
+}  // namespace detail
+
+/// A declared outgoing channel. Cheap to copy.
+class publisher {
+public:
+  explicit publisher(std::shared_ptr<detail::publisher_decl> d) : decl_(std::move(d)) {}
+
+  /// Publishes and waits until the broker accepted it; returns the failure.
+  template <class T>
+  error_info publish(const T& body, publish_options o = {}) const {
+    return detail::publish_now(decl_->core, make(body, std::move(o)));
+  }
+  /// Publishes without waiting; `done` runs once on a driver or actor thread.
+  template <class T>
+  void publish_async(const T& body, publish_callback done, publish_options o = {}) const {
+    detail::publish_later(decl_->core, make(body, std::move(o)), std::move(done));
+  }
+  /// Documents `T` as a payload of this channel in AsyncAPI.
+  template <class T>
+  publisher& of() {
+    decl_->schemas.push_back([](brook::codec::schema_registry& r) { return r.schema_of<T>(); });
+    decl_->type_names.push_back(brook::codec::type_name<T>());
+    return *this;
+  }
+  publisher& title(std::string t) { decl_->title = std::move(t); return *this; }
+  publisher& description(std::string d) { decl_->description = std::move(d); return *this; }
+  publisher& include_in_schema(bool b) { decl_->include_in_schema = b; return *this; }
+  const std::string& address() const noexcept { return decl_->address; }
+  const std::shared_ptr<detail::publisher_decl>& decl() const noexcept { return decl_; }
+
+private:
+  template <class T>
+  outgoing make(const T& body, publish_options o) const {
+    auto m = detail::make_outgoing(decl_->address, body, std::move(o));
+    for (auto& [k, v] : decl_->driver)
+      m.options.emplace(k, v);
+    return m;
+  }
+  std::shared_ptr<detail::publisher_decl> decl_;
+};
+
+}  // namespace brook

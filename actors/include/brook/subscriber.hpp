@@ -1,0 +1,149 @@
+#pragma once
+/// @file
+/// Subscribers: what a service consumes, how (credit, concurrency, acks) and
+/// which handler runs for each message.
+///
+/// @code
+/// broker.subscriber("user-created")
+///       .publisher("greetings")          // the result is published here
+///       .max_in_flight(64)               // credit window: at most 64 messages in memory
+///       .max_concurrency(4)              // 4 handler actors
+///       .ack(brook::ack_policy::nack_on_error)
+///       .handle([](const user_created& u) -> greeting { return {"Hello, " + u.username}; });
+/// @endcode
+///
+/// Several handlers on one subscriber pick messages by filter, first match wins:
+/// @code
+/// auto sub = broker.subscriber("events");
+/// sub.handle(on_created, [](const brook::message& m) { return m.header("type") && *m.header("type") == "created"; });
+/// sub.handle(on_other);   // no filter: takes the rest
+/// @endcode
+#include <brook/detail/handler.hpp>
+#include <brook/middleware.hpp>
+#include <brook/publisher.hpp>
+#include <brook/transport.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace brook {
+
+/// Run-time options of a subscriber.
+///
+/// | option            | default           | meaning |
+/// |-------------------|-------------------|---------|
+/// | `max_in_flight`   | 64                | credit window: messages taken from the broker and not yet settled |
+/// | `max_concurrency` | 1                 | handler actors working in parallel |
+/// | `ack`             | `reject_on_error` | see `ack_policy` |
+/// | `blocking`        | false             | handlers run on dedicated threads (blocking clients) |
+/// | `codec`           | tolerant          | `strict` rejects unknown fields; `max_body_bytes` caps bodies |
+/// | `max_restarts`    | 5 per 10 s        | handler actor restarts before the subscriber escalates |
+struct subscriber_options {
+  std::size_t max_in_flight = 64;
+  std::size_t max_concurrency = 1;
+  ack_policy ack = ack_policy::reject_on_error;
+  bool blocking = false;
+  codec_options codec{};
+  std::size_t max_restarts = 5;
+  std::chrono::milliseconds restart_window{10000};
+};
+
+using filter_fn = std::function<bool(const message&)>;
+
+namespace detail {
+
+struct handler_entry {
+  handler_ptr handler;
+  filter_fn filter;  ///< empty = accepts everything
+};
+
+/// Bodies a subscriber's handlers were called with (enabled by the test broker).
+struct call_log {
+  std::mutex mtx;
+  std::vector<boost::json::value> bodies;
+  void add(boost::json::value v) {
+    std::lock_guard lock{mtx};
+    bodies.push_back(std::move(v));
+  }
+};
+
+struct subscriber_decl {
+  subscription_spec spec;
+  subscriber_options options;
+  std::string name;  ///< FastStream-style handler name for logs and AsyncAPI
+  std::string title, description;
+  bool include_in_schema = true;
+  boost::json::object bindings;
+  std::vector<handler_entry> handlers;
+  std::vector<std::shared_ptr<publisher_decl>> publishers;
+  std::vector<middleware_ptr> middlewares;  ///< outermost first
+  std::shared_ptr<dependency_registry> deps;
+  std::shared_ptr<call_log> calls;  ///< null unless a test broker records
+};
+
+/// "user-created" -> "HandleUserCreated" (FastStream names handlers after functions).
+std::string default_handler_name(std::string_view address);
+
+}  // namespace detail
+
+/// Declares a subscriber; returned by `broker.subscriber(...)` / `router.subscriber(...)`.
+class subscriber_builder {
+public:
+  subscriber_builder(std::shared_ptr<detail::subscriber_decl> d,
+                     std::function<std::shared_ptr<detail::publisher_decl>(std::string)> make_pub)
+    : decl_(std::move(d)), make_pub_(std::move(make_pub)) {}
+
+  /// The handler's results are also published to `address`.
+  subscriber_builder& publisher(std::string address) {
+    decl_->publishers.push_back(make_pub_(std::move(address)));
+    return *this;
+  }
+  subscriber_builder& publisher(const brook::publisher& p) {
+    decl_->publishers.push_back(p.decl());
+    return *this;
+  }
+  subscriber_builder& max_in_flight(std::size_t n) { decl_->options.max_in_flight = n ? n : 1; return *this; }
+  subscriber_builder& max_concurrency(std::size_t n) { decl_->options.max_concurrency = n ? n : 1; return *this; }
+  subscriber_builder& ack(ack_policy p) { decl_->options.ack = p; return *this; }
+  /// Handlers call blocking code: run them on dedicated threads.
+  subscriber_builder& blocking(bool b = true) { decl_->options.blocking = b; return *this; }
+  /// Reject unknown fields in bodies.
+  subscriber_builder& strict(bool b = true) { decl_->options.codec.strict = b; return *this; }
+  subscriber_builder& max_body_bytes(std::size_t n) { decl_->options.codec.max_body_bytes = n; return *this; }
+  subscriber_builder& restarts(std::size_t max, std::chrono::milliseconds window) {
+    decl_->options.max_restarts = max;
+    decl_->options.restart_window = window;
+    return *this;
+  }
+  subscriber_builder& middleware(middleware_ptr m) { decl_->middlewares.push_back(std::move(m)); return *this; }
+  /// AsyncAPI: handler name (default `Handle<Address>`), title, description.
+  subscriber_builder& name(std::string n) { decl_->name = std::move(n); return *this; }
+  subscriber_builder& title(std::string t) { decl_->title = std::move(t); return *this; }
+  subscriber_builder& description(std::string d) { decl_->description = std::move(d); return *this; }
+  subscriber_builder& include_in_schema(bool b) { decl_->include_in_schema = b; return *this; }
+
+  /// Adds a handler; parameters are injected by type (see inject.hpp).
+  template <class F>
+  subscriber_builder& handle(F f, filter_fn filter = {}) {
+    return handle_with(detail::make_handler(std::move(f)), std::move(filter));
+  }
+  /// Adds a prepared handler (e.g. `brook::actor_handler` for a CAF actor).
+  subscriber_builder& handle_with(detail::handler_ptr h, filter_fn filter = {}) {
+    decl_->handlers.push_back({std::move(h), std::move(filter)});
+    return *this;
+  }
+
+  const std::shared_ptr<detail::subscriber_decl>& decl() const noexcept { return decl_; }
+
+private:
+  std::shared_ptr<detail::subscriber_decl> decl_;
+  std::function<std::shared_ptr<detail::publisher_decl>(std::string)> make_pub_;
+};
+
+}  // namespace brook

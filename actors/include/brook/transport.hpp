@@ -1,0 +1,136 @@
+#pragma once
+/// @file
+/// The seam every broker driver implements.
+///
+/// A driver translates between its client library and `envelope` /
+/// `outgoing`; the core owns actors, credit, timeouts, ack policy,
+/// middleware, telemetry and AsyncAPI. The in-memory broker implements the
+/// same seam, so the test broker runs the real subscriber path.
+///
+/// Contract in one paragraph: `subscribe` returns a `subscription`; the driver
+/// calls `sink->deliver(env)` at most as many times as credit was granted with
+/// `subscription::request(n)` (drivers for brokers that cannot pause, like
+/// Redis pub/sub, buffer up to a bound and count what overflows). Every
+/// delivered envelope carries an `acknowledger` (or none when the broker has no
+/// acknowledgement); the core calls exactly one of ack/nack/reject on it.
+/// `publish` may be called from any thread; `done` is called exactly once.
+///
+/// @code
+/// class my_transport final : public brook::transport {
+///   std::string_view protocol() const noexcept override { return "mine"; }
+///   std::unique_ptr<brook::subscription> subscribe(const brook::subscription_spec& s,
+///       std::shared_ptr<brook::delivery_sink> sink) override;
+///   void publish(brook::outgoing msg, brook::publish_callback done) override;
+///   ...
+/// };
+/// @endcode
+#include <brook/errc.hpp>
+#include <brook/headers.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace brook {
+
+/// Settles one delivery. Exactly one call per delivery; later calls are ignored.
+/// @warning Called from actor threads; implementations must be thread-safe.
+class acknowledger {
+public:
+  virtual ~acknowledger() = default;
+  /// Processing succeeded: remove the message (XACK, basic.ack, commit, ...).
+  virtual void ack() = 0;
+  /// Processing failed, try again: redeliver (requeue, seek back, leave pending).
+  virtual void nack() = 0;
+  /// Processing failed for good: drop or dead-letter (basic.reject, term, ...).
+  virtual void reject() = 0;
+};
+
+/// One inbound message as a driver hands it to the core.
+struct envelope {
+  std::string channel;         ///< concrete address it arrived on
+  std::string body;            ///< raw payload bytes
+  brook::headers headers;      ///< all headers, including the well-known ones
+  std::string correlation_id;  ///< from the header or the broker property
+  std::string reply_to;        ///< where a reply goes, empty when none
+  std::string message_id;      ///< broker or header message id (generated when absent)
+  std::string content_type;    ///< may be empty
+  /// Native metadata, e.g. `stream_id`, `offset`, `partition`, `pattern`.
+  std::map<std::string, std::string> metadata;
+  std::shared_ptr<acknowledger> ack;  ///< null when the broker has no acks
+};
+
+using envelope_ptr = std::shared_ptr<envelope>;
+
+/// One outbound message.
+struct outgoing {
+  std::string channel;
+  std::string body;
+  brook::headers headers;  ///< user headers; applied last
+  std::string correlation_id;
+  std::string reply_to;
+  std::string content_type;
+  std::string message_id;
+  /// Driver options, e.g. `kind=list|stream`, `maxlen=1000`, `key=...`.
+  std::map<std::string, std::string> options;
+};
+
+/// What to subscribe to. `kind` and `options` are the driver's own words
+/// (Redis: `channel`/`list`/`stream`; group, consumer, batch, ...).
+struct subscription_spec {
+  std::string address;       ///< exact name, or a pattern when `pattern` is set
+  bool pattern = false;      ///< `*`/`>`-style wildcards (driver-specific syntax)
+  std::string kind;          ///< driver-specific subscription kind
+  std::string group;         ///< consumer group / queue group; empty = fan-out
+  std::map<std::string, std::string> options;
+};
+
+/// Where a driver hands deliveries. Implemented by the core.
+/// @warning Called from driver threads; implementations are thread-safe.
+class delivery_sink {
+public:
+  virtual ~delivery_sink() = default;
+  virtual void deliver(envelope_ptr env) = 0;
+  /// The subscription failed and will not deliver any more (fatal driver error).
+  virtual void failed(error_info err) = 0;
+};
+
+/// A live subscription; destroying it cancels it (undelivered messages stay
+/// with the broker, or are counted as dropped when the broker cannot keep them).
+class subscription {
+public:
+  virtual ~subscription() = default;
+  /// Grants `n` more deliveries (credit). Thread-safe.
+  virtual void request(std::size_t n) = 0;
+  /// Counters for tests and metrics.
+  virtual std::size_t dropped() const noexcept { return 0; }
+};
+
+/// Called once per publish with `ok` or the failure.
+using publish_callback = std::function<void(const error_info&)>;
+
+/// A broker connection as the core sees it.
+class transport {
+public:
+  virtual ~transport() = default;
+  /// `memory`, `redis`, `nats`, `kafka`, `amqp`.
+  virtual std::string_view protocol() const noexcept = 0;
+  /// URL without credentials, for docs and logs.
+  virtual std::string url() const { return std::string{protocol()} + "://"; }
+  /// Connects (may return before the connection is up; drivers reconnect).
+  virtual error_info start() { return {}; }
+  virtual std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
+                                                  std::shared_ptr<delivery_sink> sink)
+    = 0;
+  virtual void publish(outgoing msg, publish_callback done) = 0;
+  /// Opens the reply route for requests made through this transport and
+  /// returns the address to put in `reply_to`. Replies go to `sink`.
+  virtual std::string open_replies(std::shared_ptr<delivery_sink> sink) = 0;
+  /// Stops delivering and closes the connection. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace brook

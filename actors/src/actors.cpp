@@ -1,0 +1,560 @@
+// The subscriber and handler actors: credit window, dispatch, ack policy,
+// middleware chain, result publishing, handler restarts.
+#include "runtime.hpp"
+
+#include <brook/message.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <thread>
+#include <unordered_map>
+
+namespace brook::detail {
+
+std::string wildcard_address(const std::string& address) {
+  std::string out;
+  for (std::size_t i = 0; i < address.size(); ++i) {
+    if (address[i] == '{') {
+      auto end = address.find('}', i);
+      if (end != std::string::npos) {
+        out += '*';
+        i = end;
+        continue;
+      }
+    }
+    out += address[i];
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> extract_path(std::string_view pattern,
+                                                              std::string_view channel) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t p = 0, c = 0;
+  while (p < pattern.size() && c <= channel.size()) {
+    if (pattern[p] == '{') {
+      auto end = pattern.find('}', p);
+      if (end == std::string_view::npos)
+        break;
+      auto name = pattern.substr(p + 1, end - p - 1);
+      p = end + 1;
+      // A placeholder spans up to the next literal character of the pattern.
+      auto stop = p < pattern.size() ? channel.find(pattern[p], c) : channel.size();
+      if (stop == std::string_view::npos)
+        stop = channel.size();
+      out.emplace_back(std::string{name}, std::string{channel.substr(c, stop - c)});
+      c = stop;
+    } else {
+      ++p;
+      ++c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+/// Maps an exception to how the message is settled, and a text for the log.
+struct failure {
+  std::optional<ack_action> forced;  // from ack/nack/reject_message or a middleware
+  bool is_decode = false;
+  std::string type, text;
+};
+
+failure classify(const std::exception_ptr& ep) {
+  failure f;
+  try {
+    std::rethrow_exception(ep);
+  } catch (const ack_message&) {
+    f.forced = ack_action::ack;
+    f.type = "ack_message";
+  } catch (const nack_message&) {
+    f.forced = ack_action::nack;
+    f.type = "nack_message";
+  } catch (const reject_message&) {
+    f.forced = ack_action::reject;
+    f.type = "reject_message";
+  } catch (const decode_failure& e) {
+    f.is_decode = true;
+    f.type = "decode_failure";
+    f.text = e.what();
+  } catch (const missing_input& e) {
+    f.is_decode = true;
+    f.type = "missing_input";
+    f.text = e.what();
+  } catch (const std::exception& e) {
+    f.type = typeid(e).name();
+    f.text = e.what();
+  } catch (...) {
+    f.type = "unknown exception";
+  }
+  return f;
+}
+
+// -- handler actor -------------------------------------------------------------
+
+struct job {
+  std::uint64_t id = 0;
+  context ctx;
+  std::optional<message> msg;
+  std::exception_ptr error;
+  std::size_t publishes_left = 0;
+  bool publish_failed = false;
+  error_info publish_error;
+};
+
+struct handler_state {
+  runtime_ptr rt;
+  caf::actor subscriber;
+  invoke_env env;
+  std::unordered_map<std::uint64_t, std::unique_ptr<job>> pending;
+  static inline const char* name = "brook.handler";
+};
+
+using handler_actor = caf::stateful_actor<handler_state>;
+
+
+void settle(handler_actor* self, job& j) {
+  auto& rt = *self->state.rt;
+  auto& msg = *j.msg;
+  auto policy = rt.decl->options.ack;
+  auto& stats = *rt.stats;
+  if (!j.error) {
+    if (policy != ack_policy::manual)
+      msg.settle(ack_action::ack);
+    ++stats.processed;
+    if (rt.log->should_log(spdlog::level::info))
+      rt.log->info("{} | {} - Processed", msg.channel(), msg.message_id());
+    return;
+  }
+  ++stats.failed;
+  auto f = classify(j.error);
+  if (!f.forced)
+    for (auto& m : rt.chain)
+      if (auto a = m->on_exception(msg, j.error)) {
+        f.forced = a;
+        break;
+      }
+  ack_action action;
+  if (f.forced)
+    action = *f.forced;
+  else if (f.is_decode)
+    action = ack_action::reject;  // a retry cannot fix a malformed body
+  else if (policy == ack_policy::nack_on_error)
+    action = ack_action::nack;
+  else if (policy == ack_policy::ack)
+    action = ack_action::ack;
+  else
+    action = ack_action::reject;
+  if (f.is_decode)
+    ++stats.decode_errors;
+  bool settled_now = policy != ack_policy::manual || f.forced ? msg.settle(action) : false;
+  if (settled_now && action == ack_action::reject)
+    ++stats.rejected;
+  if (settled_now && action == ack_action::nack)
+    ++stats.nacked;
+  if (f.forced && f.text.empty()) {
+    rt.log->info("{} | {} - Processed ({})", msg.channel(), msg.message_id(), f.type);
+  } else {
+    const char* what = !settled_now ? "kept for manual settlement"
+                       : action == ack_action::reject ? "rejected"
+                       : action == ack_action::nack   ? "nacked for redelivery"
+                                                      : "acked";
+    rt.log->error("{} | {} - {}: {} (message {})", msg.channel(), msg.message_id(), f.type,
+                  f.text, what);
+  }
+}
+
+void complete_job(handler_actor* self, std::unique_ptr<job> j) {
+  if (j->publish_failed && !j->error)
+    j->error = std::make_exception_ptr(
+      std::runtime_error("publishing the result failed: " + j->publish_error.to_string()));
+  settle(self, *j);
+  auto& chain = self->state.rt->chain;
+  for (auto i = chain.rbegin(); i != chain.rend(); ++i) {
+    try {
+      (*i)->after_processed(*j->msg, j->error);
+    } catch (const std::exception& e) {
+      self->state.rt->log->error("{} | {} - middleware after_processed threw: {}",
+                                 j->msg->channel(), j->msg->message_id(), e.what());
+    }
+  }
+  self->send(self->state.subscriber, done_atom::value, j->id);
+}
+
+/// Publishes the result to the handler's publishers and to reply_to.
+void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
+  auto& rt = *self->state.rt;
+  auto& msg = *j->msg;
+  std::vector<outgoing> out;
+  auto make = [&](const std::string& channel) {
+    outgoing m;
+    m.channel = channel;
+    m.body = r.data;
+    m.content_type = r.content_type;
+    m.headers = r.headers;
+    m.correlation_id = r.correlation_id.empty() ? std::string{msg.correlation_id()}
+                                                : r.correlation_id;
+    return m;
+  };
+  if (r.has_body)
+    for (auto& p : rt.decl->publishers) {
+      auto m = make(p->address);
+      m.options = p->driver;
+      out.push_back(std::move(m));
+    }
+  if (!msg.reply_to().empty()) {
+    auto m = make(std::string{msg.reply_to()});
+    m.options["reply"] = "1";
+    out.push_back(std::move(m));
+  }
+  if (out.empty()) {
+    complete_job(self, std::move(j));
+    return;
+  }
+  for (auto& m : out)
+    for (auto& mw : rt.chain)
+      mw->on_publish(m);
+  // Completions of in-process transports arrive synchronously on this thread;
+  // count those inline and hop through the mailbox only for asynchronous ones.
+  j->publishes_left = out.size();
+  auto* jp = j.get();
+  auto id = j->id;
+  auto inline_phase = std::make_shared<bool>(true);
+  auto me = std::this_thread::get_id();
+  auto self_handle = caf::actor_cast<caf::actor>(self);
+  self->state.pending.emplace(id, std::move(j));
+  auto transport = rt.core->get_transport();
+  for (auto& m : out) {
+    transport->publish(std::move(m), [inline_phase, me, jp, id, self_handle](const error_info& e) {
+      if (*inline_phase && std::this_thread::get_id() == me) {
+        if (e) {
+          jp->publish_failed = true;
+          jp->publish_error = e;
+        }
+        --jp->publishes_left;
+      } else {
+        caf::anon_send(self_handle, published_atom::value, id, e.message, static_cast<int>(e.code));
+      }
+    });
+  }
+  *inline_phase = false;
+  if (jp->publishes_left == 0) {
+    auto node = self->state.pending.extract(id);
+    complete_job(self, std::move(node.mapped()));
+  }
+}
+
+void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {
+  if (r.error) {
+    j->error = r.error;
+    complete_job(self, std::move(j));
+    return;
+  }
+  finish(self, std::move(j), std::move(r.value));
+}
+
+void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
+  auto& rt = *self->state.rt;
+  ++rt.stats->received;
+  auto j = std::make_unique<job>();
+  j->id = id;
+  std::vector<std::pair<std::string, std::string>> path;
+  if (rt.has_path_params)
+    path = extract_path(rt.decl->spec.address, env->channel);
+  auto prefix = env->channel + " | " + env->message_id + " - ";
+  j->msg.emplace(std::move(env), logger{rt.log, std::move(prefix)}, &j->ctx, std::move(path));
+  auto& msg = *j->msg;
+  if (rt.log->should_log(spdlog::level::info))
+    rt.log->info("{} | {} - Received", msg.channel(), msg.message_id());
+  if (rt.decl->options.ack == ack_policy::ack_first)
+    msg.settle(ack_action::ack);
+  try {
+    for (auto& m : rt.chain)
+      m->on_receive(msg);
+  } catch (...) {
+    j->error = std::current_exception();
+    complete_job(self, std::move(j));
+    return;
+  }
+  handler_base* h = nullptr;
+  for (auto& e : rt.decl->handlers) {
+    bool match = true;
+    if (e.filter) {
+      try {
+        match = e.filter(msg);
+      } catch (...) {
+        match = false;
+      }
+    }
+    if (match) {
+      h = e.handler.get();
+      break;
+    }
+  }
+  if (!h) {
+    j->error = std::make_exception_ptr(reject_message{});
+    rt.log->warn("{} | {} - no handler's filter accepted the message; rejected", msg.channel(),
+                 msg.message_id());
+    complete_job(self, std::move(j));
+    return;
+  }
+  auto self_handle = caf::actor_cast<caf::actor>(self);
+  auto r = h->invoke(msg, self->state.env, [self_handle, id](call_result res) {
+    caf::anon_send(self_handle, complete_atom::value, id,
+                   std::make_shared<call_result>(std::move(res)));
+  });
+  if (r) {
+    on_result(self, std::move(j), std::move(*r));
+  } else {
+    self->state.pending.emplace(id, std::move(j));
+  }
+}
+
+caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subscriber) {
+  self->state.rt = rt;
+  self->state.subscriber = std::move(subscriber);
+  self->state.env.codec = &rt->decl->options.codec;
+  self->state.env.deps = rt->decl->deps.get();
+  if (auto calls = rt->decl->calls)
+    self->state.env.record = [calls](boost::json::value v) { calls->add(std::move(v)); };
+  return {
+    [=](handle_atom, std::uint64_t id, envelope_ptr& env) { process(self, id, std::move(env)); },
+    [=](complete_atom, std::uint64_t id, result_ptr& r) {
+      auto node = self->state.pending.extract(id);
+      if (node.empty())
+        return;
+      on_result(self, std::move(node.mapped()), std::move(*r));
+    },
+    [=](published_atom, std::uint64_t id, std::string& text, int code) {
+      auto i = self->state.pending.find(id);
+      if (i == self->state.pending.end())
+        return;
+      auto& j = *i->second;
+      if (code != 0) {
+        j.publish_failed = true;
+        j.publish_error = {static_cast<errc>(code), std::move(text)};
+      }
+      if (--j.publishes_left == 0) {
+        auto node = self->state.pending.extract(i);
+        complete_job(self, std::move(node.mapped()));
+      }
+    },
+  };
+}
+
+// -- subscriber actor ------------------------------------------------------------
+
+class actor_sink final : public delivery_sink {
+public:
+  explicit actor_sink(caf::actor target) : target_(std::move(target)) {}
+  void deliver(envelope_ptr env) override {
+    caf::anon_send(target_, deliver_atom::value, std::move(env));
+  }
+  void failed(error_info err) override {
+    caf::anon_send(target_, failed_atom::value, err.to_string());
+  }
+  void reset() { target_ = caf::actor{}; }
+
+private:
+  caf::actor target_;
+};
+
+struct slot {
+  caf::actor actor;
+  std::size_t load = 0;
+};
+
+struct subscriber_state {
+  runtime_ptr rt;
+  std::shared_ptr<actor_sink> sink;
+  std::unique_ptr<subscription> sub;
+  std::vector<slot> slots;
+  struct in_flight {
+    envelope_ptr env;
+    std::size_t slot;
+  };
+  std::unordered_map<std::uint64_t, in_flight> inflight;
+  std::uint64_t next_id = 0;
+  std::deque<caf::actor_clock::time_point> restarts;
+  bool draining = false;
+  std::vector<caf::response_promise> drain_waiters;
+  static inline const char* name = "brook.subscriber";
+
+  ~subscriber_state() {
+    // Stop the driver first so no callback reaches a dead mailbox.
+    sub.reset();
+    if (sink)
+      sink->reset();
+  }
+};
+
+using subscriber_actor = caf::stateful_actor<subscriber_state>;
+
+caf::actor spawn_handler(subscriber_actor* self) {
+  auto& rt = self->state.rt;
+  auto me = caf::actor_cast<caf::actor>(self);
+  caf::actor h = rt->decl->options.blocking
+                   ? self->spawn<caf::detached + caf::linked>(handler_impl, rt, me)
+                   : self->spawn<caf::linked>(handler_impl, rt, me);
+  return h;
+}
+
+void check_drained(subscriber_actor* self) {
+  auto& st = self->state;
+  if (st.draining && st.inflight.empty()) {
+    for (auto& rp : st.drain_waiters)
+      rp.deliver(caf::unit);
+    st.drain_waiters.clear();
+  }
+}
+
+void on_handler_exit(subscriber_actor* self, caf::exit_msg& msg) {
+  auto& st = self->state;
+  auto it = std::find_if(st.slots.begin(), st.slots.end(),
+                         [&](const slot& s) { return s.actor && s.actor.address() == msg.source; });
+  if (it == st.slots.end()) {  // our parent, or the system shutting down
+    self->quit(msg.reason);
+    return;
+  }
+  auto idx = static_cast<std::size_t>(it - st.slots.begin());
+  it->actor = caf::actor{};
+  it->load = 0;
+  // Give the dead handler's messages back to the broker for redelivery.
+  std::size_t lost = 0;
+  for (auto i = st.inflight.begin(); i != st.inflight.end();) {
+    if (i->second.slot == idx) {
+      if (auto& ack = i->second.env->ack)
+        ack->nack();
+      ++st.rt->stats->nacked;
+      i = st.inflight.erase(i);
+      ++lost;
+    } else {
+      ++i;
+    }
+  }
+  st.rt->stats->in_flight = st.inflight.size();
+  auto& log = *st.rt->log;
+  log.error("{} - handler actor died ({}); {} in-flight message(s) returned for redelivery",
+            st.rt->decl->spec.address, self->system().render(msg.reason), lost);
+  auto now = self->clock().now();
+  auto window = st.rt->decl->options.restart_window;
+  while (!st.restarts.empty() && now - st.restarts.front() > window)
+    st.restarts.pop_front();
+  if (st.restarts.size() >= st.rt->decl->options.max_restarts) {
+    log.critical("{} - handler restarted {} times within {} ms; escalating",
+                 st.rt->decl->spec.address, st.restarts.size(), window.count());
+    self->quit(caf::sec::runtime_error);
+    return;
+  }
+  st.restarts.push_back(now);
+  ++st.rt->stats->restarts;
+  // Exponential backoff: 10 ms, 20 ms, 40 ms ... capped at 1 s.
+  auto delay = std::chrono::milliseconds{10} * (1u << std::min<std::size_t>(st.restarts.size() - 1, 7));
+  self->delayed_send(self, std::min(delay, std::chrono::milliseconds{1000}), restart_atom::value,
+                     static_cast<std::uint64_t>(idx));
+  if (st.sub && lost > 0)
+    st.sub->request(lost);
+  check_drained(self);
+}
+
+caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
+  auto& st = self->state;
+  st.rt = rt;
+  self->set_exit_handler([=](caf::exit_msg& msg) { on_handler_exit(self, msg); });
+  st.slots.resize(rt->decl->options.max_concurrency);
+  for (auto& s : st.slots)
+    s.actor = spawn_handler(self);
+  st.sink = std::make_shared<actor_sink>(caf::actor_cast<caf::actor>(self));
+  auto spec = rt->decl->spec;
+  if (rt->has_path_params) {
+    spec.address = wildcard_address(spec.address);
+    spec.pattern = true;
+  }
+  st.sub = rt->core->get_transport()->subscribe(spec, st.sink);
+  st.sub->request(rt->decl->options.max_in_flight);
+  return {
+    [=](deliver_atom, envelope_ptr& env) {
+      auto& s = self->state;
+      if (s.draining) {  // arrived after drain began: hand it back untouched
+        if (env->ack)
+          env->ack->nack();
+        return;
+      }
+      // Least-loaded live handler; restarting slots are skipped.
+      std::size_t best = s.slots.size();
+      for (std::size_t i = 0; i < s.slots.size(); ++i)
+        if (s.slots[i].actor && (best == s.slots.size() || s.slots[i].load < s.slots[best].load))
+          best = i;
+      if (best == s.slots.size()) {
+        if (env->ack)
+          env->ack->nack();
+        if (s.sub)
+          s.sub->request(1);
+        return;
+      }
+      auto id = ++s.next_id;
+      ++s.slots[best].load;
+      s.inflight.emplace(id, subscriber_state::in_flight{env, best});
+      auto n = s.inflight.size();
+      s.rt->stats->in_flight = n;
+      if (n > s.rt->stats->max_in_flight_seen)
+        s.rt->stats->max_in_flight_seen = n;
+      self->send(s.slots[best].actor, handle_atom::value, id, std::move(env));
+    },
+    [=](done_atom, std::uint64_t id) {
+      auto& s = self->state;
+      auto i = s.inflight.find(id);
+      if (i == s.inflight.end())
+        return;
+      auto& sl = s.slots[i->second.slot];
+      if (sl.load > 0)
+        --sl.load;
+      s.inflight.erase(i);
+      s.rt->stats->in_flight = s.inflight.size();
+      if (s.sub)
+        s.sub->request(1);
+      check_drained(self);
+    },
+    [=](restart_atom, std::uint64_t idx) {
+      auto& s = self->state;
+      if (idx < s.slots.size() && !s.slots[idx].actor && !s.draining)
+        s.slots[idx].actor = spawn_handler(self);
+    },
+    [=](drain_atom) {
+      auto& s = self->state;
+      s.draining = true;
+      s.sub.reset();  // stop taking new messages; the broker keeps the rest
+      auto rp = self->make_response_promise();
+      s.drain_waiters.push_back(rp);
+      check_drained(self);
+      return rp;
+    },
+    [=](failed_atom, std::string& why) {
+      self->state.rt->log->critical("{} - subscription failed: {}",
+                                    self->state.rt->decl->spec.address, why);
+      self->quit(caf::sec::runtime_error);
+    },
+    [=](handlers_atom) {
+      std::vector<caf::actor> xs;
+      for (auto& s : self->state.slots)
+        if (s.actor)
+          xs.push_back(s.actor);
+      return caf::make_message(self->state.rt->decl->spec.address, std::move(xs));
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt) {
+  return parent->spawn<caf::linked>(subscriber_impl, std::move(rt));
+}
+
+}  // namespace brook::detail

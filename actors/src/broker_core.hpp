@@ -1,0 +1,48 @@
+#pragma once
+// The runtime side of a broker: its transport (swappable by the test broker),
+// request/reply bookkeeping and the process-wide id generator.
+#include <brook/logger.hpp>
+#include <brook/transport.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace brook::detail {
+
+/// A random UUID4 string (correlation ids, message ids).
+std::string new_uuid();
+
+class broker_core : public std::enable_shared_from_this<broker_core> {
+public:
+  explicit broker_core(std::shared_ptr<transport> t) : transport_(std::move(t)) {}
+
+  std::shared_ptr<transport> get_transport() const {
+    std::lock_guard lock{mtx_};
+    return transport_;
+  }
+  /// Used by the test broker before start; returns the previous transport.
+  std::shared_ptr<transport> swap_transport(std::shared_ptr<transport> t);
+
+  /// Fills defaults (correlation id) and hands the message to the transport.
+  void send(outgoing m, publish_callback done);
+  envelope_ptr request(outgoing m, std::chrono::milliseconds timeout);
+
+  std::string app_id = "brook";
+  std::shared_ptr<spdlog::logger> log = default_logger();
+
+private:
+  class reply_sink;
+  std::string ensure_replies();
+
+  mutable std::mutex mtx_;
+  std::shared_ptr<transport> transport_;
+  std::string reply_address_;
+  std::shared_ptr<reply_sink> replies_;
+};
+
+}  // namespace brook::detail

@@ -1,0 +1,44 @@
+#include <brook/errc.hpp>
+#include <brook/logger.hpp>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace brook {
+
+std::string_view to_string(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::connection_failed: return "connection_failed";
+    case errc::disconnected: return "disconnected";
+    case errc::publish_failed: return "publish_failed";
+    case errc::timeout: return "timeout";
+    case errc::decode_failed: return "decode_failed";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::handler_failed: return "handler_failed";
+    case errc::overflow: return "overflow";
+    case errc::closed: return "closed";
+    case errc::not_found: return "not_found";
+  }
+  return "unknown";
+}
+
+std::string error_info::to_string() const {
+  if (code == errc::ok)
+    return "ok";
+  return std::string{brook::to_string(code)} + ": " + message;
+}
+
+std::shared_ptr<spdlog::logger> default_logger() {
+  // One logger for the process; stderr keeps stdout free for command output
+  // such as `docs gen` and `publish --request`.
+  static const auto instance = [] {
+    auto l = spdlog::stderr_color_mt("brook");
+    l->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    l->set_level(spdlog::level::info);
+    return l;
+  }();
+  return instance;
+}
+
+}  // namespace brook

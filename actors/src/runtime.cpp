@@ -1,0 +1,275 @@
+// The runtime: actor system ownership, the supervisor of subscriber actors,
+// start-up checks and graceful drain.
+#include "runtime.hpp"
+
+#include <brook/broker.hpp>
+#include <brook/detail/runtime.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace brook::detail {
+
+namespace {
+
+using add_atom = caf::atom_constant<caf::atom("add")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+
+struct child {
+  std::uint64_t id = 0;
+  runtime_ptr rt;
+  std::deque<caf::actor_clock::time_point> restarts;
+};
+
+struct supervisor_state {
+  std::vector<std::pair<caf::actor, std::shared_ptr<child>>> children;
+  std::function<void(std::string)> escalate;
+  bool stopping = false;
+  std::uint64_t next_id = 0;
+  static inline const char* name = "brook.supervisor";
+};
+
+using supervisor_actor = caf::stateful_actor<supervisor_state>;
+
+// One-for-one: a subscriber that dies is respawned (it re-subscribes; the
+// broker redelivers what it had not settled) with backoff, up to
+// max_restarts within restart_window; beyond that the app escalates.
+caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::string)> escalate) {
+  self->state.escalate = std::move(escalate);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto it = std::find_if(st.children.begin(), st.children.end(),
+                           [&](auto& c) { return c.first.address() == msg.source; });
+    if (it == st.children.end()) {
+      st.stopping = true;
+      self->quit(msg.reason);
+      return;
+    }
+    auto c = it->second;
+    st.children.erase(it);
+    if (st.stopping || !msg.reason || msg.reason == caf::exit_reason::user_shutdown)
+      return;
+    auto& rt = *c->rt;
+    auto now = self->clock().now();
+    while (!c->restarts.empty() && now - c->restarts.front() > rt.decl->options.restart_window)
+      c->restarts.pop_front();
+    if (c->restarts.size() >= rt.decl->options.max_restarts) {
+      auto why = "subscriber '" + rt.decl->spec.address + "' failed "
+                 + std::to_string(c->restarts.size() + 1) + " times within "
+                 + std::to_string(rt.decl->options.restart_window.count())
+                 + " ms; giving up (" + self->system().render(msg.reason) + ")";
+      rt.log->critical("{}", why);
+      if (st.escalate)
+        st.escalate(why);
+      return;
+    }
+    c->restarts.push_back(now);
+    ++rt.stats->restarts;
+    rt.log->error("{} - subscriber died ({}); restarting", rt.decl->spec.address,
+                  self->system().render(msg.reason));
+    auto delay = std::chrono::milliseconds{50} * (1u << std::min<std::size_t>(c->restarts.size() - 1, 6));
+    self->delayed_send(self, delay, restart_atom::value, c->id);
+    st.children.emplace_back(caf::actor{}, c);
+  });
+  return {
+    [=](add_atom, runtime_ptr& rt) {
+      auto c = std::make_shared<child>();
+      c->id = ++self->state.next_id;
+      c->rt = rt;
+      auto a = spawn_subscriber(self, rt);
+      self->state.children.emplace_back(a, c);
+    },
+    [=](restart_atom, std::uint64_t key) {
+      for (auto& [a, c] : self->state.children)
+        if (!a && c->id == key && !self->state.stopping)
+          a = spawn_subscriber(self, c->rt);
+    },
+    [=](list_atom) {
+      std::vector<caf::actor> xs;
+      for (auto& [a, c] : self->state.children)
+        if (a)
+          xs.push_back(a);
+      return xs;
+    },
+  };
+}
+
+}  // namespace
+
+struct runtime::impl {
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> own;
+  caf::actor_system* sys = nullptr;
+  caf::actor supervisor;
+  std::vector<broker*> brokers;
+  std::vector<runtime_ptr> subscribers;
+  mutable std::mutex mtx;
+  std::function<void(std::string)> on_escalation;
+  std::atomic<bool> escalated{false};
+  bool stopped = false;
+};
+
+runtime::runtime(std::size_t workers) : impl_(std::make_unique<impl>()) {
+  impl_->cfg = std::make_unique<caf::actor_system_config>();
+  if (workers > 0)
+    impl_->cfg->set("scheduler.max-threads", workers);
+  impl_->own = std::make_unique<caf::actor_system>(*impl_->cfg);
+  impl_->sys = impl_->own.get();
+}
+
+runtime::runtime(caf::actor_system& sys) : impl_(std::make_unique<impl>()) {
+  impl_->sys = &sys;
+}
+
+runtime::~runtime() {
+  stop(std::chrono::milliseconds{0});
+}
+
+caf::actor_system& runtime::system() {
+  return *impl_->sys;
+}
+
+void runtime::on_escalation(std::function<void(std::string)> f) {
+  std::lock_guard lock{impl_->mtx};
+  impl_->on_escalation = std::move(f);
+}
+
+bool runtime::escalated() const noexcept {
+  return impl_->escalated;
+}
+
+void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
+                           std::shared_ptr<dependency_registry> deps) {
+  auto& im = *impl_;
+  if (!im.supervisor) {
+    im.supervisor = im.sys->spawn(supervisor_impl, [this](std::string why) {
+      impl_->escalated = true;
+      std::function<void(std::string)> f;
+      {
+        std::lock_guard lock{impl_->mtx};
+        f = impl_->on_escalation;
+      }
+      if (f)
+        f(std::move(why));
+    });
+  }
+  if (deps)
+    b.dependencies()->set_parent(std::move(deps));
+  auto core = b.core();
+  std::vector<runtime_ptr> prepared;
+  for (auto& d : b.subscriber_decls()) {
+    if (d->handlers.empty())
+      throw std::invalid_argument("subscriber '" + d->spec.address
+                                  + "' has no handler: call .handle(...) on it");
+    for (auto& h : d->handlers)
+      for (auto& [type, name] : h.handler->info().deps)
+        if (!d->deps->has(type))
+          throw std::invalid_argument("handler " + d->name + " on '" + d->spec.address
+                                      + "' needs brook::dep<" + name
+                                      + "> but nothing provides it: call provide<" + name
+                                      + ">(...) on the app, broker or router");
+    auto rt = std::make_shared<subscriber_runtime>();
+    rt->decl = d;
+    rt->core = core;
+    rt->log = core->log;
+    rt->chain = outer;
+    rt->chain.insert(rt->chain.end(), b.middlewares().begin(), b.middlewares().end());
+    rt->chain.insert(rt->chain.end(), d->middlewares.begin(), d->middlewares.end());
+    rt->has_path_params = d->spec.address.find('{') != std::string::npos;
+    prepared.push_back(rt);
+  }
+  if (auto err = core->get_transport()->start())
+    throw std::runtime_error("broker " + b.server().url + ": " + err.to_string());
+  for (auto& rt : prepared) {
+    caf::anon_send(im.supervisor, add_atom::value, rt);
+    std::lock_guard lock{im.mtx};
+    im.subscribers.push_back(rt);
+  }
+  im.brokers.push_back(&b);
+  // Wait until every subscriber exists, so a publish right after start finds it.
+  caf::scoped_actor self{*im.sys};
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    std::size_t n = 0;
+    self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
+      .receive([&](std::vector<caf::actor>& xs) { n = xs.size(); }, [](caf::error&) {});
+    std::lock_guard lock{im.mtx};
+    if (n >= im.subscribers.size())
+      break;
+  }
+}
+
+bool runtime::stop(std::chrono::milliseconds timeout) {
+  auto& im = *impl_;
+  if (im.stopped || !im.supervisor)
+    return true;
+  im.stopped = true;
+  bool drained = true;
+  {
+    caf::scoped_actor self{*im.sys};
+    std::vector<caf::actor> subs;
+    self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
+      .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (auto& s : subs) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        left = std::chrono::milliseconds{1};
+      self->request(s, left, drain_atom::value)
+        .receive([](caf::unit_t) {}, [&](caf::error&) { drained = false; });
+    }
+    self->send_exit(im.supervisor, caf::exit_reason::user_shutdown);
+    self->wait_for(im.supervisor);
+  }
+  im.supervisor = caf::actor{};
+  for (auto* b : im.brokers)
+    b->core()->get_transport()->close();
+  im.brokers.clear();
+  return drained;
+}
+
+std::vector<subscriber_snapshot> runtime::stats() const {
+  std::lock_guard lock{impl_->mtx};
+  std::vector<subscriber_snapshot> out;
+  for (auto& rt : impl_->subscribers) {
+    auto& s = *rt->stats;
+    out.push_back({rt->decl->spec.address, s.received, s.processed, s.failed, s.rejected, s.nacked,
+                   s.decode_errors, s.restarts, s.in_flight, s.max_in_flight_seen});
+  }
+  return out;
+}
+
+std::vector<caf::actor> runtime::handler_actors(std::string_view address) const {
+  auto& im = *impl_;
+  std::vector<caf::actor> out;
+  if (!im.supervisor)
+    return out;
+  caf::scoped_actor self{*im.sys};
+  std::vector<caf::actor> subs;
+  self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
+    .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
+  for (auto& s : subs) {
+    std::string addr;
+    std::vector<caf::actor> hs;
+    self->request(s, std::chrono::seconds{5}, handlers_atom::value)
+      .receive(
+        [&](std::string& a, std::vector<caf::actor>& xs) {
+          addr = std::move(a);
+          hs = std::move(xs);
+        },
+        [](caf::error&) {});
+    if (addr == address)
+      out.insert(out.end(), hs.begin(), hs.end());
+  }
+  return out;
+}
+
+}  // namespace brook::detail

@@ -1,0 +1,64 @@
+#pragma once
+// Private runtime pieces shared by the actors and the app.
+#include "broker_core.hpp"
+
+#include <brook/subscriber.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace brook::detail {
+
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using handle_atom = caf::atom_constant<caf::atom("handle")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using complete_atom = caf::atom_constant<caf::atom("complete")>;
+using published_atom = caf::atom_constant<caf::atom("published")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using failed_atom = caf::atom_constant<caf::atom("failed")>;
+using handlers_atom = caf::atom_constant<caf::atom("handlers")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+/// Counters of one subscriber, readable from tests and metrics.
+struct subscriber_stats {
+  std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, rejected{0}, nacked{0},
+    decode_errors{0}, restarts{0};
+  std::atomic<std::size_t> in_flight{0}, max_in_flight_seen{0};
+};
+
+/// Everything a subscriber's actors need, resolved at start.
+struct subscriber_runtime {
+  std::shared_ptr<subscriber_decl> decl;
+  std::shared_ptr<broker_core> core;
+  std::vector<middleware_ptr> chain;  ///< app, broker, router, subscriber; outermost first
+  std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
+  bool has_path_params = false;
+};
+
+using runtime_ptr = std::shared_ptr<subscriber_runtime>;
+using result_ptr = std::shared_ptr<call_result>;
+
+/// `orders.{region}` -> `orders.*` for the driver (placeholders become wildcards).
+std::string wildcard_address(const std::string& address);
+/// Captures `{name}` values of `pattern` from a concrete `channel`.
+std::vector<std::pair<std::string, std::string>> extract_path(std::string_view pattern,
+                                                              std::string_view channel);
+
+/// Spawns a subscriber actor linked to `parent` (it spawns its handlers and subscribes).
+caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);
+
+}  // namespace brook::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::envelope_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::result_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::runtime_ptr)

@@ -1,0 +1,114 @@
+#pragma once
+/// @file
+/// Serving an AsyncAPI document as a page rendered by the official AsyncAPI web component.
+///
+/// The page loads the standalone bundle of `@asyncapi/react-component` from the same server,
+/// never from a CDN, so docs work offline. The bundle is installed once with
+/// `scripts/asyncapi-assets.sh <dir>`; the server reads two files from it:
+///
+/// | URL (relative to the page)     | file under `<assets_dir>`                                            |
+/// |--------------------------------|----------------------------------------------------------------------|
+/// | `asyncapi-web/index.js`        | `node_modules/@asyncapi/react-component/browser/standalone/index.js` |
+/// | `asyncapi-web/default.min.css` | `node_modules/@asyncapi/react-component/styles/default.min.css`      |
+///
+/// Routes: `/` (or `/index.html`) the page, `/asyncapi.json`, `/asyncapi.yaml`, and the two
+/// asset URLs above. Query strings are ignored.
+///
+/// Standalone (what `<service> docs serve` does):
+/// @code
+/// brook::asyncapi::docs_server server(brook::asyncapi::generate(spec));
+/// server.start();                      // port 8000 on 127.0.0.1, own thread
+/// std::cout << "docs on http://127.0.0.1:" << server.port() << "/\n";
+/// // ... server.stop(), or server.run() instead of start() to block
+/// @endcode
+/// Mounted on a service's own HTTP endpoint under `/docs/`:
+/// @code
+/// brook::asyncapi::docs_handler docs(brook::asyncapi::generate(spec));
+/// // in the endpoint's request callback, for targets starting with "/docs/":
+/// if (auto res = docs.handle(target.substr(5))) { reply(res->status, res->content_type, res->body); }
+/// @endcode
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace brook::asyncapi {
+
+/// The assets directory used when none is given: the environment variable
+/// `BROOK_ASYNCAPI_ASSETS` if set, else the CMake option of the same name baked in at build time
+/// (default `<build>/asyncapi-assets`).
+std::string default_assets_dir();
+
+/// An HTML page that renders the document found at `json_url` (relative to the page) with the
+/// AsyncAPI standalone bundle at `asyncapi-web/`. When the bundle is missing the page says how
+/// to install it and links the raw JSON/YAML.
+/// @code
+/// std::string page = brook::asyncapi::html_page("greeter");  // fetches "asyncapi.json"
+/// @endcode
+std::string html_page(std::string_view title, std::string_view json_url = "asyncapi.json");
+
+/// A reply produced by `docs_handler::handle`.
+struct http_response {
+  unsigned status = 200;     ///< 200, or 404 when an asset file is missing
+  std::string content_type;  ///< e.g. `application/json`
+  std::string body;
+};
+
+/// Answers requests for the docs routes; the transport is the caller's. The JSON, YAML and HTML
+/// texts are rendered once at construction; assets are read from disk per request.
+/// @warning `handle` is const and may be called from several threads at once.
+class docs_handler {
+public:
+  /// @param doc        the document, e.g. from `generate()`
+  /// @param assets_dir the directory given to `scripts/asyncapi-assets.sh`
+  explicit docs_handler(const boost::json::value& doc, std::string assets_dir = default_assets_dir());
+
+  /// The reply for `target`, a path relative to where the docs are mounted (`/`,
+  /// `/asyncapi.json`, ...), or `std::nullopt` when the target is not a docs route.
+  /// @code
+  /// auto res = handler.handle("/asyncapi.yaml");  // res->content_type == "application/yaml"
+  /// @endcode
+  std::optional<http_response> handle(std::string_view target) const;
+
+private:
+  std::string assets_dir_;
+  std::string json_;
+  std::string yaml_;
+  std::string html_;
+};
+
+/// A small HTTP/1.1 server (Boost.Beast) for the docs routes of `docs_handler`, answering GET and
+/// HEAD on its own thread (`start`) or the caller's (`run`).
+/// @warning Not for production traffic: one thread, no TLS. Bind to 127.0.0.1 unless the docs
+/// may be public. `stop` may be called from any thread; the destructor stops the server.
+class docs_server {
+public:
+  docs_server(boost::json::value doc, std::string assets_dir = default_assets_dir(),
+              std::string host = "127.0.0.1", unsigned short port = 8000);
+  ~docs_server();
+  docs_server(const docs_server&) = delete;
+  docs_server& operator=(const docs_server&) = delete;
+
+  /// Binds and listens, then serves on a background thread. Port 0 picks a free port.
+  /// @throws boost::system::system_error when the address cannot be bound.
+  void start();
+
+  /// The bound port (after `start`/`run` began), useful with port 0.
+  unsigned short port() const noexcept;
+
+  /// Stops serving and joins the background thread; idempotent.
+  void stop();
+
+  /// Binds and serves on the calling thread until `stop` is called from elsewhere.
+  /// @throws boost::system::system_error when the address cannot be bound.
+  void run();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace brook::asyncapi

@@ -1,0 +1,49 @@
+#pragma once
+/// @file
+/// The in-memory transport behind `brook::memory::broker` and the test broker.
+/// Exposed so tests and drivers' test emulations can inspect it.
+#include <brook/memory/settings.hpp>
+#include <brook/transport.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace brook::memory {
+
+/// Whether `channel` matches `pattern` (`*` = one `.`-separated segment or,
+/// inside a segment, any characters; `>` or `#` at the end = the rest).
+bool matches(std::string_view pattern, std::string_view channel);
+
+class memory_transport final : public transport,
+                               public std::enable_shared_from_this<memory_transport> {
+public:
+  explicit memory_transport(settings s);
+  ~memory_transport() override;
+
+  std::string_view protocol() const noexcept override { return "memory"; }
+  std::string url() const override { return "memory://localhost"; }
+  std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
+                                          std::shared_ptr<delivery_sink> sink) override;
+  void publish(outgoing msg, publish_callback done) override;
+  std::string open_replies(std::shared_ptr<delivery_sink> sink) override;
+  void close() override;
+
+  /// Undelivered messages over all queues.
+  std::size_t pending() const;
+  /// Delivered and not yet settled.
+  std::size_t unsettled() const;
+  std::size_t rejected() const;
+
+  struct state;  // shared with subscriptions and acknowledgers
+
+private:
+  std::shared_ptr<state> st_;
+};
+
+/// Builds the envelope a consumer sees for `m` (FastStream's header rules:
+/// correlation_id, content-type, reply_to, then user headers).
+envelope to_envelope(const outgoing& m);
+
+}  // namespace brook::memory

@@ -1,0 +1,129 @@
+#include <brook/memory/transport.hpp>
+#include <brook/testing/test_broker.hpp>
+
+#include <thread>
+
+namespace brook::testing {
+
+// Records every publish, then forwards to the real (or in-memory) transport.
+class test_broker::recorder final : public transport {
+public:
+  explicit recorder(std::shared_ptr<transport> inner) : inner_(std::move(inner)) {}
+  std::string_view protocol() const noexcept override { return inner_->protocol(); }
+  std::string url() const override { return inner_->url(); }
+  error_info start() override { return inner_->start(); }
+  std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
+                                          std::shared_ptr<delivery_sink> sink) override {
+    return inner_->subscribe(spec, std::move(sink));
+  }
+  void publish(outgoing msg, publish_callback done) override {
+    {
+      std::lock_guard lock{mtx};
+      log.push_back(msg);
+    }
+    inner_->publish(std::move(msg), std::move(done));
+  }
+  std::string open_replies(std::shared_ptr<delivery_sink> sink) override {
+    return inner_->open_replies(std::move(sink));
+  }
+  void close() override { inner_->close(); }
+
+  mutable std::mutex mtx;
+  std::vector<outgoing> log;
+
+private:
+  std::shared_ptr<transport> inner_;
+};
+
+void test_broker::swap_in(broker& b) {
+  std::shared_ptr<transport> inner;
+  if (opts_.with_real) {
+    inner = b.get_transport();
+  } else {
+    auto m = memory::make_transport();
+    memories_.push_back(m);
+    inner = m;
+  }
+  auto rec = std::make_shared<recorder>(inner);
+  recorders_.push_back(rec);
+  saved_.emplace_back(&b, b.swap_transport(rec));
+  for (auto& d : b.subscriber_decls())
+    if (!d->calls)
+      d->calls = std::make_shared<detail::call_log>();
+}
+
+test_broker::test_broker(broker& b, test_options o) : broker_(&b), opts_(o) {
+  swap_in(b);
+  own_ = std::make_unique<detail::runtime>(o.workers);
+  own_->start_broker(b, {}, nullptr);
+}
+
+test_broker::test_broker(app& a, test_options o) : broker_(&a.brokers().front().get()), app_(&a), opts_(o) {
+  for (auto& b : a.brokers())
+    swap_in(b.get());
+  run_options ro;
+  ro.workers = o.workers;
+  ro.log_level = spdlog::level::to_string_view(default_logger()->level()).data();
+  a.start(ro);
+}
+
+test_broker::~test_broker() {
+  if (app_)
+    app_->stop();
+  else
+    own_->stop(std::chrono::seconds{5});
+  own_.reset();
+  for (auto& [b, t] : saved_)
+    b->swap_transport(t);
+  for (auto& [b, t] : saved_)
+    for (auto& d : b->subscriber_decls())
+      d->calls.reset();
+}
+
+detail::runtime& test_broker::runtime() const {
+  return app_ ? *app_->runtime() : *own_;
+}
+
+handler_probe test_broker::handler(std::string_view address) const {
+  for (auto& [b, t] : saved_)
+    for (auto& d : b->subscriber_decls())
+      if (d->spec.address == address)
+        return handler_probe{d->calls};
+  throw std::invalid_argument("test_broker: no subscriber on '" + std::string{address} + "'");
+}
+
+std::vector<outgoing> test_broker::published_raw(std::string_view channel) const {
+  std::vector<outgoing> out;
+  for (auto& r : recorders_) {
+    std::lock_guard lock{r->mtx};
+    for (auto& m : r->log)
+      if (m.channel == channel)
+        out.push_back(m);
+  }
+  return out;
+}
+
+detail::subscriber_snapshot test_broker::stats(std::string_view address) const {
+  for (auto& s : runtime().stats())
+    if (s.address == address)
+      return s;
+  throw std::invalid_argument("test_broker: no subscriber on '" + std::string{address} + "'");
+}
+
+bool test_broker::wait_idle(std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool idle = true;
+    for (auto& m : memories_)
+      idle = idle && m->pending() == 0 && m->unsettled() == 0;
+    for (auto& s : runtime().stats())
+      idle = idle && s.in_flight == 0;
+    if (idle)
+      return true;
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+}
+
+}  // namespace brook::testing

@@ -1,0 +1,255 @@
+#include "connection.hpp"
+
+#include <hiredis/adapters/libevent.h>
+
+#include <algorithm>
+#include <memory>
+#include <random>
+
+namespace brook::redis {
+
+struct connection::pending_op {
+  connection* self;
+  reply_fn fn;
+};
+
+namespace {
+
+// CLIENT SETNAME refuses spaces and newlines; keys can contain anything.
+std::string sanitize_client_name(std::string name) {
+  for (auto& ch : name)
+    if (ch <= ' ' || ch > '~')
+      ch = '_';
+  if (name.size() > 120)
+    name.resize(120);
+  return name;
+}
+
+std::string text(const redisReply* r) {
+  return r && r->str ? std::string{r->str, r->len} : std::string{};
+}
+
+}  // namespace
+
+connection::connection(event_loop& loop, const endpoint& ep, const settings& cfg,
+                       std::string name, connection_events events)
+  : loop_(loop),
+    ep_(ep),
+    cfg_(cfg),
+    name_(sanitize_client_name(std::move(name))),
+    events_(std::move(events)),
+    retry_timer_(loop, [this] { attempt(); }),
+    connect_timer_(loop, [this] {
+      fail_attempt({errc::connection_failed,
+                    "no answer within " + std::to_string(cfg_.connect_timeout.count()) + " ms"});
+    }) {
+}
+
+connection::~connection() {
+  close();
+}
+
+void connection::open() {
+  if (state_ == state::idle)
+    attempt();
+}
+
+void connection::close() {
+  if (state_ == state::closed)
+    return;
+  state_ = state::closed;
+  retry_timer_.cancel();
+  connect_timer_.cancel();
+  if (auto* c = std::exchange(ctx_, nullptr)) {
+    // Detach first: the free below runs the disconnect callback, which must not reconnect.
+    c->data = nullptr;
+    redisAsyncFree(c);
+  }
+}
+
+void connection::attempt() {
+  state_ = state::connecting;
+  client_id_ = 0;
+  auto* c = redisAsyncConnect(ep_.host.c_str(), ep_.port);
+  if (!c || c->err) {
+    error_info why{errc::connection_failed, c ? c->errstr : "out of memory"};
+    if (c)
+      redisAsyncFree(c);
+    fail_attempt(std::move(why));
+    return;
+  }
+  ctx_ = c;
+  c->data = this;
+  redisLibeventAttach(c, loop_.base());
+  redisAsyncSetConnectCallback(c, &connection::on_connect);
+  redisAsyncSetDisconnectCallback(c, &connection::on_disconnect);
+  // hiredis 0.14 has no async connect timeout; an unreachable host would hang for minutes.
+  connect_timer_.start(cfg_.connect_timeout);
+  handshake();
+}
+
+void connection::handshake() {
+  auto step_failed = [this](const char* what) {
+    return [this, what](redisReply* r) {
+      // A null reply means this attempt already failed and was handled.
+      if (r && r->type == REDIS_REPLY_ERROR)
+        fail_attempt({errc::connection_failed, std::string{what} + ": " + text(r)});
+    };
+  };
+  if (!ep_.password.empty()) {
+    if (ep_.user.empty())
+      send_raw({"AUTH", ep_.password}, step_failed("AUTH"), true);
+    else
+      send_raw({"AUTH", ep_.user, ep_.password}, step_failed("AUTH"), true);
+  }
+  auto db = cfg_.db >= 0 ? cfg_.db : ep_.db;
+  if (db != 0) {
+    auto n = std::to_string(db);
+    send_raw({"SELECT", n}, step_failed("SELECT"), true);
+  }
+  send_raw({"CLIENT", "SETNAME", name_}, step_failed("CLIENT SETNAME"), true);
+  send_raw({"CLIENT", "ID"},
+           [this](redisReply* r) {
+             if (!r || state_ != state::connecting)
+               return;
+             if (r->type != REDIS_REPLY_INTEGER) {
+               fail_attempt({errc::connection_failed, "CLIENT ID: " + text(r)});
+               return;
+             }
+             client_id_ = r->integer;
+             connect_timer_.cancel();
+             state_ = state::ready;
+             if (attempts_ > 0)
+               report({errc::ok, "redis: connection '" + name_ + "' to " + ep_.host + ":"
+                                   + std::to_string(ep_.port) + " restored"});
+             attempts_ = 0;
+             if (events_.ready)
+               events_.ready();
+           },
+           true);
+}
+
+bool connection::send(const std::vector<std::string_view>& argv, reply_fn fn) {
+  return ready() && send_raw(argv, std::move(fn), false);
+}
+
+bool connection::send_raw(const std::vector<std::string_view>& argv, reply_fn fn, bool handshake) {
+  // hiredis refuses commands on a context that is being torn down; the flags tell us before
+  // its disconnect callback does.
+  if (!ctx_ || (ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))
+      || (!handshake && state_ != state::ready))
+    return false;
+  std::vector<const char*> ptrs(argv.size());
+  std::vector<std::size_t> lens(argv.size());
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    ptrs[i] = argv[i].data();
+    lens[i] = argv[i].size();
+  }
+  auto op = std::make_unique<pending_op>(pending_op{this, std::move(fn)});
+  if (redisAsyncCommandArgv(ctx_, &connection::on_reply, op.get(), static_cast<int>(argv.size()),
+                            ptrs.data(), lens.data())
+      != REDIS_OK)
+    return false;
+  op.release();
+  ++in_flight_;
+  return true;
+}
+
+bool connection::send_subscribe(const std::vector<std::string_view>& argv) {
+  if (!ready() || (ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)))
+    return false;
+  std::vector<const char*> ptrs(argv.size());
+  std::vector<std::size_t> lens(argv.size());
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    ptrs[i] = argv[i].data();
+    lens[i] = argv[i].size();
+  }
+  // Subscription callbacks fire once per message, so their private data is the connection
+  // itself rather than a one-shot op.
+  return redisAsyncCommandArgv(ctx_, &connection::on_push, this, static_cast<int>(argv.size()),
+                               ptrs.data(), lens.data())
+         == REDIS_OK;
+}
+
+void connection::on_reply(redisAsyncContext*, void* reply, void* privdata) {
+  std::unique_ptr<pending_op> op{static_cast<pending_op*>(privdata)};
+  --op->self->in_flight_;
+  op->fn(static_cast<redisReply*>(reply));
+}
+
+void connection::on_push(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<connection*>(privdata);
+  if (reply && self->events_.push)
+    self->events_.push(static_cast<redisReply*>(reply));
+}
+
+void connection::on_connect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<connection*>(ac->data);
+  if (!self || status == REDIS_OK)
+    return;
+  // hiredis frees the context right after this callback.
+  self->ctx_ = nullptr;
+  self->fail_attempt({errc::connection_failed, ac->errstr});
+}
+
+void connection::on_disconnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<connection*>(ac->data);
+  if (!self)
+    return;
+  self->ctx_ = nullptr;
+  error_info why{errc::disconnected, status == REDIS_OK ? "closed" : ac->errstr};
+  if (self->state_ == state::ready)
+    self->went_down(std::move(why));
+  else if (self->state_ == state::connecting)
+    self->fail_attempt(std::move(why));
+}
+
+void connection::fail_attempt(error_info why) {
+  if (state_ == state::closed || state_ == state::waiting)
+    return;
+  connect_timer_.cancel();
+  state_ = state::waiting;
+  client_id_ = 0;
+  if (auto* c = std::exchange(ctx_, nullptr)) {
+    c->data = nullptr;
+    redisAsyncFree(c);
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (attempts_ == 0 || now - last_failure_report_ >= cfg_.reconnect_backoff_max) {
+    last_failure_report_ = now;
+    report({errc::connection_failed, "redis: connection '" + name_ + "' to " + ep_.host + ":"
+                                       + std::to_string(ep_.port) + " failed: " + why.message
+                                       + "; retrying with backoff"});
+  }
+  schedule_retry();
+}
+
+void connection::went_down(error_info why) {
+  state_ = state::waiting;
+  client_id_ = 0;
+  report({errc::disconnected, "redis: connection '" + name_ + "' to " + ep_.host + ":"
+                                + std::to_string(ep_.port) + " lost: " + why.message
+                                + "; reconnecting"});
+  last_failure_report_ = std::chrono::steady_clock::now();
+  if (events_.lost)
+    events_.lost(why);
+  schedule_retry();
+}
+
+void connection::schedule_retry() {
+  using namespace std::chrono;
+  thread_local std::mt19937 rng{std::random_device{}()};
+  ++attempts_;
+  auto base = duration<double, std::milli>(cfg_.reconnect_backoff_min).count();
+  auto cap = duration<double, std::milli>(cfg_.reconnect_backoff_max).count();
+  auto delay = std::min(cap, base * static_cast<double>(1u << std::min(attempts_ - 1, 20u)));
+  delay *= std::uniform_real_distribution<double>{0.8, 1.2}(rng);
+  retry_timer_.start(milliseconds{static_cast<long long>(std::max(delay, 1.0))});
+}
+
+void connection::report(error_info e) {
+  if (cfg_.on_event)
+    cfg_.on_event(e);
+}
+
+}  // namespace brook::redis

@@ -1,0 +1,95 @@
+#pragma once
+/// @file
+/// One Redis connection that reconnects by itself (hiredis async on the driver's loop).
+#include "event_loop.hpp"
+
+#include <brook/errc.hpp>
+#include <brook/redis/settings.hpp>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace brook::redis {
+
+/// Called exactly once per command: with the reply, or with null when the connection was lost
+/// or closed before the reply arrived (the command may or may not have run).
+using reply_fn = std::function<void(redisReply*)>;
+
+/// What a connection tells its owner.
+struct connection_events {
+  /// Connected, authenticated, database selected: commands may flow.
+  std::function<void()> ready;
+  /// A ready connection dropped; in-flight replies have already been called with null.
+  std::function<void(const error_info&)> lost;
+  /// Pub/sub pushes (only for connections that SUBSCRIBE); null reply = context freed.
+  std::function<void(redisReply*)> push;
+};
+
+/// A reconnecting hiredis async connection. States: idle -> connecting -> ready -> (lost)
+/// -> waiting for the backoff -> connecting ... ; `close()` ends it for good.
+/// @warning Loop thread only.
+class connection {
+public:
+  connection(event_loop& loop, const endpoint& ep, const settings& cfg, std::string name,
+             connection_events events);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Starts connecting (no-op unless idle).
+  void open();
+  /// Frees the context (pending replies get null) and stops reconnecting.
+  void close();
+  bool ready() const noexcept { return state_ == state::ready; }
+  bool closed() const noexcept { return state_ == state::closed; }
+  /// The server's CLIENT ID of the current connection (for CLIENT UNBLOCK).
+  long long client_id() const noexcept { return client_id_; }
+  /// Commands sent but not answered yet.
+  std::size_t in_flight() const noexcept { return in_flight_; }
+  const std::string& name() const noexcept { return name_; }
+
+  /// Sends a command; false when not ready (then `fn` is not called).
+  bool send(const std::vector<std::string_view>& argv, reply_fn fn);
+  /// Sends (P)SUBSCRIBE / (P)UNSUBSCRIBE; replies arrive through `connection_events::push`.
+  bool send_subscribe(const std::vector<std::string_view>& argv);
+
+private:
+  enum class state { idle, connecting, ready, waiting, closed };
+  struct pending_op;
+
+  static void on_connect(const redisAsyncContext* ac, int status);
+  static void on_disconnect(const redisAsyncContext* ac, int status);
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_push(redisAsyncContext* ac, void* reply, void* privdata);
+
+  void attempt();
+  bool send_raw(const std::vector<std::string_view>& argv, reply_fn fn, bool handshake);
+  void handshake();
+  void fail_attempt(error_info why);
+  void went_down(error_info why);
+  void schedule_retry();
+  void report(error_info e);
+
+  event_loop& loop_;
+  endpoint ep_;
+  const settings& cfg_;
+  std::string name_;
+  connection_events events_;
+  redisAsyncContext* ctx_ = nullptr;
+  state state_ = state::idle;
+  long long client_id_ = 0;
+  std::size_t in_flight_ = 0;
+  unsigned attempts_ = 0;
+  std::chrono::steady_clock::time_point last_failure_report_{};
+  timer retry_timer_;
+  timer connect_timer_;
+};
+
+}  // namespace brook::redis

@@ -1,0 +1,139 @@
+#pragma once
+/// @file
+/// The three subscription kinds. All members belong to the loop thread except the atomics in
+/// `consumer`.
+#include "engine.hpp"
+
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace brook::redis {
+
+/// Pub/sub (channel or pattern): Redis pushes whether or not we have credit, so messages
+/// beyond the credit wait in a bounded buffer and the overflow is counted.
+class channel_consumer final : public consumer {
+public:
+  /// `unbounded`: a reply channel, delivered without credit.
+  channel_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink,
+                   bool unbounded);
+  void start() override;
+  void kick() override;
+  void cancel() override;
+  /// From the hub: one message for this subscription.
+  void offer(envelope_ptr env);
+  const std::string& address() const noexcept { return spec_.address; }
+  bool is_pattern() const noexcept { return spec_.pattern; }
+
+private:
+  std::deque<envelope_ptr> buffer_;
+  std::size_t bound_;
+  overflow_policy policy_;
+  clock::time_point last_report_{};
+};
+
+/// Shared machinery of the consumers that pull (lists, streams): their own connection, one
+/// read in flight at a time, a backlog for anything fetched beyond the credit.
+class polling_consumer : public consumer {
+public:
+  polling_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+  void start() override;
+  void kick() override { pump(); }
+  void cancel() override;
+  void shutdown() override;
+
+protected:
+  /// Issues the next read; called with credit > 0, nothing in the backlog, connection ready.
+  virtual void read(std::size_t n) = 0;
+  /// Delivers one backlog item (loop thread, credit already taken).
+  virtual void deliver_front() = 0;
+  virtual bool backlog_empty() const = 0;
+  /// The connection is (again) ready.
+  virtual void on_connected() {}
+  /// Cancelled and idle: return or count what was fetched but not delivered.
+  virtual void on_finished() {}
+
+  void pump();
+  /// Sends a read; the handler gets the reply (never null) unless the read was lost.
+  void issue(const std::vector<std::string_view>& argv, bool blocking,
+             std::function<void(redisReply*)> handler);
+  /// Handles an error reply; returns true when it was fatal.
+  bool fatal_error(std::string_view what, const redisReply* r);
+  std::size_t parse_size(std::string_view key, std::size_t fallback);
+
+  std::unique_ptr<connection> conn_;
+  std::unique_ptr<timer> retry_;  // pause after a transient error reply (LOADING, BUSY, ...)
+  std::size_t batch_;
+  std::chrono::milliseconds block_;
+  bool reading_ = false;
+  bool blocking_ = false;
+  bool retired_ = false;
+
+private:
+  void maybe_finish();
+};
+
+/// A list: LPOP count (or BLPOP when empty) only while there is credit.
+class list_consumer final : public polling_consumer {
+public:
+  list_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+
+private:
+  struct item {
+    std::string raw;
+    std::size_t index;
+    std::size_t size;
+  };
+  void read(std::size_t n) override;
+  void blocking_pop();
+  void deliver_front() override;
+  bool backlog_empty() const override { return backlog_.empty(); }
+  void on_finished() override;
+
+  std::deque<item> backlog_;
+};
+
+/// A stream, with or without a consumer group.
+class stream_consumer final : public polling_consumer {
+public:
+  stream_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+
+private:
+  struct entry {
+    std::string id;
+    std::vector<std::pair<std::string, std::string>> fields;
+    bool redelivered;
+    std::size_t index;
+    std::size_t size;
+  };
+  void read(std::size_t n) override;
+  void deliver_front() override;
+  bool backlog_empty() const override { return backlog_.empty(); }
+  void on_connected() override;
+  void on_finished() override;
+  void create_group();
+  void claim(std::size_t n);
+  /// Appends the entries of an XRANGE-shaped array; returns how many there were.
+  std::size_t take_entries(const redisReply* arr, bool redelivered);
+  /// Appends the entries of an XREAD/XREADGROUP reply (nil = timeout).
+  std::size_t take_read_reply(const redisReply* r, bool redelivered);
+
+  std::deque<entry> backlog_;
+  std::string group_;
+  std::string consumer_name_;
+  std::string start_id_;
+  std::string last_id_;           // XREAD position (no group)
+  std::string pending_cursor_;    // own pending entries re-read from here (group)
+  std::string last_seen_id_;      // last id of the latest take_entries()
+  std::string claim_cursor_ = "0-0";
+  std::chrono::milliseconds min_idle_{0};
+  clock::time_point next_claim_{};
+  bool no_ack_ = false;
+  bool group_ready_ = false;
+  bool group_created_ = false;
+  bool reading_pending_ = true;
+  std::shared_ptr<const std::pair<std::string, std::string>> ack_target_;
+};
+
+}  // namespace brook::redis

@@ -1,0 +1,431 @@
+#include "engine.hpp"
+
+#include "consumers.hpp"
+#include "envelope.hpp"
+
+#include <charconv>
+
+namespace brook::redis {
+
+namespace {
+
+constexpr std::chrono::milliseconds housekeeping_period{100};
+
+// The handle the core holds. It keeps the consumer alive, never the engine.
+class subscription_handle final : public subscription {
+public:
+  subscription_handle(std::weak_ptr<engine> eng, std::shared_ptr<consumer> c)
+    : eng_(std::move(eng)), consumer_(std::move(c)) {
+  }
+  ~subscription_handle() override {
+    if (auto e = eng_.lock())
+      e->post([c = consumer_] { c->cancel(); });
+  }
+  void request(std::size_t n) override {
+    if (n == 0 || consumer_->add_credit(n) != 0)
+      return;
+    // Only the 0 -> n transition needs the loop: with credit left it is still reading.
+    if (auto e = eng_.lock())
+      e->post([c = consumer_] { c->kick(); });
+  }
+  std::size_t dropped() const noexcept override { return consumer_->dropped(); }
+
+private:
+  std::weak_ptr<engine> eng_;
+  std::shared_ptr<consumer> consumer_;
+};
+
+error_info closed_error() {
+  return {errc::closed, "redis: the transport is closed"};
+}
+
+}  // namespace
+
+consumer::consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
+  : eng_(eng), spec_(std::move(spec)), sink_(std::move(sink)) {
+}
+
+bool consumer::take_credit() noexcept {
+  if (unbounded_)
+    return true;
+  if (credit_.load(std::memory_order_acquire) == 0)
+    return false;
+  credit_.fetch_sub(1, std::memory_order_acq_rel);
+  return true;
+}
+
+void consumer::deliver(envelope_ptr env) {
+  // The sink is the core's; an exception must not unwind through hiredis' C frames.
+  try {
+    sink_->deliver(std::move(env));
+  } catch (const std::exception& ex) {
+    fail({errc::handler_failed, "redis: delivery sink threw: " + std::string{ex.what()}});
+  } catch (...) {
+    fail({errc::handler_failed, "redis: delivery sink threw"});
+  }
+}
+
+void consumer::fail(error_info err) {
+  if (failed_)
+    return;
+  failed_ = true;
+  sink_->failed(std::move(err));
+  cancel();
+}
+
+engine::engine(const settings& s)
+  : cfg_(s),
+    housekeeping_(loop_, [this] { expire_waiting(); }),
+    shutdown_timer_(loop_, [this] { check_shutdown(); }) {
+  config_error_ = parse_url(cfg_.url, ep_);
+  if (!config_error_ && cfg_.reconnect_backoff_min.count() <= 0)
+    config_error_ = {errc::invalid_argument, "redis: reconnect_backoff_min must be > 0"};
+  if (!config_error_ && cfg_.reconnect_backoff_max < cfg_.reconnect_backoff_min)
+    config_error_ = {errc::invalid_argument,
+                     "redis: reconnect_backoff_max must be >= reconnect_backoff_min"};
+  if (!config_error_ && cfg_.read_batch == 0)
+    config_error_ = {errc::invalid_argument, "redis: read_batch must be >= 1"};
+  loop_.set_after_drain([this] { flush_acks(); });
+}
+
+engine::~engine() {
+  close();
+}
+
+std::string engine::url() const {
+  auto db = cfg_.db >= 0 ? cfg_.db : ep_.db;
+  auto host = ep_.host.find(':') != std::string::npos ? "[" + ep_.host + "]" : ep_.host;
+  return "redis://" + host + ":" + std::to_string(ep_.port) + "/" + std::to_string(db);
+}
+
+void engine::ensure_thread() {
+  std::lock_guard guard{life_mutex_};
+  if (started_ || closing_)
+    return;
+  started_ = true;
+  loop_.post([this] {
+    cmd_ = make_connection("cmd", {.ready =
+                                     [this] {
+                                       {
+                                         std::lock_guard g{life_mutex_};
+                                         connected_ = true;
+                                       }
+                                       connected_cv_.notify_all();
+                                       flush_waiting();
+                                     },
+                                   .lost = {},
+                                   .push = {}});
+    cmd_->open();
+  });
+  thread_ = std::thread([this] { loop_.run(); });
+}
+
+error_info engine::start() {
+  if (config_error_)
+    return config_error_;
+  if (closing_)
+    return closed_error();
+  ensure_thread();
+  std::unique_lock lock{life_mutex_};
+  if (connected_cv_.wait_for(lock, cfg_.connect_timeout, [this] { return connected_; }))
+    return {};
+  return {errc::connection_failed,
+          "redis: could not connect to " + url() + " within "
+            + std::to_string(cfg_.connect_timeout.count()) + " ms"
+            + (last_error_.empty() ? "" : " (" + last_error_ + ")")
+            + "; still retrying in the background"};
+}
+
+void engine::close() {
+  bool started = false;
+  {
+    std::lock_guard guard{life_mutex_};
+    if (!closing_.exchange(true) && started_)
+      loop_.post([this] { begin_shutdown(); });
+    started = started_;
+  }
+  if (!started || loop_.in_loop())
+    return;  // from a callback on the loop thread: the destructor joins later
+  std::lock_guard guard{join_mutex_};
+  if (thread_.joinable())
+    thread_.join();
+}
+
+std::unique_ptr<connection> engine::make_connection(const std::string& role,
+                                                    connection_events ev) {
+  return std::make_unique<connection>(loop_, ep_, cfg_, cfg_.client_name + "-" + role,
+                                      std::move(ev));
+}
+
+void engine::report(const error_info& e) {
+  if (e.code == errc::connection_failed || e.code == errc::disconnected) {
+    std::lock_guard guard{life_mutex_};
+    last_error_ = e.message;
+  }
+  if (cfg_.on_event)
+    cfg_.on_event(e);
+}
+
+void engine::publish(outgoing msg, publish_callback done) {
+  auto fail = [&](error_info e) {
+    if (done)
+      done(e);
+  };
+  if (config_error_)
+    return fail(config_error_);
+  if (closing_)
+    return fail(closed_error());
+
+  std::string_view kind = "channel";
+  std::string maxlen;
+  for (auto& [k, v] : msg.options) {
+    if (k == "kind")
+      kind = v;
+    else if (k == "maxlen") {
+      std::size_t n = 0;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (r.ec != std::errc{} || r.ptr != v.data() + v.size())
+        return fail({errc::invalid_argument, "redis publish to '" + msg.channel
+                                               + "': option maxlen='" + v
+                                               + "' is not a non-negative number"});
+      maxlen = v;
+    } else
+      return fail({errc::invalid_argument, "redis publish to '" + msg.channel
+                                             + "': unknown option '" + k
+                                             + "' (known: kind, maxlen)"});
+  }
+  if (msg.channel.empty())
+    return fail({errc::invalid_argument, "redis publish: the channel is empty"});
+  if (kind != "channel" && kind != "list" && kind != "stream")
+    return fail({errc::invalid_argument, "redis publish to '" + msg.channel + "': kind '"
+                                           + std::string{kind}
+                                           + "' is not one of channel, list, stream"});
+  if (!maxlen.empty() && kind != "stream")
+    return fail({errc::invalid_argument,
+                 "redis publish to '" + msg.channel + "': maxlen applies to streams only"});
+  std::string wire;
+  if (auto err = encode_envelope(msg, wire))
+    return fail(std::move(err));
+
+  // Built with moves: the payload is the bulk of the command and is copied once, into hiredis.
+  auto c = std::make_shared<command>();
+  auto& argv = c->argv;
+  argv.reserve(7);
+  argv.emplace_back(kind == "channel" ? "PUBLISH" : kind == "list" ? "RPUSH" : "XADD");
+  argv.push_back(std::move(msg.channel));
+  if (kind == "stream") {
+    if (!maxlen.empty()) {
+      argv.emplace_back("MAXLEN");
+      argv.emplace_back("~");
+      argv.push_back(std::move(maxlen));
+    }
+    argv.emplace_back("*");
+    argv.emplace_back(stream_data_field);
+  }
+  argv.push_back(std::move(wire));
+  c->gate = std::move(msg.reply_to);  // narrowed to our own reply channels on the loop
+  c->done = std::move(done);
+  ensure_thread();
+  if (!post([this, c] { submit(c); }))
+    finish(*c, closed_error());
+}
+
+std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,
+                                                std::shared_ptr<delivery_sink> sink) {
+  std::shared_ptr<consumer> c;
+  if (spec.kind == "list")
+    c = std::make_shared<list_consumer>(*this, spec, sink);
+  else if (spec.kind == "stream")
+    c = std::make_shared<stream_consumer>(*this, spec, sink);
+  else  // also reports an unknown kind, through the sink like every subscription failure
+    c = std::make_shared<channel_consumer>(*this, spec, sink, false);
+  if (config_error_ || closing_) {
+    sink->failed(config_error_ ? config_error_ : closed_error());
+    return std::make_unique<subscription_handle>(std::weak_ptr<engine>{}, c);
+  }
+  ensure_thread();
+  if (!post([this, c] {
+        if (phase_ != phase::running) {
+          c->cancel();
+          return;
+        }
+        consumers_.push_back(c);
+        c->start();
+      }))
+    sink->failed(closed_error());
+  return std::make_unique<subscription_handle>(weak_from_this(), c);
+}
+
+std::string engine::open_replies(std::shared_ptr<delivery_sink> sink) {
+  auto name = "brook-reply-" + make_uuid();
+  subscription_spec spec{.address = name, .pattern = false, .kind = "channel", .group = {},
+                         .options = {}};
+  auto c = std::make_shared<channel_consumer>(*this, spec, sink, true);
+  if (config_error_ || closing_) {
+    sink->failed(config_error_ ? config_error_ : closed_error());
+    return name;
+  }
+  ensure_thread();
+  if (!post([this, c, name] {
+        if (phase_ != phase::running)
+          return;
+        reply_channels_.insert(name);
+        consumers_.push_back(c);
+        c->start();
+      }))
+    sink->failed(closed_error());
+  return name;
+}
+
+bool engine::can_send(const command& c) const {
+  return cmd_ && cmd_->ready() && (c.gate.empty() || hub_.confirmed(c.gate));
+}
+
+bool engine::send(const std::shared_ptr<command>& c) {
+  std::vector<std::string_view> argv(c->argv.begin(), c->argv.end());
+  return cmd_->send(argv, [this, c](redisReply* r) {
+    if (!r) {
+      // Lost with the connection: it may have run, but at-least-once means sending it again.
+      if (phase_ == phase::closed)
+        finish(*c, closed_error());
+      else
+        hold(c);
+      return;
+    }
+    if (r->type == REDIS_REPLY_ERROR)
+      finish(*c, {errc::publish_failed, "redis: " + c->argv[0] + " " + c->argv[1]
+                                          + " failed: " + std::string{r->str, r->len}});
+    else
+      finish(*c, {});
+  });
+}
+
+void engine::submit(std::shared_ptr<command> c) {
+  if (phase_ == phase::closed)
+    return finish(*c, closed_error());
+  if (!c->gate.empty() && !reply_channels_.contains(c->gate))
+    c->gate.clear();
+  if (can_send(*c) && send(c))
+    return;
+  hold(std::move(c));
+}
+
+void engine::hold(std::shared_ptr<command> c) {
+  if (waiting_.size() >= cfg_.max_queued)
+    return finish(*c, {errc::disconnected,
+                       "redis: " + c->argv[0] + " " + c->argv[1] + " not sent: "
+                         + std::to_string(waiting_.size())
+                         + " commands already wait for the connection to " + url()
+                         + " (max_queued)"});
+  c->queued = clock::now();
+  waiting_.push_back(std::move(c));
+  if (!housekeeping_.armed())
+    housekeeping_.start(housekeeping_period);
+}
+
+void engine::flush_waiting() {
+  if (waiting_.empty())
+    return;
+  std::deque<std::shared_ptr<command>> keep;
+  for (auto& c : waiting_)
+    if (!(can_send(*c) && send(c)))
+      keep.push_back(std::move(c));
+  waiting_.swap(keep);
+}
+
+void engine::expire_waiting() {
+  flush_waiting();
+  auto now = clock::now();
+  while (!waiting_.empty() && now - waiting_.front()->queued >= cfg_.queued_timeout) {
+    auto c = std::move(waiting_.front());
+    waiting_.pop_front();
+    std::string why;
+    if (!c->gate.empty() && cmd_ && cmd_->ready())
+      why = "the reply channel '" + c->gate + "' is not subscribed yet";
+    else {
+      std::lock_guard guard{life_mutex_};
+      why = "no connection to " + url() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
+    }
+    finish(*c, {errc::disconnected, "redis: " + c->argv[0] + " " + c->argv[1] + " not sent within "
+                                      + std::to_string(cfg_.queued_timeout.count())
+                                      + " ms: " + why});
+  }
+  if (!waiting_.empty())
+    housekeeping_.start(housekeeping_period);
+}
+
+void engine::finish(command& c, const error_info& e) {
+  if (auto done = std::exchange(c.done, {}))
+    done(e);
+}
+
+void engine::queue_ack(const std::string& key, const std::string& group, std::string id) {
+  // The flush runs after a drain of posted tasks; from a reply callback, ask for one.
+  if (acks_.empty())
+    loop_.post([] {});
+  acks_[{key, group}].push_back(std::move(id));
+}
+
+void engine::flush_acks() {
+  if (acks_.empty())
+    return;
+  for (auto& [target, ids] : acks_) {
+    auto c = std::make_shared<command>();
+    c->argv.reserve(3 + ids.size());
+    c->argv = {"XACK", target.first, target.second};
+    for (auto& id : ids)
+      c->argv.push_back(std::move(id));
+    submit(std::move(c));
+  }
+  acks_.clear();
+}
+
+void engine::unblock(long long client_id) {
+  if (client_id <= 0 || !cmd_ || !cmd_->ready())
+    return;  // the blocked read ends by itself within block_time
+  auto id = std::to_string(client_id);
+  cmd_->send({"CLIENT", "UNBLOCK", id}, [](redisReply*) {});
+}
+
+void engine::retire(const consumer* c) {
+  // Deferred: retire is reached from inside the consumer's own hiredis callbacks.
+  loop_.post([this, c] {
+    std::erase_if(consumers_, [c](const std::shared_ptr<consumer>& x) { return x.get() == c; });
+  });
+}
+
+void engine::begin_shutdown() {
+  phase_ = phase::closing;
+  shutdown_deadline_ = clock::now() + cfg_.close_timeout;
+  // Copy: cancel() may retire consumers, which edits the vector later in this drain.
+  auto all = consumers_;
+  for (auto& c : all)
+    c->cancel();
+  check_shutdown();
+}
+
+void engine::check_shutdown() {
+  flush_acks();
+  bool idle = consumers_.empty()
+              && (!cmd_ || !cmd_->ready() || (cmd_->in_flight() == 0 && waiting_.empty()));
+  if (!idle && clock::now() < shutdown_deadline_) {
+    shutdown_timer_.start(std::chrono::milliseconds{5});
+    return;
+  }
+  phase_ = phase::closed;
+  housekeeping_.cancel();
+  // Connections (and their libevent timers) must go before the loop does, even when the
+  // core still holds a subscription handle.
+  for (auto& c : consumers_)
+    c->shutdown();
+  consumers_.clear();
+  hub_.close();
+  cmd_.reset();  // in-flight commands complete with `closed`
+  while (!waiting_.empty()) {
+    finish(*waiting_.front(), closed_error());
+    waiting_.pop_front();
+  }
+  loop_.stop();
+}
+
+}  // namespace brook::redis

@@ -1,0 +1,180 @@
+#pragma once
+/// @file
+/// The driver's shared state: the loop thread, the command connection, the pub/sub hub and the
+/// consumers. `redis_transport` is a thin facade over it; handles and acknowledgers hold it
+/// weakly so they may outlive the transport.
+#include "connection.hpp"
+#include "event_loop.hpp"
+
+#include <brook/redis/settings.hpp>
+#include <brook/transport.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace brook::redis {
+
+using clock = std::chrono::steady_clock;
+class engine;
+class channel_consumer;
+
+/// A command for the command connection, kept until Redis answers it.
+struct command {
+  std::vector<std::string> argv;
+  publish_callback done;  ///< may be empty
+  std::string gate;       ///< our reply channel that must be subscribed before sending
+  clock::time_point queued{};
+};
+
+/// One subscription's state on the loop thread; the core's handle shares it.
+class consumer : public std::enable_shared_from_this<consumer> {
+public:
+  consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+  virtual ~consumer() = default;
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+
+  /// Loop thread: begin (or fail with the option error found at construction).
+  virtual void start() = 0;
+  /// Loop thread: credit arrived.
+  virtual void kick() = 0;
+  /// Loop thread: stop delivering; retire once nothing is outstanding. Idempotent.
+  virtual void cancel() = 0;
+  /// Loop thread, final: release the connection now (the transport is closing).
+  virtual void shutdown() {}
+
+  /// Any thread: adds credit; returns the credit before, so 0 means "kick the loop".
+  std::size_t add_credit(std::size_t n) noexcept { return credit_.fetch_add(n); }
+  std::size_t dropped() const noexcept { return dropped_.load(); }
+
+protected:
+  /// Takes one credit unit (loop thread; only the loop thread takes).
+  bool take_credit() noexcept;
+  void deliver(envelope_ptr env);
+  /// Reports a fatal error once to the sink and cancels.
+  void fail(error_info err);
+  /// An option error found while parsing, reported by `start()`.
+  error_info option_error_;
+  engine& eng_;
+  subscription_spec spec_;
+  std::shared_ptr<delivery_sink> sink_;
+  std::atomic<std::size_t> credit_{0};
+  std::atomic<std::size_t> dropped_{0};
+  bool unbounded_ = false;
+  bool cancelled_ = false;
+  bool failed_ = false;
+};
+
+/// The single SUBSCRIBE connection and the channel/pattern -> consumers map.
+/// @warning Loop thread only.
+class pubsub_hub {
+public:
+  explicit pubsub_hub(engine& eng) : eng_(eng) {}
+  void add(const std::shared_ptr<channel_consumer>& c);
+  void remove(const channel_consumer* c);
+  /// Whether SUBSCRIBE `channel` is confirmed on the current connection.
+  bool confirmed(const std::string& channel) const { return confirmed_.contains(channel); }
+  void close();
+
+private:
+  using consumer_map = std::map<std::string, std::vector<std::shared_ptr<channel_consumer>>>;
+  void on_ready();
+  void on_push(redisReply* r);
+  void dispatch(consumer_map& map, const std::string& key, std::string_view channel,
+                std::string_view data, std::string_view pattern);
+
+  engine& eng_;
+  std::unique_ptr<connection> conn_;
+  consumer_map channels_;
+  consumer_map patterns_;
+  std::set<std::string> confirmed_;
+};
+
+class engine : public std::enable_shared_from_this<engine> {
+public:
+  explicit engine(const settings& s);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Any thread.
+  error_info start();
+  void close();
+  void publish(outgoing msg, publish_callback done);
+  std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
+                                          std::shared_ptr<delivery_sink> sink);
+  std::string open_replies(std::shared_ptr<delivery_sink> sink);
+  std::string url() const;
+  /// Posts to the loop thread; false once the loop has finished (the task is dropped).
+  bool post(event_loop::task t) { return loop_.post(std::move(t)); }
+
+  // Loop thread, for consumers.
+  const settings& cfg() const noexcept { return cfg_; }
+  event_loop& loop() noexcept { return loop_; }
+  pubsub_hub& hub() noexcept { return hub_; }
+  bool closing() const noexcept { return phase_ != phase::running; }
+  std::unique_ptr<connection> make_connection(const std::string& role, connection_events ev);
+  /// Sends `c` on the command connection; holds it (bounded) while that is down and sends it
+  /// again when its reply was lost with the connection.
+  void submit(std::shared_ptr<command> c);
+  /// Coalesces XACKs of one drain into one command per stream and group.
+  void queue_ack(const std::string& key, const std::string& group, std::string id);
+  /// Wakes a consumer connection blocked in BLPOP/XREAD (CLIENT UNBLOCK), if possible now.
+  void unblock(long long client_id);
+  /// A pub/sub channel got confirmed: gated commands may go.
+  void on_subscribed() { flush_waiting(); }
+  /// Drops a finished consumer.
+  void retire(const consumer* c);
+  void report(const error_info& e);
+
+private:
+  enum class phase { running, closing, closed };
+
+  void ensure_thread();
+  bool can_send(const command& c) const;
+  bool send(const std::shared_ptr<command>& c);
+  void hold(std::shared_ptr<command> c);
+  void flush_waiting();
+  void flush_acks();
+  void expire_waiting();
+  void begin_shutdown();
+  void check_shutdown();
+  void finish(command& c, const error_info& e);
+
+  settings cfg_;
+  endpoint ep_;
+  error_info config_error_;
+  event_loop loop_;
+  std::thread thread_;
+
+  std::mutex join_mutex_;
+  std::mutex life_mutex_;  // guards started_/closing_ transitions, `connected_`, `last_error_`
+  std::condition_variable connected_cv_;
+  bool started_ = false;
+  bool connected_ = false;
+  std::string last_error_;
+  std::atomic<bool> closing_{false};
+
+  // Loop thread only.
+  phase phase_ = phase::running;
+  std::unique_ptr<connection> cmd_;
+  pubsub_hub hub_{*this};
+  std::vector<std::shared_ptr<consumer>> consumers_;
+  std::deque<std::shared_ptr<command>> waiting_;
+  std::set<std::string> reply_channels_;
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> acks_;
+  timer housekeeping_;
+  timer shutdown_timer_;
+  clock::time_point shutdown_deadline_{};
+};
+
+}  // namespace brook::redis

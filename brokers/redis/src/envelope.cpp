@@ -1,0 +1,226 @@
+#include "envelope.hpp"
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <random>
+
+namespace brook::redis {
+
+namespace {
+
+constexpr std::array<unsigned char, 8> magic{0x89, 'B', 'I', 'N', 0x0d, 0x0a, 0x1a, 0x0a};
+constexpr std::uint16_t version_v1 = 1;
+// magic + version + two u32 offsets; the header block starts right after them.
+constexpr std::size_t fixed_prefix = 18;
+
+void put_u16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v & 0xff));
+}
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// A bounds-checked big-endian reader; any overrun turns `ok` false, so the caller can fall
+// back to the next format the way FastStream's parser does on an exception.
+struct reader {
+  std::string_view data;
+  std::size_t pos = 0;
+  bool ok = true;
+
+  std::uint32_t uint(std::size_t width) {
+    if (!ok || pos > data.size() || data.size() - pos < width) {
+      ok = false;
+      return 0;
+    }
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < width; ++i)
+      v = (v << 8) | static_cast<unsigned char>(data[pos + i]);
+    pos += width;
+    return v;
+  }
+  std::string_view bytes(std::size_t n) {
+    if (!ok || pos > data.size() || data.size() - pos < n) {
+      ok = false;
+      return {};
+    }
+    auto v = data.substr(pos, n);
+    pos += n;
+    return v;
+  }
+};
+
+bool decode_binary(std::string_view bytes, envelope& env) {
+  if (bytes.size() < fixed_prefix + 2
+      || std::memcmp(bytes.data(), magic.data(), magic.size()) != 0)
+    return false;
+  reader in{bytes, magic.size()};
+  if (in.uint(2) != version_v1)
+    return false;
+  auto headers_at = in.uint(4);
+  auto data_at = in.uint(4);
+  if (!in.ok || headers_at > bytes.size() || data_at > bytes.size())
+    return false;
+  in.pos = headers_at;
+  auto count = in.uint(2);
+  brook::headers hs;
+  hs.reserve(count);
+  for (std::uint32_t i = 0; i < count && in.ok; ++i) {
+    auto key = in.bytes(in.uint(2));
+    auto value = in.bytes(in.uint(2));
+    if (in.ok)
+      hs.set(std::string{key}, std::string{value});
+  }
+  if (!in.ok)
+    return false;
+  env.headers = std::move(hs);
+  env.body.assign(bytes.substr(data_at));
+  return true;
+}
+
+std::string json_text(const boost::json::value& v) {
+  if (v.is_string())
+    return std::string{v.get_string()};
+  return boost::json::serialize(v);
+}
+
+// FastStream 0.5's envelope: {"data": "<payload>", "headers": {...}}. Only a string `data`
+// counts, as in FastStream (its `.encode()` fails on anything else, which means raw bytes).
+bool decode_legacy_json(std::string_view bytes, envelope& env) {
+  auto first = bytes.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || bytes[first] != '{')
+    return false;
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(bytes, ec);
+  if (ec || !doc.is_object())
+    return false;
+  auto& obj = doc.get_object();
+  auto data = obj.find("data");
+  if (data == obj.end() || !data->value().is_string())
+    return false;
+  brook::headers hs;
+  if (auto h = obj.find("headers"); h != obj.end() && h->value().is_object())
+    for (auto& kv : h->value().get_object())
+      hs.set(std::string{kv.key()}, json_text(kv.value()));
+  env.headers = std::move(hs);
+  env.body.assign(data->value().get_string());
+  return true;
+}
+
+void fill_well_known(envelope& env) {
+  auto get = [&](std::string_view key) {
+    auto v = env.headers.find(key);
+    return v ? *v : std::string{};
+  };
+  env.correlation_id = get("correlation_id");
+  env.reply_to = get("reply_to");
+  env.content_type = get("content-type");
+  env.message_id = get("message_id");
+  if (env.correlation_id.empty() || env.message_id.empty()) {
+    auto id = make_uuid();
+    if (env.correlation_id.empty())
+      env.correlation_id = id;
+    if (env.message_id.empty())
+      env.message_id = std::move(id);
+  }
+}
+
+}  // namespace
+
+std::string make_uuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t hi = rng();
+  std::uint64_t lo = rng();
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;                  // version 4
+  lo = (lo & ~(3ULL << 62)) | (2ULL << 62);            // RFC 4122 variant
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    auto word = i < 16 ? hi : lo;
+    auto nibble = (word >> (60 - 4 * (i % 16))) & 0xf;
+    if (i == 8 || i == 12 || i == 16 || i == 20)
+      s.push_back('-');
+    s.push_back(hex[nibble]);
+  }
+  return s;
+}
+
+error_info encode_envelope(const outgoing& msg, std::string& out) {
+  brook::headers hs;
+  hs.reserve(4 + msg.headers.size());
+  hs.push_back({"correlation_id", msg.correlation_id.empty() ? make_uuid() : msg.correlation_id});
+  if (!msg.content_type.empty())
+    hs.push_back({"content-type", msg.content_type});
+  if (!msg.reply_to.empty())
+    hs.push_back({"reply_to", msg.reply_to});
+  if (!msg.message_id.empty())
+    hs.push_back({"message_id", msg.message_id});
+  for (auto& [k, v] : msg.headers)
+    hs.set(k, v);
+
+  std::size_t block = 0;
+  for (auto& [k, v] : hs) {
+    for (auto* s : {&k, &v})
+      if (s->size() > 0xffff)
+        return {errc::invalid_argument,
+                "redis envelope: header '" + k.substr(0, 64) + "' has a "
+                  + std::string{s == &k ? "key" : "value"} + " of " + std::to_string(s->size())
+                  + " bytes; FastStream's binary format allows at most 65535"};
+    block += 4 + k.size() + v.size();
+  }
+  if (hs.size() > 0xffff || block + fixed_prefix + 2 > 0xffffffffULL)
+    return {errc::invalid_argument, "redis envelope: too many or too large headers"};
+
+  out.clear();
+  out.reserve(fixed_prefix + 2 + block + msg.body.size());
+  out.append(reinterpret_cast<const char*>(magic.data()), magic.size());
+  put_u16(out, version_v1);
+  put_u32(out, static_cast<std::uint32_t>(fixed_prefix));
+  put_u32(out, static_cast<std::uint32_t>(fixed_prefix + 2 + block));
+  put_u16(out, static_cast<std::uint16_t>(hs.size()));
+  for (auto& [k, v] : hs) {
+    put_u16(out, static_cast<std::uint16_t>(k.size()));
+    out += k;
+    put_u16(out, static_cast<std::uint16_t>(v.size()));
+    out += v;
+  }
+  out += msg.body;
+  return {};
+}
+
+envelope_format decode_envelope(std::string_view bytes, envelope& env) {
+  auto fmt = envelope_format::raw;
+  if (decode_binary(bytes, env))
+    fmt = envelope_format::binary_v1;
+  else if (decode_legacy_json(bytes, env))
+    fmt = envelope_format::legacy_json;
+  else {
+    env.headers = {};
+    env.body.assign(bytes);
+  }
+  fill_well_known(env);
+  return fmt;
+}
+
+envelope_format decode_stream_entry(
+  const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env) {
+  for (auto& [k, v] : fields)
+    if (k == stream_data_field)
+      return decode_envelope(v, env);
+  boost::json::object obj;
+  for (auto& [k, v] : fields)
+    obj[k] = v;
+  env.headers = {};
+  env.body = boost::json::serialize(obj);
+  fill_well_known(env);
+  env.content_type = "application/json";
+  return envelope_format::raw;
+}
+
+}  // namespace brook::redis

@@ -1,0 +1,46 @@
+#pragma once
+/// @file
+/// FastStream's Redis message envelope (see docs wire-compat.md, "Redis envelope").
+///
+/// @code
+/// std::string wire;
+/// if (auto err = encode_envelope(out, wire)) return fail(err);   // BinaryMessageFormatV1
+/// auto env = std::make_shared<brook::envelope>();
+/// decode_envelope(wire, *env);   // binary V1, legacy JSON or raw bytes
+/// @endcode
+#include <brook/errc.hpp>
+#include <brook/transport.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace brook::redis {
+
+/// The envelope's field inside a stream entry.
+inline constexpr std::string_view stream_data_field = "__data__";
+
+/// How an inbound payload was framed.
+enum class envelope_format { binary_v1, legacy_json, raw };
+
+/// Encodes `msg` as BinaryMessageFormatV1 into `out`. Header order: correlation_id (generated
+/// when empty), content-type, reply_to, message_id (each when non-empty), then user headers,
+/// which replace a header of the same name in place. Fails with `errc::invalid_argument` when
+/// a header key or value exceeds the format's 16-bit length.
+error_info encode_envelope(const outgoing& msg, std::string& out);
+
+/// Decodes `bytes` into `env`: body, headers and the well-known fields (correlation_id,
+/// reply_to, content_type, message_id; a missing correlation or message id is generated, the
+/// same id for both as FastStream does). Never fails: unparseable input is raw bytes.
+envelope_format decode_envelope(std::string_view bytes, envelope& env);
+
+/// Decodes a stream entry: the envelope in `__data__`, or else (a foreign producer) a JSON
+/// object of all fields as the body with content type `application/json`.
+envelope_format decode_stream_entry(
+  const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env);
+
+/// A random UUID4 in canonical text form.
+std::string make_uuid();
+
+}  // namespace brook::redis

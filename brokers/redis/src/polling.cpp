@@ -1,0 +1,227 @@
+#include "consumers.hpp"
+#include "envelope.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+namespace brook::redis {
+
+namespace {
+
+std::string_view str(const redisReply* r) {
+  return r && r->str ? std::string_view{r->str, r->len} : std::string_view{};
+}
+
+// Errors after which the same read can succeed a little later (a restarting server, a busy
+// script, a failover); anything else is a configuration problem and fails the subscription.
+bool transient(std::string_view err) {
+  for (std::string_view prefix : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"})
+    if (err.starts_with(prefix))
+      return true;
+  return false;
+}
+
+}  // namespace
+
+polling_consumer::polling_consumer(engine& eng, subscription_spec spec,
+                                   std::shared_ptr<delivery_sink> sink)
+  : consumer(eng, std::move(spec), std::move(sink)),
+    batch_(eng.cfg().read_batch),
+    block_(eng.cfg().block_time) {
+  if (spec_.address.empty())
+    option_error_ = {errc::invalid_argument, "redis " + spec_.kind + " subscription: the key is empty"};
+  batch_ = parse_size("batch", batch_);
+  block_ = std::chrono::milliseconds{parse_size("block_ms", static_cast<std::size_t>(block_.count()))};
+  if (batch_ == 0 && !option_error_)
+    option_error_ = {errc::invalid_argument,
+                     "redis subscription '" + spec_.address + "': batch must be >= 1"};
+}
+
+std::size_t polling_consumer::parse_size(std::string_view key, std::size_t fallback) {
+  auto it = spec_.options.find(std::string{key});
+  if (it == spec_.options.end())
+    return fallback;
+  auto& v = it->second;
+  std::size_t n = 0;
+  auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+  if ((r.ec != std::errc{} || r.ptr != v.data() + v.size()) && !option_error_)
+    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': option "
+                                               + std::string{key} + "='" + v
+                                               + "' is not a non-negative number"};
+  return n;
+}
+
+void polling_consumer::start() {
+  if (option_error_)
+    return fail(option_error_);
+  if (cancelled_)
+    return;
+  conn_ = eng_.make_connection(spec_.kind + "-" + spec_.address,
+                               {.ready =
+                                  [this] {
+                                    on_connected();
+                                    pump();
+                                  },
+                                .lost = {},
+                                .push = {}});
+  retry_ = std::make_unique<timer>(eng_.loop(), [this] { pump(); });
+  conn_->open();
+}
+
+void polling_consumer::pump() {
+  if (cancelled_)
+    return;
+  while (!backlog_empty() && take_credit()) {
+    deliver_front();
+    if (cancelled_)
+      return;
+  }
+  if (!backlog_empty() || reading_ || !conn_ || !conn_->ready() || retry_->armed())
+    return;
+  auto credit = credit_.load(std::memory_order_acquire);
+  if (credit > 0)
+    read(std::min(credit, batch_));
+}
+
+void polling_consumer::issue(const std::vector<std::string_view>& argv, bool blocking,
+                             std::function<void(redisReply*)> handler) {
+  reading_ = true;
+  blocking_ = blocking;
+  auto self = shared_from_this();  // outlive the reply, even after cancel and retire
+  bool sent = conn_->send(argv, [this, self, handler = std::move(handler)](redisReply* r) {
+    reading_ = false;
+    blocking_ = false;
+    // A null reply: the connection dropped; reading resumes when it is ready again.
+    if (r)
+      handler(r);
+    if (cancelled_)
+      maybe_finish();
+    else if (r && !reading_)
+      pump();
+  });
+  if (!sent)
+    reading_ = blocking_ = false;
+}
+
+bool polling_consumer::fatal_error(std::string_view what, const redisReply* r) {
+  auto err = str(r);
+  if (transient(err)) {
+    retry_->start(eng_.cfg().reconnect_backoff_min);
+    return false;
+  }
+  fail({errc::invalid_argument, "redis " + spec_.kind + " subscription '" + spec_.address + "': "
+                                  + std::string{what} + " failed: " + std::string{err}});
+  return true;
+}
+
+void polling_consumer::cancel() {
+  if (cancelled_)
+    return;
+  cancelled_ = true;
+  // Do not wait out BLPOP/XREAD BLOCK: wake it so whatever it popped comes back now.
+  if (blocking_ && conn_)
+    eng_.unblock(conn_->client_id());
+  maybe_finish();
+}
+
+void polling_consumer::shutdown() {
+  cancelled_ = true;
+  auto conn = std::move(conn_);
+  conn.reset();  // an outstanding read completes with null right here
+  retry_.reset();
+  maybe_finish();
+}
+
+void polling_consumer::maybe_finish() {
+  if (!cancelled_ || reading_ || retired_)
+    return;
+  retired_ = true;
+  on_finished();
+  if (conn_)
+    conn_->close();
+  // We may be inside this connection's callback: hiredis frees the context when it returns,
+  // and the objects go on a later turn of the loop (libevent state must die on its thread).
+  std::shared_ptr<connection> conn{std::move(conn_)};
+  std::shared_ptr<timer> retry{std::move(retry_)};
+  eng_.loop().post([conn, retry] {});
+  eng_.retire(this);
+}
+
+list_consumer::list_consumer(engine& eng, subscription_spec spec,
+                             std::shared_ptr<delivery_sink> sink)
+  : polling_consumer(eng, std::move(spec), std::move(sink)) {
+  for (auto& [k, v] : spec_.options)
+    if (k != "batch" && k != "block_ms" && !option_error_)
+      option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address
+                                                 + "': unknown option '" + k
+                                                 + "' (known: batch, block_ms)"};
+  if (!spec_.group.empty() && !option_error_)
+    option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address
+                                               + "': lists have no consumer groups (consumers "
+                                                 "of one list already compete)"};
+}
+
+void list_consumer::read(std::size_t n) {
+  if (batch_ == 1)
+    return blocking_pop();
+  auto count = std::to_string(n);
+  issue({"LPOP", spec_.address, count}, false, [this](redisReply* r) {
+    if (r->type == REDIS_REPLY_ARRAY) {
+      for (std::size_t i = 0; i < r->elements; ++i)
+        backlog_.push_back({std::string{str(r->element[i])}, i, r->elements});
+    } else if (r->type == REDIS_REPLY_NIL) {
+      if (!cancelled_)
+        blocking_pop();  // empty: wait for the next element instead of polling
+    } else {
+      fatal_error("LPOP", r);
+    }
+  });
+}
+
+void list_consumer::blocking_pop() {
+  char timeout[32];
+  std::snprintf(timeout, sizeof timeout, "%.3f", static_cast<double>(block_.count()) / 1000.0);
+  issue({"BLPOP", spec_.address, timeout}, true, [this](redisReply* r) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+      backlog_.push_back({std::string{str(r->element[1])}, 0, 1});
+    else if (r->type != REDIS_REPLY_NIL)  // nil: timed out or unblocked
+      fatal_error("BLPOP", r);
+  });
+}
+
+void list_consumer::deliver_front() {
+  auto it = std::move(backlog_.front());
+  backlog_.pop_front();
+  auto env = std::make_shared<envelope>();
+  decode_envelope(it.raw, *env);
+  env->channel = spec_.address;
+  env->metadata.emplace("kind", "list");
+  env->metadata.emplace("batch_index", std::to_string(it.index));
+  env->metadata.emplace("batch_size", std::to_string(it.size));
+  deliver(std::move(env));
+}
+
+void list_consumer::on_finished() {
+  if (backlog_.empty())
+    return;
+  // Popped but never delivered: put them back at the head, in their original order.
+  auto c = std::make_shared<command>();
+  c->argv.reserve(2 + backlog_.size());
+  c->argv = {"LPUSH", spec_.address};
+  for (auto it = backlog_.rbegin(); it != backlog_.rend(); ++it)
+    c->argv.push_back(std::move(it->raw));
+  auto n = backlog_.size();
+  backlog_.clear();
+  auto self = shared_from_this();
+  c->done = [this, self, n](const error_info& e) {
+    if (!e)
+      return;
+    dropped_.fetch_add(n, std::memory_order_relaxed);
+    eng_.report({errc::overflow, "redis: list subscription '" + spec_.address + "' lost "
+                                   + std::to_string(n)
+                                   + " popped but undelivered messages: " + e.message});
+  };
+  eng_.submit(std::move(c));
+}
+
+}  // namespace brook::redis

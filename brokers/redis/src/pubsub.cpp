@@ -1,0 +1,173 @@
+#include "consumers.hpp"
+#include "envelope.hpp"
+
+#include <algorithm>
+
+namespace brook::redis {
+
+namespace {
+
+std::string_view str(const redisReply* r) {
+  return r && r->str ? std::string_view{r->str, r->len} : std::string_view{};
+}
+
+}  // namespace
+
+channel_consumer::channel_consumer(engine& eng, subscription_spec spec,
+                                   std::shared_ptr<delivery_sink> sink, bool unbounded)
+  : consumer(eng, std::move(spec), std::move(sink)),
+    bound_(eng.cfg().pubsub_buffer),
+    policy_(eng.cfg().pubsub_overflow) {
+  unbounded_ = unbounded;
+  if (!spec_.kind.empty() && spec_.kind != "channel")
+    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': kind '"
+                                               + spec_.kind
+                                               + "' is not one of channel, list, stream"};
+  else if (!spec_.options.empty())
+    option_error_ = {errc::invalid_argument,
+                     "redis subscription '" + spec_.address + "': unknown option '"
+                       + spec_.options.begin()->first + "' (channel subscriptions take none)"};
+  else if (!spec_.group.empty())
+    option_error_ = {errc::invalid_argument,
+                     "redis subscription '" + spec_.address
+                       + "': pub/sub has no consumer groups (use kind=stream)"};
+  else if (spec_.address.empty())
+    option_error_ = {errc::invalid_argument, "redis subscription: the channel is empty"};
+}
+
+void channel_consumer::start() {
+  if (option_error_)
+    return fail(option_error_);
+  eng_.hub().add(std::static_pointer_cast<channel_consumer>(shared_from_this()));
+}
+
+void channel_consumer::offer(envelope_ptr env) {
+  if (cancelled_)
+    return;
+  if (buffer_.empty() && take_credit())
+    return deliver(std::move(env));
+  if (buffer_.size() < bound_) {
+    buffer_.push_back(std::move(env));
+    return;
+  }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (policy_ == overflow_policy::drop_oldest && bound_ > 0) {
+    buffer_.pop_front();
+    buffer_.push_back(std::move(env));
+  }
+  auto now = clock::now();
+  if (now - last_report_ >= std::chrono::seconds{1}) {
+    last_report_ = now;
+    eng_.report({errc::overflow,
+                 "redis: pub/sub subscription '" + spec_.address + "' has dropped "
+                   + std::to_string(dropped_.load()) + " messages so far (buffer of "
+                   + std::to_string(bound_) + " full, policy "
+                   + (policy_ == overflow_policy::drop_oldest ? "drop_oldest" : "drop_newest")
+                   + "): the handler is slower than the publishers"});
+  }
+}
+
+void channel_consumer::kick() {
+  while (!cancelled_ && !buffer_.empty() && take_credit()) {
+    auto env = std::move(buffer_.front());
+    buffer_.pop_front();
+    deliver(std::move(env));
+  }
+}
+
+void channel_consumer::cancel() {
+  if (cancelled_)
+    return;
+  cancelled_ = true;
+  // Pub/sub cannot give messages back: what the buffer holds is lost, and counted.
+  dropped_.fetch_add(buffer_.size(), std::memory_order_relaxed);
+  buffer_.clear();
+  eng_.hub().remove(this);
+  eng_.retire(this);
+}
+
+void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
+  auto& map = c->is_pattern() ? patterns_ : channels_;
+  auto& subs = map[c->address()];
+  subs.push_back(c);
+  if (!conn_) {
+    conn_ = eng_.make_connection("sub", {.ready = [this] { on_ready(); },
+                                         .lost = [this](const error_info&) { confirmed_.clear(); },
+                                         .push = [this](redisReply* r) { on_push(r); }});
+    conn_->open();
+    return;
+  }
+  if (subs.size() == 1)
+    conn_->send_subscribe({c->is_pattern() ? "PSUBSCRIBE" : "SUBSCRIBE", c->address()});
+}
+
+void pubsub_hub::remove(const channel_consumer* c) {
+  auto& map = c->is_pattern() ? patterns_ : channels_;
+  auto it = map.find(c->address());
+  if (it == map.end())
+    return;
+  std::erase_if(it->second, [c](const auto& x) { return x.get() == c; });
+  if (!it->second.empty())
+    return;
+  map.erase(it);
+  if (!c->is_pattern())
+    confirmed_.erase(c->address());
+  if (conn_)
+    conn_->send_subscribe({c->is_pattern() ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", c->address()});
+}
+
+void pubsub_hub::close() {
+  conn_.reset();
+  channels_.clear();
+  patterns_.clear();
+  confirmed_.clear();
+}
+
+void pubsub_hub::on_ready() {
+  // One command per kind re-subscribes everything after a reconnect.
+  for (auto [map, verb] : {std::pair{&channels_, "SUBSCRIBE"}, std::pair{&patterns_, "PSUBSCRIBE"}}) {
+    if (map->empty())
+      continue;
+    std::vector<std::string_view> argv{verb};
+    for (auto& [name, subs] : *map)
+      argv.push_back(name);
+    conn_->send_subscribe(argv);
+  }
+}
+
+void pubsub_hub::on_push(redisReply* r) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+    return;
+  auto kind = str(r->element[0]);
+  if (kind == "message") {
+    auto channel = str(r->element[1]);
+    dispatch(channels_, std::string{channel}, channel, str(r->element[2]), {});
+  } else if (kind == "pmessage" && r->elements >= 4) {
+    auto pattern = str(r->element[1]);
+    dispatch(patterns_, std::string{pattern}, str(r->element[2]), str(r->element[3]), pattern);
+  } else if (kind == "subscribe") {
+    confirmed_.emplace(str(r->element[1]));
+    eng_.on_subscribed();
+  }
+}
+
+void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string_view channel,
+                          std::string_view data, std::string_view pattern) {
+  auto it = map.find(key);
+  if (it == map.end() || it->second.empty())
+    return;
+  auto env = std::make_shared<envelope>();
+  decode_envelope(data, *env);
+  env->channel.assign(channel);
+  env->metadata.emplace("kind", "channel");
+  if (!pattern.empty())
+    env->metadata.emplace("pattern", std::string{pattern});
+  // Each subscription owns its envelope (handlers may move out of it); copy for all but one.
+  // Offering may cancel a subscription (a sink that fails), so iterate over a copy.
+  auto subs = it->second;
+  for (std::size_t i = 0; i + 1 < subs.size(); ++i)
+    subs[i]->offer(std::make_shared<envelope>(*env));
+  subs.back()->offer(std::move(env));
+}
+
+}  // namespace brook::redis

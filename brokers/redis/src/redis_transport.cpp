@@ -1,0 +1,38 @@
+#include "engine.hpp"
+
+#include <brook/redis/settings.hpp>
+
+namespace brook::redis {
+
+/// The Redis implementation of the transport seam; all work happens in `engine`.
+class redis_transport final : public brook::transport {
+public:
+  explicit redis_transport(const settings& s) : engine_(std::make_shared<engine>(s)) {}
+  ~redis_transport() override { engine_->close(); }
+  redis_transport(const redis_transport&) = delete;
+  redis_transport& operator=(const redis_transport&) = delete;
+
+  std::string_view protocol() const noexcept override { return "redis"; }
+  std::string url() const override { return engine_->url(); }
+  error_info start() override { return engine_->start(); }
+  std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
+                                          std::shared_ptr<delivery_sink> sink) override {
+    return engine_->subscribe(spec, std::move(sink));
+  }
+  void publish(outgoing msg, publish_callback done) override {
+    engine_->publish(std::move(msg), std::move(done));
+  }
+  std::string open_replies(std::shared_ptr<delivery_sink> sink) override {
+    return engine_->open_replies(std::move(sink));
+  }
+  void close() override { engine_->close(); }
+
+private:
+  std::shared_ptr<engine> engine_;
+};
+
+std::shared_ptr<brook::transport> make_transport(const settings& s) {
+  return std::make_shared<redis_transport>(s);
+}
+
+}  // namespace brook::redis

@@ -1,0 +1,260 @@
+#include "consumers.hpp"
+#include "envelope.hpp"
+
+namespace brook::redis {
+
+namespace {
+
+std::string_view str(const redisReply* r) {
+  return r && r->str ? std::string_view{r->str, r->len} : std::string_view{};
+}
+
+// Settles one stream entry of a group. XACKs are posted to the loop, where one drain's worth
+// is coalesced into one command per stream and group.
+class stream_acknowledger final : public acknowledger {
+public:
+  stream_acknowledger(std::weak_ptr<engine> eng,
+                      std::shared_ptr<const std::pair<std::string, std::string>> target,
+                      std::string id)
+    : eng_(std::move(eng)), target_(std::move(target)), id_(std::move(id)) {
+  }
+  void ack() override { settle(true); }
+  /// Leaves the entry pending: XAUTOCLAIM (min_idle_ms) or a restart redelivers it.
+  void nack() override { settle(false); }
+  /// Acknowledges: rejected entries must not come back through XAUTOCLAIM.
+  void reject() override { settle(true); }
+
+private:
+  void settle(bool remove) {
+    if (settled_.exchange(true) || !remove)
+      return;
+    if (auto e = eng_.lock())
+      e->post([e = e.get(), t = target_, id = id_] { e->queue_ack(t->first, t->second, id); });
+  }
+  std::weak_ptr<engine> eng_;
+  std::shared_ptr<const std::pair<std::string, std::string>> target_;
+  std::string id_;
+  std::atomic<bool> settled_{false};
+};
+
+}  // namespace
+
+stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
+                                 std::shared_ptr<delivery_sink> sink)
+  : polling_consumer(eng, std::move(spec), std::move(sink)), group_(spec_.group) {
+  auto opt = [&](const char* key, std::string fallback) {
+    auto it = spec_.options.find(key);
+    return it == spec_.options.end() ? fallback : it->second;
+  };
+  start_id_ = opt("last_id", "$");
+  last_id_ = start_id_;
+  consumer_name_ = opt("consumer", "brook-" + make_uuid().substr(0, 13));
+  auto no_ack = opt("no_ack", "false");
+  no_ack_ = no_ack == "true" || no_ack == "1";
+  min_idle_ = std::chrono::milliseconds{parse_size("min_idle_ms", 0)};
+  auto bad = [&](std::string why) {
+    if (!option_error_)
+      option_error_ = {errc::invalid_argument,
+                       "redis stream subscription '" + spec_.address + "': " + std::move(why)};
+  };
+  for (auto& [k, v] : spec_.options) {
+    bool group_only = k == "consumer" || k == "no_ack" || k == "min_idle_ms";
+    if (!group_only && k != "batch" && k != "block_ms" && k != "last_id")
+      bad("unknown option '" + k + "' (known: batch, block_ms, last_id, consumer, no_ack, "
+          "min_idle_ms)");
+    else if (group_only && group_.empty())
+      bad("option '" + k + "' needs a consumer group");
+  }
+  if (no_ack != "true" && no_ack != "false" && no_ack != "1" && no_ack != "0")
+    bad("option no_ack='" + no_ack + "' is not true or false");
+  if (no_ack_ && min_idle_.count() > 0)
+    bad("min_idle_ms has nothing to claim with no_ack (entries never become pending)");
+  if (start_id_.empty())
+    bad("option last_id is empty");
+  if (consumer_name_.empty())
+    bad("option consumer is empty");
+  reading_pending_ = !group_.empty() && !no_ack_;
+  pending_cursor_ = "0";
+  ack_target_ = std::make_shared<const std::pair<std::string, std::string>>(spec_.address, group_);
+}
+
+void stream_consumer::on_connected() {
+  // The group may have vanished with the server's data; XGROUP CREATE is idempotent for us.
+  group_ready_ = false;
+}
+
+void stream_consumer::read(std::size_t n) {
+  auto count = std::to_string(n);
+  auto block = std::to_string(block_.count());
+  if (group_.empty()) {
+    if (last_id_ == "$") {
+      // `$` re-sent with every XREAD would skip entries added between two reads: pin it to
+      // the current last entry once.
+      issue({"XREVRANGE", spec_.address, "+", "-", "COUNT", "1"}, false, [this](redisReply* r) {
+        if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->elements > 0)
+          last_id_ = str(r->element[0]->element[0]);
+        else if (r->type == REDIS_REPLY_ARRAY)
+          last_id_ = "0-0";
+        else
+          fatal_error("XREVRANGE", r);
+      });
+      return;
+    }
+    issue({"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", spec_.address, last_id_}, true,
+          [this](redisReply* r) {
+            if (r->type == REDIS_REPLY_ERROR)
+              fatal_error("XREAD", r);
+            else if (take_read_reply(r, false) > 0)
+              last_id_ = last_seen_id_;
+          });
+    return;
+  }
+  if (!group_ready_)
+    return create_group();
+  if (min_idle_.count() > 0 && clock::now() >= next_claim_)
+    return claim(n);
+  auto on_error = [this](const char* what, redisReply* r) {
+    if (str(r).starts_with("NOGROUP"))
+      group_ready_ = false;  // deleted or lost with the data: create it again, from 0
+    else
+      fatal_error(what, r);
+  };
+  if (reading_pending_) {
+    // Our own entries that were delivered before a restart and never acknowledged.
+    issue({"XREADGROUP", "GROUP", group_, consumer_name_, "COUNT", count, "STREAMS",
+           spec_.address, pending_cursor_},
+          false, [this, on_error](redisReply* r) {
+            if (r->type == REDIS_REPLY_ERROR)
+              return on_error("XREADGROUP", r);
+            if (take_read_reply(r, true) == 0)
+              reading_pending_ = false;
+            else
+              pending_cursor_ = last_seen_id_;
+          });
+    return;
+  }
+  std::vector<std::string_view> argv{"XREADGROUP", "GROUP", group_, consumer_name_, "COUNT",
+                                     count,        "BLOCK", block};
+  if (no_ack_)
+    argv.emplace_back("NOACK");
+  for (std::string_view a : {std::string_view{"STREAMS"}, std::string_view{spec_.address},
+                             std::string_view{">"}})
+    argv.push_back(a);
+  issue(argv, true, [this, on_error](redisReply* r) {
+    if (r->type == REDIS_REPLY_ERROR)
+      return on_error("XREADGROUP", r);
+    take_read_reply(r, false);
+  });
+}
+
+void stream_consumer::create_group() {
+  auto from = group_created_ ? std::string{"0"} : start_id_;
+  issue({"XGROUP", "CREATE", spec_.address, group_, from, "MKSTREAM"}, false,
+        [this](redisReply* r) {
+          if (r->type == REDIS_REPLY_ERROR && !str(r).starts_with("BUSYGROUP")) {
+            fatal_error("XGROUP CREATE", r);
+            return;
+          }
+          group_ready_ = true;
+          group_created_ = true;
+        });
+}
+
+void stream_consumer::claim(std::size_t n) {
+  auto idle = std::to_string(min_idle_.count());
+  auto count = std::to_string(n);
+  issue({"XAUTOCLAIM", spec_.address, group_, consumer_name_, idle, claim_cursor_, "COUNT",
+         count},
+        false, [this](redisReply* r) {
+          if (r->type == REDIS_REPLY_ERROR) {
+            if (str(r).starts_with("NOGROUP"))
+              group_ready_ = false;
+            else
+              fatal_error("XAUTOCLAIM", r);
+            return;
+          }
+          if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)
+            return;
+          claim_cursor_ = str(r->element[0]);
+          take_entries(r->element[1], true);
+          // A full pass over the pending list: wait before the next one.
+          if (claim_cursor_ == "0-0")
+            next_claim_ = clock::now() + min_idle_;
+        });
+}
+
+std::size_t stream_consumer::take_read_reply(const redisReply* r, bool redelivered) {
+  if (r->type != REDIS_REPLY_ARRAY)
+    return 0;  // nil: BLOCK timed out or was unblocked
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    auto* per_stream = r->element[i];
+    if (per_stream->type == REDIS_REPLY_ARRAY && per_stream->elements == 2)
+      n += take_entries(per_stream->element[1], redelivered);
+  }
+  return n;
+}
+
+std::size_t stream_consumer::take_entries(const redisReply* arr, bool redelivered) {
+  if (!arr || arr->type != REDIS_REPLY_ARRAY)
+    return 0;
+  auto first = backlog_.size();
+  for (std::size_t i = 0; i < arr->elements; ++i) {
+    auto* e = arr->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
+      continue;
+    std::string id{str(e->element[0])};
+    last_seen_id_ = id;
+    auto* kv = e->element[1];
+    if (kv->type != REDIS_REPLY_ARRAY) {
+      // A pending entry whose data was deleted (XDEL, MAXLEN): nothing to deliver, so clear it.
+      if (!group_.empty() && !no_ack_)
+        eng_.queue_ack(spec_.address, group_, std::move(id));
+      continue;
+    }
+    entry en{std::move(id), {}, redelivered, 0, 0};
+    en.fields.reserve(kv->elements / 2);
+    for (std::size_t f = 0; f + 1 < kv->elements; f += 2)
+      en.fields.emplace_back(str(kv->element[f]), str(kv->element[f + 1]));
+    backlog_.push_back(std::move(en));
+  }
+  auto added = backlog_.size() - first;
+  for (std::size_t i = 0; i < added; ++i) {
+    backlog_[first + i].index = i;
+    backlog_[first + i].size = added;
+  }
+  return arr->elements;
+}
+
+void stream_consumer::deliver_front() {
+  auto en = std::move(backlog_.front());
+  backlog_.pop_front();
+  std::vector<std::pair<std::string_view, std::string_view>> fields(en.fields.begin(),
+                                                                     en.fields.end());
+  auto env = std::make_shared<envelope>();
+  decode_stream_entry(fields, *env);
+  env->channel = spec_.address;
+  auto& md = env->metadata;
+  md.emplace("kind", "stream");
+  md.emplace("stream", spec_.address);
+  md.emplace("batch_index", std::to_string(en.index));
+  md.emplace("batch_size", std::to_string(en.size));
+  if (!group_.empty()) {
+    md.emplace("group", group_);
+    md.emplace("consumer", consumer_name_);
+    md.emplace("redelivered", en.redelivered ? "true" : "false");
+    if (!no_ack_)
+      env->ack = std::make_shared<stream_acknowledger>(eng_.weak_from_this(), ack_target_, en.id);
+  }
+  md.emplace("stream_id", std::move(en.id));
+  deliver(std::move(env));
+}
+
+void stream_consumer::on_finished() {
+  // With a group the fetched entries stay pending (claimable); NOACK entries are gone.
+  if (!group_.empty() && no_ack_)
+    dropped_.fetch_add(backlog_.size(), std::memory_order_relaxed);
+  backlog_.clear();
+}
+
+}  // namespace brook::redis

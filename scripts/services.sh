@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Starts and stops the brokers brook's integration tests, samples and benchmarks run against,
+# on 127.0.0.1, without systemd. Every server runs from its own directory under the run dir,
+# and only the PIDs recorded there are ever signalled.
+#
+# usage: scripts/services.sh start|stop|restart|status <service>...
+#   services: redis   (nats, rabbit, kafka: add a <verb>_<service> function each)
+#
+#   start    idempotent: a server already answering on its port is left alone
+#   stop     SIGTERM, then SIGKILL after a bounded wait; the dataset is discarded
+#   restart  Redis: SHUTDOWN SAVE, then start again from that snapshot, so lists and streams
+#            survive like on a production server with persistence (for reconnect tests)
+#   status   exit 0 when every named service answers, 3 otherwise
+#
+# environment:
+#   BROOK_RUN_DIR      run directory (default /tmp/brook-run)
+#   BROOK_REDIS_PORT   Redis port (default 6390; keep ports below 32768, the ephemeral range,
+#                      or a readiness probe can connect to itself)
+#   BROOK_WAIT_S       bounded wait for start/stop (default 20 s)
+set -u
+
+RUN_DIR=${BROOK_RUN_DIR:-/tmp/brook-run}
+REDIS_PORT=${BROOK_REDIS_PORT:-6390}
+WAIT_S=${BROOK_WAIT_S:-20}
+
+die() { echo "services.sh: $*" >&2; exit 1; }
+
+# A PID counts as alive when it exists and is not a zombie: an orphaned server re-parented to a
+# slow-reaping PID 1 lingers as <defunct>, and `kill -0` still succeeds on it.
+alive() {
+  local pid=$1 state
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_until SECONDS CMD... : poll every 50 ms; fail after SECONDS so CI never hangs.
+wait_until() {
+  local limit=$1 deadline
+  shift
+  deadline=$(($(date +%s%N) + limit * 1000000000))
+  until "$@"; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+pid_of() { [ -f "$1" ] && cat "$1" 2>/dev/null; }
+
+# Stops the process in pid file $1: SIGTERM, bounded wait, SIGKILL.
+stop_pidfile() {
+  local file=$1 pid
+  pid=$(pid_of "$file")
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null
+    if ! wait_until "$WAIT_S" eval '! alive '"$pid"; then
+      kill -KILL "$pid" 2>/dev/null
+      wait_until 5 eval '! alive '"$pid" || die "pid $pid does not die"
+    fi
+  fi
+  rm -f "$file"
+}
+
+# ---- redis -----------------------------------------------------------------------------
+redis_dir() { echo "$RUN_DIR/redis-$REDIS_PORT"; }
+redis_cli() { timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+redis_up() { redis_cli ping 2>/dev/null | grep -q PONG; }
+redis_pid() { pid_of "$(redis_dir)/redis.pid"; }
+
+start_redis() {
+  command -v redis-server >/dev/null || die "redis-server not found (apt-get install -y redis-server)"
+  local dir pid
+  dir=$(redis_dir)
+  mkdir -p "$dir"
+  pid=$(redis_pid)
+  if alive "$pid" && redis_up; then
+    echo "redis: already running on 127.0.0.1:$REDIS_PORT (pid $pid)"
+    return 0
+  fi
+  if redis_up; then
+    die "redis: something else answers on 127.0.0.1:$REDIS_PORT; pick another BROOK_REDIS_PORT"
+  fi
+  # A snapshot is only loaded when `restart` asked for it; a plain start is a clean server.
+  [ "${_BROOK_KEEP_DATA:-0}" = 1 ] || rm -f "$dir/dump.rdb"
+  # setsid + closed stdio: the server must not hold the caller's pipes (ctest would wait on
+  # them) nor die with the caller's process group.
+  setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --dir "$dir" --dbfilename dump.rdb --pidfile "$dir/redis.pid" --daemonize no \
+    --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
+  echo $! >"$dir/redis.pid"
+  if ! wait_until "$WAIT_S" redis_up; then
+    tail -n 20 "$dir/redis.log" >&2
+    die "redis: not answering on 127.0.0.1:$REDIS_PORT after ${WAIT_S}s"
+  fi
+  echo "redis: running on 127.0.0.1:$REDIS_PORT (pid $(redis_pid), dir $dir)"
+}
+
+stop_redis() {
+  stop_pidfile "$(redis_dir)/redis.pid"
+  echo "redis: stopped (127.0.0.1:$REDIS_PORT)"
+}
+
+restart_redis() {
+  local pid
+  pid=$(redis_pid)
+  if alive "$pid"; then
+    redis_cli shutdown save >/dev/null 2>&1
+    wait_until "$WAIT_S" eval '! alive '"$pid" || stop_redis
+    rm -f "$(redis_dir)/redis.pid"
+  fi
+  _BROOK_KEEP_DATA=1 start_redis
+}
+
+status_redis() {
+  local pid
+  pid=$(redis_pid)
+  if alive "$pid" && redis_up; then
+    echo "redis: running on 127.0.0.1:$REDIS_PORT (pid $pid)"
+  else
+    echo "redis: not running (127.0.0.1:$REDIS_PORT)"
+    return 3
+  fi
+}
+
+# ---- main ------------------------------------------------------------------------------
+verb=${1:-}
+shift || true
+case "$verb" in
+  start | stop | restart | status) ;;
+  *) die "usage: services.sh start|stop|restart|status <service>...  (services: redis)" ;;
+esac
+[ $# -gt 0 ] || die "name a service (redis)"
+rc=0
+for service in "$@"; do
+  declare -F "${verb}_${service}" >/dev/null || die "unknown service '$service' (known: redis)"
+  "${verb}_${service}" || rc=$?
+done
+exit "$rc"

@@ -1,0 +1,235 @@
+// FastStream's Redis envelope and the URL parser: pure functions, no server.
+#include "envelope.hpp"
+
+#include <brook/redis/settings.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using brook::redis::decode_envelope;
+using brook::redis::encode_envelope;
+using brook::redis::envelope_format;
+
+std::string bytes(std::initializer_list<int> xs) {
+  std::string s;
+  for (int x : xs)
+    s.push_back(static_cast<char>(x));
+  return s;
+}
+
+std::string u16_str(const std::string& s) {
+  return bytes({static_cast<int>(s.size() >> 8), static_cast<int>(s.size() & 0xff)}) + s;
+}
+
+TEST(RedisEnvelope, EncodesTheWorkedExampleByteForByte) {
+  brook::outgoing out;
+  out.body = R"({"a":1})";
+  out.correlation_id = "abc";
+  out.content_type = "application/json";
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+
+  // wire-compat.md: 89 42 49 4e 0d 0a 1a 0a | 00 01 | 00 00 00 12 | 00 00 00 49 | 00 02 |
+  // 00 0e "correlation_id" 00 03 "abc" 00 0c "content-type" 00 10 "application/json" | {"a":1}
+  auto expected = bytes({0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x01, 0x00, 0x00,
+                         0x00, 0x12, 0x00, 0x00, 0x00, 0x49, 0x00, 0x02})
+                  + u16_str("correlation_id") + u16_str("abc") + u16_str("content-type")
+                  + u16_str("application/json") + R"({"a":1})";
+  ASSERT_EQ(wire.size(), 80u);
+  ASSERT_EQ(expected.size(), 80u);
+  for (std::size_t i = 0; i < wire.size(); ++i)
+    EXPECT_EQ(static_cast<unsigned char>(wire[i]), static_cast<unsigned char>(expected[i]))
+      << "byte " << i;
+}
+
+TEST(RedisEnvelope, OrdersWellKnownHeadersFirstAndLetsUserHeadersOverride) {
+  brook::outgoing out;
+  out.body = "hi";
+  out.correlation_id = "c1";
+  out.content_type = "text/plain";
+  out.reply_to = "back";
+  out.headers = {{"x-tenant", "acme"}, {"correlation_id", "user-cid"}};
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  brook::envelope env;
+  ASSERT_EQ(decode_envelope(wire, env), envelope_format::binary_v1);
+  // Python's dict.update keeps an overridden key in its original position.
+  brook::headers expected{{"correlation_id", "user-cid"},
+                          {"content-type", "text/plain"},
+                          {"reply_to", "back"},
+                          {"x-tenant", "acme"}};
+  EXPECT_EQ(env.headers, expected);
+  EXPECT_EQ(env.body, "hi");
+  EXPECT_EQ(env.correlation_id, "user-cid");
+  EXPECT_EQ(env.reply_to, "back");
+  EXPECT_EQ(env.content_type, "text/plain");
+  EXPECT_FALSE(env.message_id.empty());
+}
+
+TEST(RedisEnvelope, GeneratesACorrelationIdAndOmitsEmptyHeaders) {
+  brook::outgoing out;
+  out.body = std::string("\x00\x01\xff", 3);
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  brook::envelope env;
+  ASSERT_EQ(decode_envelope(wire, env), envelope_format::binary_v1);
+  ASSERT_EQ(env.headers.size(), 1u);
+  EXPECT_EQ(env.correlation_id.size(), 36u);  // UUID4 text
+  EXPECT_EQ(env.correlation_id[14], '4');
+  EXPECT_EQ(env.body, out.body);
+  EXPECT_TRUE(env.content_type.empty());
+  EXPECT_TRUE(env.reply_to.empty());
+}
+
+TEST(RedisEnvelope, WritesMessageIdWhenGiven) {
+  brook::outgoing out;
+  out.correlation_id = "c";
+  out.message_id = "m-1";
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  brook::envelope env;
+  decode_envelope(wire, env);
+  EXPECT_EQ(env.message_id, "m-1");
+  EXPECT_EQ(env.correlation_id, "c");
+}
+
+TEST(RedisEnvelope, RefusesHeadersLongerThanTheFormatAllows) {
+  brook::outgoing out;
+  out.headers.set("big", std::string(70000, 'x'));
+  std::string wire;
+  auto err = encode_envelope(out, wire);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err.code, brook::errc::invalid_argument);
+  EXPECT_NE(err.message.find("'big'"), std::string::npos) << err.message;
+}
+
+TEST(RedisEnvelope, DecodesTheLegacyJsonEnvelope) {
+  brook::envelope env;
+  auto fmt = decode_envelope(
+    R"({"data": "{\"x\": 2}", "headers": {"correlation_id": "old", "content-type": "application/json", "n": 5}})",
+    env);
+  ASSERT_EQ(fmt, envelope_format::legacy_json);
+  EXPECT_EQ(env.body, R"({"x": 2})");
+  EXPECT_EQ(env.correlation_id, "old");
+  EXPECT_EQ(env.content_type, "application/json");
+  ASSERT_NE(env.headers.find("n"), nullptr);
+  EXPECT_EQ(*env.headers.find("n"), "5");  // non-string values keep their JSON text
+}
+
+TEST(RedisEnvelope, LegacyEnvelopeWithoutHeadersIsAccepted) {
+  brook::envelope env;
+  ASSERT_EQ(decode_envelope(R"({"data": "plain"})", env), envelope_format::legacy_json);
+  EXPECT_EQ(env.body, "plain");
+  EXPECT_TRUE(env.headers.empty());
+}
+
+TEST(RedisEnvelope, PlainJsonAndTextAreRawBytes) {
+  for (std::string raw : {R"({"a": 1})", R"({"data": 5})", "hello", "", "[1,2]"}) {
+    brook::envelope env;
+    EXPECT_EQ(decode_envelope(raw, env), envelope_format::raw) << raw;
+    EXPECT_EQ(env.body, raw);
+    EXPECT_TRUE(env.headers.empty());
+    EXPECT_TRUE(env.content_type.empty());
+    EXPECT_FALSE(env.correlation_id.empty());
+    EXPECT_EQ(env.correlation_id, env.message_id);  // one generated id, as FastStream does
+  }
+}
+
+TEST(RedisEnvelope, TruncatedBinaryFallsBackToRaw) {
+  brook::outgoing out;
+  out.correlation_id = "abc";
+  out.body = "payload";
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  for (std::size_t cut : {10u, 19u, 25u, 40u}) {
+    auto part = wire.substr(0, cut);
+    brook::envelope env;
+    EXPECT_EQ(decode_envelope(part, env), envelope_format::raw) << cut;
+    EXPECT_EQ(env.body, part);
+  }
+  auto bad_version = wire;
+  bad_version[9] = 2;
+  brook::envelope env;
+  EXPECT_EQ(decode_envelope(bad_version, env), envelope_format::raw);
+}
+
+TEST(RedisEnvelope, StreamEntryUsesTheDataField) {
+  brook::outgoing out;
+  out.correlation_id = "s1";
+  out.body = "b";
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  brook::envelope env;
+  auto fmt = brook::redis::decode_stream_entry({{"other", "x"}, {"__data__", wire}}, env);
+  EXPECT_EQ(fmt, envelope_format::binary_v1);
+  EXPECT_EQ(env.body, "b");
+  EXPECT_EQ(env.correlation_id, "s1");
+}
+
+TEST(RedisEnvelope, ForeignStreamEntryIsAJsonObjectOfItsFields) {
+  brook::envelope env;
+  brook::redis::decode_stream_entry({{"a", "1"}, {"name", "x\"y"}}, env);
+  EXPECT_EQ(env.body, R"({"a":"1","name":"x\"y"})");
+  EXPECT_EQ(env.content_type, "application/json");
+  EXPECT_TRUE(env.headers.empty());
+}
+
+TEST(RedisUrl, ParsesAllParts) {
+  brook::redis::endpoint ep;
+  ASSERT_FALSE(brook::redis::parse_url("redis://alice:s%40cret@example.org:7000/3", ep));
+  EXPECT_EQ(ep.host, "example.org");
+  EXPECT_EQ(ep.port, 7000);
+  EXPECT_EQ(ep.user, "alice");
+  EXPECT_EQ(ep.password, "s@cret");
+  EXPECT_EQ(ep.db, 3);
+
+  ASSERT_FALSE(brook::redis::parse_url("redis://localhost", ep));
+  EXPECT_EQ(ep.host, "localhost");
+  EXPECT_EQ(ep.port, 6379);
+  EXPECT_EQ(ep.db, 0);
+  EXPECT_TRUE(ep.password.empty());
+
+  ASSERT_FALSE(brook::redis::parse_url("redis://:pw@127.0.0.1:6390/", ep));
+  EXPECT_EQ(ep.password, "pw");
+  EXPECT_TRUE(ep.user.empty());
+
+  ASSERT_FALSE(brook::redis::parse_url("redis://[::1]:6390/2", ep));
+  EXPECT_EQ(ep.host, "::1");
+  EXPECT_EQ(ep.port, 6390);
+  EXPECT_EQ(ep.db, 2);
+}
+
+TEST(RedisUrl, ExplainsWhatIsWrong) {
+  struct bad_case {
+    const char* url;
+    const char* says;
+  };
+  for (auto [url, says] : std::vector<bad_case>{{"http://x", "scheme"},
+                                                {"rediss://x", "TLS"},
+                                                {"redis://", "host is missing"},
+                                                {"redis://h:99999", "port"},
+                                                {"redis://h:abc", "port"},
+                                                {"redis://h/x", "database"},
+                                                {"redis://h?db=1", "query"},
+                                                {"redis://u:%zz@h", "percent"}}) {
+    brook::redis::endpoint ep;
+    auto err = brook::redis::parse_url(url, ep);
+    ASSERT_TRUE(err) << url;
+    EXPECT_EQ(err.code, brook::errc::invalid_argument);
+    EXPECT_NE(err.message.find(says), std::string::npos) << url << ": " << err.message;
+  }
+}
+
+TEST(RedisUrl, NeverEchoesThePassword) {
+  brook::redis::endpoint ep;
+  auto err = brook::redis::parse_url("redis://bob:topsecret@h:0", ep);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err.message.find("topsecret"), std::string::npos) << err.message;
+}
+
+}  // namespace
