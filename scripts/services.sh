@@ -83,16 +83,19 @@ start_redis() {
   # A snapshot is only loaded when `restart` asked for it; a plain start is a clean server.
   [ "${_BROOK_KEEP_DATA:-0}" = 1 ] || rm -f "$dir/dump.rdb"
   # setsid + closed stdio: the server must not hold the caller's pipes (ctest would wait on
-  # them) nor die with the caller's process group.
+  # them), our lock (fd 9), nor die with the caller's process group.
   setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
-    --dir "$dir" --dbfilename dump.rdb --pidfile "$dir/redis.pid" --daemonize no \
-    --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
-  echo $! >"$dir/redis.pid"
-  if ! wait_until "$WAIT_S" redis_up; then
-    tail -n 20 "$dir/redis.log" >&2
-    die "redis: not answering on 127.0.0.1:$REDIS_PORT after ${WAIT_S}s"
+    --dir "$dir" --dbfilename dump.rdb --daemonize no \
+    --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 9>&- &
+  pid=$!
+  # Ready means our process answers; if it died (port taken, bad flag) it never will.
+  if ! wait_until "$WAIT_S" eval 'alive '"$pid"' && redis_up' || ! alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null
+    tail -n 5 "$dir/redis.log" >&2
+    die "redis: did not start on 127.0.0.1:$REDIS_PORT"
   fi
-  echo "redis: running on 127.0.0.1:$REDIS_PORT (pid $(redis_pid), dir $dir)"
+  echo "$pid" >"$dir/redis.pid"
+  echo "redis: running on 127.0.0.1:$REDIS_PORT (pid $pid, dir $dir)"
 }
 
 stop_redis() {
@@ -130,6 +133,10 @@ case "$verb" in
   *) die "usage: services.sh start|stop|restart|status <service>...  (services: redis)" ;;
 esac
 [ $# -gt 0 ] || die "name a service (redis)"
+mkdir -p "$RUN_DIR"
+# One invocation at a time per run dir: parallel test processes may start the same server.
+exec 9>"$RUN_DIR/.services.lock"
+flock -w "$WAIT_S" 9 || die "another services.sh holds $RUN_DIR/.services.lock"
 rc=0
 for service in "$@"; do
   declare -F "${verb}_${service}" >/dev/null || die "unknown service '$service' (known: redis)"

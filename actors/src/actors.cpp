@@ -410,7 +410,7 @@ void check_drained(subscriber_actor* self) {
   auto& st = self->state;
   if (st.draining && st.inflight.empty()) {
     for (auto& rp : st.drain_waiters)
-      rp.deliver(caf::unit);
+      rp.deliver(caf::ok_atom::value);
     st.drain_waiters.clear();
   }
 }
@@ -479,6 +479,7 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
   }
   st.sub = rt->core->get_transport()->subscribe(spec, st.sink);
   st.sub->request(rt->decl->options.max_in_flight);
+  rt->subscribed = true;
   return {
     [=](deliver_atom, envelope_ptr& env) {
       auto& s = self->state;

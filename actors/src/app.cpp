@@ -165,6 +165,7 @@ asyncapi::service_spec app::describe() const {
     for (auto& d : b.subscriber_decls()) {
       asyncapi::operation_spec op;
       op.kind = asyncapi::operation_kind::subscribe;
+      op.servers = {server.name};
       op.address = d->spec.address;
       op.handler_name = d->name;
       op.title = d->title;
@@ -212,6 +213,7 @@ asyncapi::service_spec app::describe() const {
     for (auto& p : b.publisher_decls()) {
       asyncapi::operation_spec op;
       op.kind = asyncapi::operation_kind::publish;
+      op.servers = {server.name};
       op.address = p->address;
       op.title = p->title;
       op.description = p->description;

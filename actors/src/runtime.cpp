@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <mutex>
+#include <thread>
 #include <stdexcept>
 
 namespace brook::detail {
@@ -194,16 +195,15 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     im.subscribers.push_back(rt);
   }
   im.brokers.push_back(&b);
-  // Wait until every subscriber exists, so a publish right after start finds it.
-  caf::scoped_actor self{*im.sys};
-  for (int attempt = 0; attempt < 500; ++attempt) {
-    std::size_t n = 0;
-    self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
-      .receive([&](std::vector<caf::actor>& xs) { n = xs.size(); }, [](caf::error&) {});
-    std::lock_guard lock{im.mtx};
-    if (n >= im.subscribers.size())
-      break;
-  }
+  // Wait until every subscription exists, so a publish right after start finds it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  for (auto& rt : prepared)
+    while (!rt->subscribed && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds{200});
+  for (auto& rt : prepared)
+    if (!rt->subscribed)
+      throw std::runtime_error("subscriber '" + rt->decl->spec.address
+                               + "' did not subscribe within 10 s");
 }
 
 bool runtime::stop(std::chrono::milliseconds timeout) {
@@ -224,7 +224,7 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
       if (left.count() <= 0)
         left = std::chrono::milliseconds{1};
       self->request(s, left, drain_atom::value)
-        .receive([](caf::unit_t) {}, [&](caf::error&) { drained = false; });
+        .receive([](caf::ok_atom) {}, [&](caf::error&) { drained = false; });
     }
     self->send_exit(im.supervisor, caf::exit_reason::user_shutdown);
     self->wait_for(im.supervisor);

@@ -43,6 +43,7 @@ struct subscriber_runtime {
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
   bool has_path_params = false;
+  std::atomic<bool> subscribed{false};  ///< readiness: the driver subscription exists
 };
 
 using runtime_ptr = std::shared_ptr<subscriber_runtime>;

@@ -262,6 +262,15 @@ json::object message(const endpoint& ep, std::string_view title, std::string_vie
   return m;
 }
 
+json::array tags(const info_spec& i) {
+  json::array out;
+  for (const std::string& tag : i.tags) {
+    out.push_back(json::object{{"name", tag}});
+  }
+  return out;
+}
+
+// 3.0 moved the tags into info; 2.6 keeps them at the root (see generate()).
 json::object info(const info_spec& i, spec_version v) {
   json::object out;
   out.emplace("title", i.title);
@@ -290,11 +299,7 @@ json::object info(const info_spec& i, spec_version v) {
     out.emplace("license", std::move(license));
   }
   if (v == spec_version::v3_0_0 && !i.tags.empty()) {
-    json::array tags;
-    for (const std::string& tag : i.tags) {
-      tags.push_back(json::object{{"name", tag}});
-    }
-    out.emplace("tags", std::move(tags));
+    out.emplace("tags", tags(i));
   }
   return out;
 }
@@ -341,7 +346,8 @@ struct components {
   json::object schemas;
   json::object security_schemes;
 
-  json::object to_json() {
+  /// The `components` object; empty sections are left out. Consumes the members.
+  json::object take() {
     json::object out;
     if (!messages.empty()) {
       out.emplace("messages", std::move(messages));
@@ -475,11 +481,7 @@ boost::json::value generate(const service_spec& s, spec_version v) {
   }
   doc.emplace("info", info(s.info, v));
   if (v == spec_version::v2_6_0 && !s.info.tags.empty()) {
-    json::array tags;
-    for (const std::string& tag : s.info.tags) {
-      tags.push_back(json::object{{"name", tag}});
-    }
-    doc.emplace("tags", std::move(tags));
+    doc.emplace("tags", tags(s.info));
   }
   doc.emplace("defaultContentType", "application/json");
   if (json::object srv = servers(s, v, comp.security_schemes); !srv.empty()) {
@@ -490,7 +492,7 @@ boost::json::value generate(const service_spec& s, spec_version v) {
   } else {
     add_v2(endpoints, doc, comp);
   }
-  if (json::object c = comp.to_json(); !c.empty()) {
+  if (json::object c = comp.take(); !c.empty()) {
     doc.emplace("components", std::move(c));
   }
   return doc;

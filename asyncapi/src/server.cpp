@@ -146,7 +146,9 @@ rendered here. Install it with <code>scripts/asyncapi-assets.sh &lt;dir&gt;</cod
 }
 
 docs_handler::docs_handler(const boost::json::value& doc, std::string assets_dir)
-    : assets_dir_(std::move(assets_dir)), json_(to_json_text(doc)), yaml_(to_yaml(doc)) {
+    : assets_dir_(assets_dir.empty() ? default_assets_dir() : std::move(assets_dir)),
+      json_(to_json_text(doc)),
+      yaml_(to_yaml(doc)) {
   std::string title = "brook service";
   if (const auto* root = doc.if_object()) {
     if (const auto* info = root->if_contains("info"); info && info->is_object()) {

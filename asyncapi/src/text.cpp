@@ -57,8 +57,6 @@ std::string scalar_text(const json::value& v) {
   }
 }
 
-// --- JSON ---------------------------------------------------------------------------------
-
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char ch : s) {
@@ -128,8 +126,6 @@ void append_json(std::string& out, const json::value& v, std::size_t indent) {
   }
 }
 
-// --- YAML ---------------------------------------------------------------------------------
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
@@ -197,7 +193,7 @@ void append_yaml_quoted(std::string& out, std::string_view s) {
       append_hex4(out, next(1));
       i += 1;
     } else if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) {
-      append_hex4(out, 0x2000U | next(2));
+      append_hex4(out, 0x2028U + (next(2) - 0xA8U));
       i += 2;
     } else if (c == 0xEF && next(1) == 0xBB && next(2) == 0xBF) {
       append_hex4(out, 0xFEFF);

@@ -9,9 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+
+#include <unistd.h>
 
 namespace {
 
@@ -95,7 +99,7 @@ TEST(docs_handler, serves_page_documents_and_assets) {
   auto yaml = handler.handle("/asyncapi.yaml");
   ASSERT_TRUE(yaml);
   EXPECT_EQ(yaml->content_type, "application/yaml; charset=utf-8");
-  EXPECT_EQ(yaml->body.rfind("asyncapi: 3.0.0\n", 0), 0U);
+  EXPECT_EQ(yaml->body.rfind("asyncapi: \"3.0.0\"\n", 0), 0U);
 
   auto js = handler.handle("/asyncapi-web/index.js");
   ASSERT_TRUE(js);
@@ -145,9 +149,31 @@ TEST(docs_server, serves_over_http_on_a_free_port) {
   server.stop();  // idempotent
 }
 
+TEST(docs_server, run_blocks_until_stopped) {
+  aa::docs_server server(doc, "/nonexistent", "127.0.0.1", 0);
+  std::thread runner([&] { server.run(); });
+  while (server.port() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(fetch(server.port(), http::verb::get, "/asyncapi-web/index.js").status, 404U);
+  server.stop();
+  runner.join();
+}
+
+TEST(docs_server, a_taken_port_is_reported) {
+  aa::docs_server first(doc, "/nonexistent", "127.0.0.1", 0);
+  first.start();
+  aa::docs_server second(doc, "/nonexistent", "127.0.0.1", first.port());
+  EXPECT_THROW(second.start(), boost::system::system_error);
+}
+
 TEST(docs_server, default_assets_dir_follows_the_environment) {
   ::setenv("BROOK_ASYNCAPI_ASSETS", "/opt/brook/assets", 1);
   EXPECT_EQ(aa::default_assets_dir(), "/opt/brook/assets");
+  // An empty directory (an unset --assets flag) falls back to the default.
+  auto missing = aa::docs_handler(doc, "").handle("/asyncapi-web/index.js");
+  ASSERT_TRUE(missing);
+  EXPECT_NE(missing->body.find("/opt/brook/assets/node_modules/"), std::string::npos);
   ::unsetenv("BROOK_ASYNCAPI_ASSETS");
   EXPECT_FALSE(aa::default_assets_dir().empty());
 }

@@ -1,10 +1,9 @@
 #include <brook/codec.hpp>
 
-#include <boost/json/parse.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <list>
@@ -138,6 +137,21 @@ struct envelope {
 };
 BOOST_DESCRIBE_STRUCT(envelope, (), (kind, payload))
 
+// Functions named like the codec's must not be picked up by argument-dependent lookup.
+namespace lookalike {
+struct point {
+  int x = 0;
+};
+BOOST_DESCRIBE_STRUCT(point, (), (x))
+std::string to_string(const point&) {
+  return "hijacked";
+}
+template <class T>
+std::optional<brook::decode_error> parse(std::string_view, T&, const brook::codec_options& = {}) {
+  return brook::decode_error{"hijacked", ""};
+}
+}  // namespace lookalike
+
 enum class undescribed_enum { a };
 struct undescribed_struct {
   int x = 0;
@@ -149,8 +163,8 @@ using brook::decode_error;
 using ::testing::ElementsAre;
 using int_map = std::map<std::string, int>;
 
-constexpr std::string_view order_json
-  = R"({"id":"ord-1","state":"paid","ship_to":{"street":"1 Main St","zip":"10115"},)"
+constexpr std::string_view order_json =
+    R"({"id":"ord-1","state":"paid","ship_to":{"street":"1 Main St","zip":"10115"},)"
     R"("items":[{"sku":"SKU-1","qty":2,"price":9.99},{"sku":"SKU-2","qty":1,"price":120.5}],)"
     R"("prices":{"eur":9.99,"usd":10.5},"note":"leave at door","ts":1700000000123})";
 
@@ -195,8 +209,6 @@ T decoded(std::string_view text, const codec_options& o = {}) {
 std::string compact(std::string_view json_text) {
   return codec::to_string(boost::json::parse(json_text));
 }
-
-// ---- shapes and names ---------------------------------------------------------
 
 TEST(CodecTraits, AcceptsEveryBodyShape) {
   static_assert(codec::is_body_v<order>);
@@ -255,17 +267,15 @@ TEST(CodecTypeName, OtherShapesUseSchemaWords) {
   EXPECT_EQ(codec::type_name<std::optional<status>>(), "optional<status>");
 }
 
-// ---- decoding ---------------------------------------------------------------------
-
 TEST(CodecDecode, NestedStruct) {
   EXPECT_EQ(decoded<order>(order_json), sample_order());
 }
 
 TEST(CodecDecode, EveryScalarAtItsLimits) {
   auto s = decoded<scalars>(
-    R"({"flag":true,"i8":-128,"u8":255,"i16":-32768,"u16":65535,"i32":-2147483648,)"
-    R"("u32":4294967295,"i64":-9223372036854775808,"u64":18446744073709551615,)"
-    R"("f32":0.5,"f64":-1.25e-3,"text":"h\u00e9\"\n","raw":"ab\u0000c","any":{"k":[1,null]}})");
+      R"({"flag":true,"i8":-128,"u8":255,"i16":-32768,"u16":65535,"i32":-2147483648,)"
+      R"("u32":4294967295,"i64":-9223372036854775808,"u64":18446744073709551615,)"
+      R"("f32":0.5,"f64":-1.25e-3,"text":"h\u00e9\"\n","raw":"ab\u0000c","any":{"k":[1,null]}})");
   EXPECT_TRUE(s.flag);
   EXPECT_EQ(s.i8, std::numeric_limits<std::int8_t>::min());
   EXPECT_EQ(s.u8, std::numeric_limits<std::uint8_t>::max());
@@ -284,8 +294,8 @@ TEST(CodecDecode, EveryScalarAtItsLimits) {
 
 TEST(CodecDecode, IntegersAreAcceptedForFloatingPoint) {
   auto s = decoded<scalars>(
-    R"({"flag":false,"i8":0,"u8":0,"i16":0,"u16":0,"i32":0,"u32":0,"i64":0,"u64":0,)"
-    R"("f32":3,"f64":18446744073709551615,"text":"","raw":"","any":null})");
+      R"({"flag":false,"i8":0,"u8":0,"i16":0,"u16":0,"i32":0,"u32":0,"i64":0,"u64":0,)"
+      R"("f32":3,"f64":18446744073709551615,"text":"","raw":"","any":null})");
   EXPECT_EQ(s.f32, 3.0f);
   EXPECT_EQ(s.f64, 18446744073709551615.0);
   EXPECT_TRUE(s.any.is_null());
@@ -293,8 +303,8 @@ TEST(CodecDecode, IntegersAreAcceptedForFloatingPoint) {
 
 TEST(CodecDecode, Containers) {
   auto c = decoded<containers>(
-    R"({"ints":[1,2,3],"grid":[[1],[],[2,3]],"bits":[true,false,true],"holes":[1,null,3],)"
-    R"("sparse":{"a":1,"b":null},"tags":["x"],"by_sku":{"s1":{"sku":"s1","qty":4,"price":1}}})");
+      R"({"ints":[1,2,3],"grid":[[1],[],[2,3]],"bits":[true,false,true],"holes":[1,null,3],)"
+      R"("sparse":{"a":1,"b":null},"tags":["x"],"by_sku":{"s1":{"sku":"s1","qty":4,"price":1}}})");
   EXPECT_THAT(c.ints, ElementsAre(1, 2, 3));
   EXPECT_EQ(c.grid, (std::vector<std::vector<int>>{{1}, {}, {2, 3}}));
   EXPECT_THAT(c.bits, ElementsAre(true, false, true));
@@ -309,7 +319,8 @@ TEST(CodecDecode, AbsentAndNullOptionalsAreNullopt) {
   EXPECT_EQ(absent.note, std::nullopt);
   auto null = decoded<order>(with(order_json, R"("note":"leave at door")", R"("note":null)"));
   EXPECT_EQ(null.note, std::nullopt);
-  auto c = decoded<containers>(R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},"by_sku":{}})");
+  auto c =
+      decoded<containers>(R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},"by_sku":{}})");
   EXPECT_EQ(c.tags, std::nullopt);
 }
 
@@ -331,7 +342,9 @@ TEST(CodecDecode, ReusesTheTargetAndResetsWhatIsAbsent) {
                           R"("items":[{"sku":"n","qty":7,"price":0}],"prices":{},"ts":1})",
                           o);
   ASSERT_FALSE(err) << err->to_string();
-  EXPECT_EQ(o, (order{"b", status::shipped, {"s", "z", std::nullopt}, {{"n", 7, 0}}, {}, std::nullopt, 1}));
+  EXPECT_EQ(
+      o,
+      (order{"b", status::shipped, {"s", "z", std::nullopt}, {{"n", 7, 0}}, {}, std::nullopt, 1}));
 }
 
 TEST(CodecDecode, InheritedMembers) {
@@ -360,12 +373,14 @@ TEST(CodecDecode, FromJsonOnAValue) {
   order o;
   EXPECT_FALSE(codec::from_json(boost::json::parse(order_json), o));
   EXPECT_EQ(o, sample_order());
-  auto err = codec::from_json(boost::json::parse(R"({"sku":"a","qty":"1","price":1})"), o.items.at(0));
+  auto err =
+      codec::from_json(boost::json::parse(R"({"sku":"a","qty":"1","price":1})"), o.items.at(0));
   EXPECT_EQ(err, (decode_error{"$.qty", "expected integer, got string"}));
 }
 
 TEST(CodecDecode, JsonValueMembersOutliveTheParseArena) {
-  envelope first = decoded<envelope>(R"({"kind":"a","payload":{"text":"first payload","n":[1,2,3]}})");
+  envelope first =
+      decoded<envelope>(R"({"kind":"a","payload":{"text":"first payload","n":[1,2,3]}})");
   envelope second = decoded<envelope>(R"({"kind":"b","payload":{"text":"second one"}})");
   EXPECT_EQ(first.payload, boost::json::parse(R"({"text":"first payload","n":[1,2,3]})"));
   EXPECT_EQ(second.payload, boost::json::parse(R"({"text":"second one"})"));
@@ -397,7 +412,8 @@ TEST(CodecDecode, ParsesConcurrentlyOnSeveralThreads) {
     threads.emplace_back([t, &failures] {
       for (int i = 0; i < 2000; ++i) {
         order o;
-        auto text = with(order_json, R"("ts":1700000000123)", R"("ts":)" + std::to_string(t * 10000 + i));
+        auto text =
+            with(order_json, R"("ts":1700000000123)", R"("ts":)" + std::to_string(t * 10000 + i));
         if (codec::parse(text, o) || o.ts != t * 10000 + i || o.items.size() != 2)
           ++failures[static_cast<std::size_t>(t)];
       }
@@ -406,8 +422,6 @@ TEST(CodecDecode, ParsesConcurrentlyOnSeveralThreads) {
     th.join();
   EXPECT_THAT(failures, ElementsAre(0, 0, 0, 0));
 }
-
-// ---- decode errors: exact paths and messages ---------------------------------------------
 
 TEST(CodecErrors, WrongTypeInAVectorElement) {
   EXPECT_EQ(error_of<order>(with(order_json, R"("qty":1)", R"("qty":"1")")),
@@ -447,7 +461,8 @@ TEST(CodecErrors, MapValuesUseBracketedQuotedKeys) {
             (decode_error{R"($.prices["eur"])", "expected number, got string"}));
   EXPECT_EQ(error_of<int_map>(R"({"a \"b\"":true})"),
             (decode_error{R"($["a \"b\""])", "expected integer, got bool"}));
-  EXPECT_EQ(error_of<containers>(R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{"k":true},"by_sku":{}})"),
+  EXPECT_EQ(error_of<containers>(
+                R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{"k":true},"by_sku":{}})"),
             (decode_error{R"($.sparse["k"])", "expected integer, got bool"}));
   EXPECT_EQ(error_of<containers>(R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},)"
                                  R"("by_sku":{"a":{"sku":"a","price":1}}})"),
@@ -457,12 +472,15 @@ TEST(CodecErrors, MapValuesUseBracketedQuotedKeys) {
 TEST(CodecErrors, OptionalWithTheWrongType) {
   EXPECT_EQ(error_of<order>(with(order_json, R"("note":"leave at door")", R"("note":5)")),
             (decode_error{"$.note", "expected string, got int64"}));
-  EXPECT_EQ(error_of<containers>(R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},"tags":["a",2],"by_sku":{}})"),
-            (decode_error{"$.tags[1]", "expected string, got int64"}));
+  EXPECT_EQ(
+      error_of<containers>(
+          R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},"tags":["a",2],"by_sku":{}})"),
+      (decode_error{"$.tags[1]", "expected string, got int64"}));
 }
 
 TEST(CodecErrors, NestedVectorsAndVectorsOfBoolAndOptional) {
-  constexpr std::string_view empty = R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},"by_sku":{}})";
+  constexpr std::string_view empty =
+      R"({"ints":[],"grid":[],"bits":[],"holes":[],"sparse":{},"by_sku":{}})";
   EXPECT_EQ(error_of<containers>(with(empty, R"("grid":[])", R"("grid":[[1],["x"]])")),
             (decode_error{"$.grid[1][0]", "expected integer, got string"}));
   EXPECT_EQ(error_of<containers>(with(empty, R"("bits":[])", R"("bits":[true,false,1])")),
@@ -475,8 +493,9 @@ TEST(CodecErrors, WrongContainerKinds) {
   EXPECT_EQ(error_of<order>("[]"), (decode_error{"$", "expected object, got array"}));
   EXPECT_EQ(error_of<order>(with(order_json, R"("items":[)", R"("items":{},"x":[)")),
             (decode_error{"$.items", "expected array, got object"}));
-  EXPECT_EQ(error_of<order>(with(order_json, R"("prices":{"eur":9.99,"usd":10.5})", R"("prices":[])")),
-            (decode_error{"$.prices", "expected object, got array"}));
+  EXPECT_EQ(
+      error_of<order>(with(order_json, R"("prices":{"eur":9.99,"usd":10.5})", R"("prices":[])")),
+      (decode_error{"$.prices", "expected object, got array"}));
   EXPECT_EQ(error_of<order>(with(order_json, R"("ship_to":{"street":"1 Main St","zip":"10115"})",
                                  R"("ship_to":null)")),
             (decode_error{"$.ship_to", "expected object, got null"}));
@@ -520,19 +539,22 @@ TEST(CodecErrors, FirstErrorInDeclarationOrderWins) {
 }
 
 TEST(CodecErrors, DeepRecursivePath) {
-  EXPECT_EQ(error_of<node>(R"({"name":"a","children":[{"name":"b","children":[{"name":"c","children":[]},)"
-                           R"({"name":null,"children":[]}]}]})"),
+  EXPECT_EQ(error_of<node>(
+                R"({"name":"a","children":[{"name":"b","children":[{"name":"c","children":[]},)"
+                R"({"name":null,"children":[]}]}]})"),
             (decode_error{"$.children[0].children[1].name", "expected string, got null"}));
 }
 
 TEST(CodecErrors, StrictModeRejectsUnknownFields) {
   const codec_options strict{.strict = true};
   EXPECT_EQ(decoded<order>(order_json, strict), sample_order());
-  EXPECT_EQ(decoded<order>(with(order_json, R"("note":"leave at door",)", ""), strict).note, std::nullopt);
+  EXPECT_EQ(decoded<order>(with(order_json, R"("note":"leave at door",)", ""), strict).note,
+            std::nullopt);
   EXPECT_EQ(error_of<order>(with(order_json, R"("ts":)", R"("extra":1,"ts":)"), strict),
             (decode_error{"$.extra", "unknown field"}));
-  EXPECT_EQ(error_of<order>(with(order_json, R"("zip":"10115")", R"("zip":"10115","floor":3)"), strict),
-            (decode_error{"$.ship_to.floor", "unknown field"}));
+  EXPECT_EQ(
+      error_of<order>(with(order_json, R"("zip":"10115")", R"("zip":"10115","floor":3)"), strict),
+      (decode_error{"$.ship_to.floor", "unknown field"}));
   EXPECT_EQ(error_of<order>(with(order_json, R"("ts":)", R"("x-trace":"t","ts":)"), strict),
             (decode_error{R"($["x-trace"])", "unknown field"}));
   EXPECT_EQ(error_of<order>(with(order_json, R"("qty":1,)", R"("qty":1,"qty2":1,)"), strict),
@@ -541,7 +563,8 @@ TEST(CodecErrors, StrictModeRejectsUnknownFields) {
 
 TEST(CodecErrors, StrictModeKeepsMapKeysAndInheritedMembers) {
   const codec_options strict{.strict = true};
-  EXPECT_EQ(decoded<order>(with(order_json, R"("usd":10.5)", R"("usd":10.5,"anything":1)"), strict).prices.size(),
+  EXPECT_EQ(decoded<order>(with(order_json, R"("usd":10.5)", R"("usd":10.5,"anything":1)"), strict)
+                .prices.size(),
             3u);
   EXPECT_EQ(decoded<user_created>(R"({"event_id":"e","ts":1,"user":"u"})", strict).user, "u");
 }
@@ -565,15 +588,14 @@ TEST(CodecErrors, OversizeBodiesAreRejectedBeforeParsing) {
   EXPECT_EQ(decoded<std::vector<int>>("[1,2,3,44]", small), (std::vector<int>{1, 2, 3, 44}));
 }
 
-// ---- encoding ----------------------------------------------------------------------------
-
 TEST(CodecEncode, ToStringIsCompactInDeclarationOrder) {
   auto o = sample_order();
   o.note.reset();
-  EXPECT_EQ(codec::to_string(o),
-            R"({"id":"ord-1","state":"paid","ship_to":{"street":"1 Main St","zip":"10115"},)"
-            R"("items":[{"sku":"SKU-1","qty":2,"price":9.99},{"sku":"SKU-2","qty":1,"price":120.5}],)"
-            R"("prices":{"eur":9.99,"usd":10.5},"ts":1700000000123})");
+  EXPECT_EQ(
+      codec::to_string(o),
+      R"({"id":"ord-1","state":"paid","ship_to":{"street":"1 Main St","zip":"10115"},)"
+      R"("items":[{"sku":"SKU-1","qty":2,"price":9.99},{"sku":"SKU-2","qty":1,"price":120.5}],)"
+      R"("prices":{"eur":9.99,"usd":10.5},"ts":1700000000123})");
 }
 
 TEST(CodecEncode, EmptyOptionalsAreOmittedFromStructsButNullInArraysAndMaps) {
@@ -625,16 +647,18 @@ TEST(CodecEncode, EnumsAsNamesAndUnnamedValuesAsNumbers) {
   EXPECT_EQ(codec::to_string(static_cast<status>(7)), "7");
   EXPECT_EQ(codec::to_json(status::paid), boost::json::value("paid"));
   EXPECT_EQ(codec::to_json(static_cast<status>(7)), boost::json::value(7));
-  EXPECT_EQ(error_of<status>(codec::to_string(static_cast<status>(7))).message, "expected string, got int64");
+  EXPECT_EQ(error_of<status>(codec::to_string(static_cast<status>(7))).message,
+            "expected string, got int64");
 }
 
 TEST(CodecEncode, BytesAndJsonValues) {
   scalars s;
   s.raw = {std::byte{'h'}, std::byte{'i'}};
   s.any = boost::json::parse(R"({"b":[true,null,1.5,"x",-1,18446744073709551615]})");
-  EXPECT_EQ(codec::to_string(s),
-            R"({"flag":false,"i8":0,"u8":0,"i16":0,"u16":0,"i32":0,"u32":0,"i64":0,"u64":0,)"
-            R"("f32":0.0,"f64":0.0,"text":"","raw":"hi","any":{"b":[true,null,1.5,"x",-1,18446744073709551615]}})");
+  EXPECT_EQ(
+      codec::to_string(s),
+      R"({"flag":false,"i8":0,"u8":0,"i16":0,"u16":0,"i32":0,"u32":0,"i64":0,"u64":0,)"
+      R"("f32":0.0,"f64":0.0,"text":"","raw":"hi","any":{"b":[true,null,1.5,"x",-1,18446744073709551615]}})");
 }
 
 TEST(CodecEncode, ToJsonMatchesToString) {
@@ -670,11 +694,29 @@ TEST(CodecEncode, RoundTrips) {
   EXPECT_FALSE(codec::from_json(codec::to_json(sample_order()), via_value));
   EXPECT_EQ(via_value, sample_order());
 
-  scalars s{true, -1, 2, -3, 4, -5, 6, -7, 8, 0.25f, 1e-9, "txt", {std::byte{0x41}}, boost::json::parse("[1,{}]")};
+  scalars s{true,
+            -1,
+            2,
+            -3,
+            4,
+            -5,
+            6,
+            -7,
+            8,
+            0.25f,
+            1e-9,
+            "txt",
+            {std::byte{0x41}},
+            boost::json::parse("[1,{}]")};
   EXPECT_EQ(decoded<scalars>(codec::to_string(s)), s);
 
-  containers c{{1}, {{2}, {}}, {false, true}, {std::nullopt, 4}, {{"x", std::nullopt}, {"y", 5}},
-               std::vector<std::string>{"t"}, {{"k", {"k", 1, 0.5}}}};
+  containers c{{1},
+               {{2}, {}},
+               {false, true},
+               {std::nullopt, 4},
+               {{"x", std::nullopt}, {"y", 5}},
+               std::vector<std::string>{"t"},
+               {{"k", {"k", 1, 0.5}}}};
   EXPECT_EQ(decoded<containers>(codec::to_string(c)), c);
 
   node n{"root", {node{"a", {}}, node{"b", {node{"c", {}}}}}};
@@ -686,7 +728,12 @@ TEST(CodecEncode, RoundTrips) {
   EXPECT_EQ(back.next, p.next);
 }
 
-// ---- body rules -------------------------------------------------------------------------
+TEST(CodecEncode, SameNamedUserFunctionsAreNotUsed) {
+  EXPECT_EQ(codec::encode_body(lookalike::point{3}).data, R"({"x":3})");
+  lookalike::point p;
+  EXPECT_FALSE(codec::decode_body(R"({"x":4})", "application/json", p));
+  EXPECT_EQ(p.x, 4);
+}
 
 TEST(CodecBody, EncodeFollowsFastStreamRules) {
   auto text = codec::encode_body(std::string{"hello"});
@@ -758,10 +805,11 @@ TEST(CodecBody, TypedBodiesAreParsedWhateverTheContentType) {
     EXPECT_EQ(o, sample_order());
   }
   order o;
-  EXPECT_EQ(codec::decode_body(with(order_json, R"("qty":1)", R"("qty":"1")"), "application/json", o),
-            (decode_error{"$.items[1].qty", "expected integer, got string"}));
-  EXPECT_EQ(codec::decode_body(with(order_json, R"("ts":)", R"("extra":1,"ts":)"), "application/json", o,
-                               {.strict = true}),
+  EXPECT_EQ(
+      codec::decode_body(with(order_json, R"("qty":1)", R"("qty":"1")"), "application/json", o),
+      (decode_error{"$.items[1].qty", "expected integer, got string"}));
+  EXPECT_EQ(codec::decode_body(with(order_json, R"("ts":)", R"("extra":1,"ts":)"),
+                               "application/json", o, {.strict = true}),
             (decode_error{"$.extra", "unknown field"}));
   int n = 0;
   EXPECT_FALSE(codec::decode_body("17", "text/plain", n));
@@ -782,8 +830,6 @@ TEST(CodecBody, OversizeBodiesAreRejectedForEveryType) {
   EXPECT_FALSE(codec::decode_body("1234", "", raw, small));
   EXPECT_EQ(raw.size(), 4u);
 }
-
-// ---- schemas ------------------------------------------------------------------------------
 
 TEST(CodecSchema, NestedStructExact) {
   EXPECT_EQ(codec::to_string(codec::json_schema<order>()), compact(R"({
@@ -823,7 +869,8 @@ TEST(CodecSchema, NestedStructExact) {
 }
 
 TEST(CodecSchema, IsDeterministic) {
-  EXPECT_EQ(codec::to_string(codec::json_schema<order>()), codec::to_string(codec::json_schema<order>()));
+  EXPECT_EQ(codec::to_string(codec::json_schema<order>()),
+            codec::to_string(codec::json_schema<order>()));
   EXPECT_EQ(codec::to_string(codec::json_schema<containers>()),
             codec::to_string(codec::json_schema<containers>()));
 }
@@ -859,12 +906,14 @@ TEST(CodecSchema, ContainersAndOptionals) {
     "tags": {"type": "array", "items": {"type": "string"}},
     "by_sku": {"type": "object", "additionalProperties": {"$ref": "#/$defs/line_item"}}
   })"));
-  EXPECT_EQ(schema.at("required"), boost::json::parse(R"(["ints","grid","bits","holes","sparse","by_sku"])"));
+  EXPECT_EQ(schema.at("required"),
+            boost::json::parse(R"(["ints","grid","bits","holes","sparse","by_sku"])"));
 }
 
 TEST(CodecSchema, NonStructRoots) {
-  EXPECT_EQ(codec::to_string(codec::json_schema<std::uint8_t>()),
-            R"({"$schema":"https://json-schema.org/draft/2020-12/schema","type":"integer","minimum":0,"maximum":255})");
+  EXPECT_EQ(
+      codec::to_string(codec::json_schema<std::uint8_t>()),
+      R"({"$schema":"https://json-schema.org/draft/2020-12/schema","type":"integer","minimum":0,"maximum":255})");
   EXPECT_EQ(codec::to_string(codec::json_schema<std::string>()),
             R"({"$schema":"https://json-schema.org/draft/2020-12/schema","type":"string"})");
   EXPECT_EQ(codec::to_string(codec::json_schema<status>()),
@@ -901,15 +950,18 @@ TEST(CodecSchema, InheritedMembersComeFirstAndEmptyRequiredIsOmitted) {
   for (const auto& kv : schema.at("properties").as_object())
     names.emplace_back(kv.key());
   EXPECT_THAT(names, ElementsAre("event_id", "ts", "user"));
-  EXPECT_EQ(codec::to_string(codec::json_schema<empty_message>()),
-            R"({"$schema":"https://json-schema.org/draft/2020-12/schema","title":"empty_message","type":"object","properties":{}})");
+  EXPECT_EQ(
+      codec::to_string(codec::json_schema<empty_message>()),
+      R"({"$schema":"https://json-schema.org/draft/2020-12/schema","title":"empty_message","type":"object","properties":{}})");
 }
 
 TEST(CodecSchema, RegistryCollectsDefinitionsUnderItsPrefix) {
   codec::schema_registry registry{"#/components/schemas/"};
-  EXPECT_EQ(registry.schema_of<order>(), boost::json::parse(R"({"$ref":"#/components/schemas/order"})"));
-  EXPECT_EQ(registry.schema_of<std::vector<line_item>>(),
-            boost::json::parse(R"({"type":"array","items":{"$ref":"#/components/schemas/line_item"}})"));
+  EXPECT_EQ(registry.schema_of<order>(),
+            boost::json::parse(R"({"$ref":"#/components/schemas/order"})"));
+  EXPECT_EQ(
+      registry.schema_of<std::vector<line_item>>(),
+      boost::json::parse(R"({"type":"array","items":{"$ref":"#/components/schemas/line_item"}})"));
   EXPECT_EQ(registry.schema_of<std::optional<order>>(),
             boost::json::parse(R"({"$ref":"#/components/schemas/order"})"));
   EXPECT_EQ(registry.schema_of<int>(),
@@ -928,7 +980,8 @@ TEST(CodecSchema, SameShortNameGetsTheQualifiedName) {
   EXPECT_EQ(registry.schema_of<invoice>(), boost::json::parse(R"({"$ref":"#/$defs/invoice"})"));
   auto& props = registry.definitions().at("invoice").at("properties");
   EXPECT_EQ(props.at("charge"), boost::json::parse(R"({"$ref":"#/$defs/item"})"));
-  EXPECT_EQ(props.at("product"), boost::json::parse(R"({"$ref":"#/$defs/codec_test.catalog.item"})"));
+  EXPECT_EQ(props.at("product"),
+            boost::json::parse(R"({"$ref":"#/$defs/codec_test.catalog.item"})"));
   EXPECT_EQ(registry.definitions().at("codec_test.catalog.item").at("title"), "item");
   EXPECT_EQ(registry.schema_of<catalog::item>(),
             boost::json::parse(R"({"$ref":"#/$defs/codec_test.catalog.item"})"));
@@ -937,8 +990,10 @@ TEST(CodecSchema, SameShortNameGetsTheQualifiedName) {
 
 TEST(CodecSchema, ClassTemplatesUseTheirShortName) {
   codec::schema_registry registry;
-  EXPECT_EQ(registry.schema_of<page<line_item>>(), boost::json::parse(R"({"$ref":"#/$defs/page<line_item>"})"));
-  EXPECT_EQ(registry.definitions().at("page<line_item>").at("required"), boost::json::parse(R"(["items"])"));
+  EXPECT_EQ(registry.schema_of<page<line_item>>(),
+            boost::json::parse(R"({"$ref":"#/$defs/page<line_item>"})"));
+  EXPECT_EQ(registry.definitions().at("page<line_item>").at("required"),
+            boost::json::parse(R"(["items"])"));
 }
 
 }  // namespace codec_test

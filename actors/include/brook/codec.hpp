@@ -48,6 +48,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -133,9 +134,8 @@ std::optional<decode_error> parse(std::string_view json_text, T& out, const code
     // The value keeps its own storage, so parse straight into it.
     return detail::codec::parse_into(json_text, out);
   } else {
-    return detail::codec::parse_with_arena(json_text, [&](const boost::json::value& v) {
-      return from_json(v, out, o);
-    });
+    return detail::codec::parse_with_arena(
+        json_text, [&](const boost::json::value& v) { return brook::codec::from_json(v, out, o); });
   }
 }
 
@@ -184,7 +184,7 @@ encoded encode_body(const T& x) {
   else if constexpr (std::is_same_v<T, bytes>)
     return {std::string(reinterpret_cast<const char*>(x.data()), x.size()), {}};
   else
-    return {to_string(x), detail::codec::application_json};
+    return {brook::codec::to_string(x), detail::codec::application_json};
 }
 
 /// Moves a string body instead of copying it (handlers returning text).
@@ -194,18 +194,20 @@ inline encoded encode_body(std::string&& x) {
 
 /// Decodes an incoming body by FastStream's content-type rules, after
 /// rejecting bodies over `o.max_body_bytes`:
-/// | `T` | result |
-/// |---|---|
-/// | `brook::bytes` | the raw body, whatever the content type |
-/// | `std::string` | JSON content type (`application/json`, `...+json`, any parameters) and the body is a JSON string: that string; otherwise the raw text |
-/// | anything else | the body parsed as JSON, whatever the content type (`boost::json::value` included) |
+/// - `brook::bytes`: the raw body, whatever the content type;
+/// - `std::string`: with a JSON content type (`application/json` or `...+json`,
+///   any case, any parameters) and a body that is a JSON string, that string;
+///   otherwise (JSON that is not a string, `text/plain`, other or no content
+///   type) the raw text;
+/// - anything else, `boost::json::value` included: the body parsed as JSON,
+///   whatever the content type.
 /// @code
 /// shop::order o;
 /// if (auto err = brook::codec::decode_body(env.body, env.content_type, o)) reject(*err);
 /// @endcode
 template <class T>
-std::optional<decode_error> decode_body(std::string_view data, std::string_view content_type, T& out,
-                                        const codec_options& o = {}) {
+std::optional<decode_error> decode_body(std::string_view data, std::string_view content_type,
+                                        T& out, const codec_options& o = {}) {
   static_assert(is_body_v<T>, "brook::codec: T is not a body type (see is_body_v)");
   if (data.size() > o.max_body_bytes)
     return detail::codec::oversize_error(data.size(), o.max_body_bytes);
@@ -215,11 +217,12 @@ std::optional<decode_error> decode_body(std::string_view data, std::string_view 
       std::memcpy(out.data(), data.data(), data.size());
     return std::nullopt;
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!detail::codec::is_json_media_type(content_type) || !detail::codec::json_string_into(data, out))
+    if (!detail::codec::is_json_media_type(content_type) ||
+        !detail::codec::json_string_into(data, out))
       out.assign(data);
     return std::nullopt;
   } else {
-    return parse(data, out, o);
+    return brook::codec::parse(data, out, o);
   }
 }
 
@@ -243,7 +246,7 @@ std::string type_name() {
 /// @code
 /// brook::codec::schema_registry reg{"#/components/schemas/"};
 /// auto payload = reg.schema_of<shop::order>();  // {"$ref":"#/components/schemas/order"}
-/// doc["components"].as_object()["schemas"] = reg.definitions();
+/// boost::json::object components{{"schemas", reg.definitions()}};
 /// @endcode
 /// Schema conventions: structs are `{"title", "type":"object", "properties"
 /// (declaration order), "required"}` with every non-optional member required

@@ -36,13 +36,13 @@ private:
 };
 
 void test_broker::swap_in(broker& b) {
-  std::shared_ptr<transport> inner;
-  if (opts_.with_real) {
-    inner = b.get_transport();
-  } else {
-    auto m = memory::make_transport();
-    memories_.push_back(m);
-    inner = m;
+  std::shared_ptr<transport> inner = b.get_transport();
+  if (auto existing = std::dynamic_pointer_cast<memory::memory_transport>(inner)) {
+    memories_.push_back(existing);  // already in memory: keep it, so its counters stay the broker's
+  } else if (!opts_.with_real) {
+    auto fresh = memory::make_transport();
+    memories_.push_back(fresh);
+    inner = fresh;
   }
   auto rec = std::make_shared<recorder>(inner);
   recorders_.push_back(rec);

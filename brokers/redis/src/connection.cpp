@@ -129,52 +129,75 @@ void connection::handshake() {
            true);
 }
 
-bool connection::send(const std::vector<std::string_view>& argv, reply_fn fn) {
+bool connection::send(command_args argv, reply_fn fn) {
   return ready() && send_raw(argv, std::move(fn), false);
 }
 
-bool connection::send_raw(const std::vector<std::string_view>& argv, reply_fn fn, bool handshake) {
+bool connection::writable(bool handshake) const noexcept {
   // hiredis refuses commands on a context that is being torn down; the flags tell us before
   // its disconnect callback does.
-  if (!ctx_ || (ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))
-      || (!handshake && state_ != state::ready))
-    return false;
-  std::vector<const char*> ptrs(argv.size());
-  std::vector<std::size_t> lens(argv.size());
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    ptrs[i] = argv[i].data();
-    lens[i] = argv[i].size();
+  return ctx_ && !(ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))
+         && (handshake || state_ == state::ready);
+}
+
+bool connection::issue(redisCallbackFn* fn, void* privdata, command_args argv) {
+  // Pointer and length arrays on the stack for ordinary commands: this runs per message.
+  constexpr std::size_t small = 16;
+  const char* ptr_buf[small];
+  std::size_t len_buf[small];
+  std::vector<const char*> ptr_vec;
+  std::vector<std::size_t> len_vec;
+  const char** ptrs = ptr_buf;
+  std::size_t* lens = len_buf;
+  auto n = argv.size();
+  if (n > small) {
+    ptr_vec.resize(n);
+    len_vec.resize(n);
+    ptrs = ptr_vec.data();
+    lens = len_vec.data();
   }
+  for (std::size_t i = 0; i < n; ++i) {
+    ptrs[i] = argv.data()[i].data();
+    lens[i] = argv.data()[i].size();
+  }
+  return redisAsyncCommandArgv(ctx_, fn, privdata, static_cast<int>(n), ptrs, lens)
+         == REDIS_OK;
+}
+
+bool connection::send_raw(command_args argv, reply_fn fn, bool handshake) {
+  if (!writable(handshake))
+    return false;
   auto op = std::make_unique<pending_op>(pending_op{this, std::move(fn)});
-  if (redisAsyncCommandArgv(ctx_, &connection::on_reply, op.get(), static_cast<int>(argv.size()),
-                            ptrs.data(), lens.data())
-      != REDIS_OK)
+  if (!issue(&connection::on_reply, op.get(), argv))
     return false;
   op.release();
   ++in_flight_;
   return true;
 }
 
-bool connection::send_subscribe(const std::vector<std::string_view>& argv) {
-  if (!ready() || (ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)))
+bool connection::send_ordered(command_args argv) {
+  if (!writable(false) || !issue(&connection::on_ordered, this, argv))
     return false;
-  std::vector<const char*> ptrs(argv.size());
-  std::vector<std::size_t> lens(argv.size());
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    ptrs[i] = argv[i].data();
-    lens[i] = argv[i].size();
-  }
+  ++in_flight_;
+  return true;
+}
+
+bool connection::send_subscribe(command_args argv) {
   // Subscription callbacks fire once per message, so their private data is the connection
-  // itself rather than a one-shot op.
-  return redisAsyncCommandArgv(ctx_, &connection::on_push, this, static_cast<int>(argv.size()),
-                               ptrs.data(), lens.data())
-         == REDIS_OK;
+  // itself rather than a one-shot op; they are not counted in flight.
+  return writable(false) && issue(&connection::on_push, this, argv);
 }
 
 void connection::on_reply(redisAsyncContext*, void* reply, void* privdata) {
   std::unique_ptr<pending_op> op{static_cast<pending_op*>(privdata)};
   --op->self->in_flight_;
   op->fn(static_cast<redisReply*>(reply));
+}
+
+void connection::on_ordered(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<connection*>(privdata);
+  --self->in_flight_;
+  self->events_.ordered(static_cast<redisReply*>(reply));
 }
 
 void connection::on_push(redisAsyncContext*, void* reply, void* privdata) {
@@ -248,8 +271,8 @@ void connection::schedule_retry() {
 }
 
 void connection::report(error_info e) {
-  if (cfg_.on_event)
-    cfg_.on_event(e);
+  if (events_.report)
+    events_.report(e);
 }
 
 }  // namespace brook::redis

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,14 +23,34 @@ namespace brook::redis {
 /// or closed before the reply arrived (the command may or may not have run).
 using reply_fn = std::function<void(redisReply*)>;
 
+/// A command's arguments, borrowed for the duration of one send call (a braced list lives
+/// until the end of the call's full expression, which is all a send needs).
+class command_args {
+public:
+  command_args(std::initializer_list<std::string_view> xs) : list_(xs) {}
+  command_args(const std::vector<std::string_view>& xs) : ptr_(xs.data()), size_(xs.size()) {}
+  command_args(const std::string_view* d, std::size_t n) : ptr_(d), size_(n) {}
+  const std::string_view* data() const noexcept { return ptr_ ? ptr_ : list_.begin(); }
+  std::size_t size() const noexcept { return ptr_ ? size_ : list_.size(); }
+
+private:
+  std::initializer_list<std::string_view> list_;
+  const std::string_view* ptr_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 /// What a connection tells its owner.
 struct connection_events {
   /// Connected, authenticated, database selected: commands may flow.
   std::function<void()> ready;
   /// A ready connection dropped; in-flight replies have already been called with null.
   std::function<void(const error_info&)> lost;
-  /// Pub/sub pushes (only for connections that SUBSCRIBE); null reply = context freed.
+  /// Pub/sub pushes (only for connections that SUBSCRIBE).
   std::function<void(redisReply*)> push;
+  /// Replies to `send_ordered`, in the order the commands were sent (null = lost).
+  std::function<void(redisReply*)> ordered;
+  /// Notable conditions for `settings::on_event` (filled in by the engine).
+  std::function<void(const error_info&)> report;
 };
 
 /// A reconnecting hiredis async connection. States: idle -> connecting -> ready -> (lost)
@@ -56,9 +77,12 @@ public:
   const std::string& name() const noexcept { return name_; }
 
   /// Sends a command; false when not ready (then `fn` is not called).
-  bool send(const std::vector<std::string_view>& argv, reply_fn fn);
+  bool send(command_args argv, reply_fn fn);
+  /// Sends a command whose reply goes to `connection_events::ordered`; the owner keeps its own
+  /// FIFO of what it sent, which saves a callback object per command on hot paths.
+  bool send_ordered(command_args argv);
   /// Sends (P)SUBSCRIBE / (P)UNSUBSCRIBE; replies arrive through `connection_events::push`.
-  bool send_subscribe(const std::vector<std::string_view>& argv);
+  bool send_subscribe(command_args argv);
 
 private:
   enum class state { idle, connecting, ready, waiting, closed };
@@ -68,9 +92,12 @@ private:
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_push(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_ordered(redisAsyncContext* ac, void* reply, void* privdata);
 
   void attempt();
-  bool send_raw(const std::vector<std::string_view>& argv, reply_fn fn, bool handshake);
+  bool writable(bool handshake) const noexcept;
+  bool issue(redisCallbackFn* fn, void* privdata, command_args argv);
+  bool send_raw(command_args argv, reply_fn fn, bool handshake);
   void handshake();
   void fail_attempt(error_info why);
   void went_down(error_info why);

@@ -56,7 +56,7 @@ protected:
 
   void pump();
   /// Sends a read; the handler gets the reply (never null) unless the read was lost.
-  void issue(const std::vector<std::string_view>& argv, bool blocking,
+  void issue(command_args argv, bool blocking,
              std::function<void(redisReply*)> handler);
   /// Handles an error reply; returns true when it was fatal.
   bool fatal_error(std::string_view what, const redisReply* r);
@@ -80,18 +80,16 @@ public:
   list_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
 
 private:
-  struct item {
-    std::string raw;
-    std::size_t index;
-    std::size_t size;
-  };
   void read(std::size_t n) override;
   void blocking_pop();
+  /// One popped element: delivered at once when there is credit, else kept raw.
+  void take(std::string_view raw);
+  void deliver_raw(std::string_view raw);
   void deliver_front() override;
   bool backlog_empty() const override { return backlog_.empty(); }
   void on_finished() override;
 
-  std::deque<item> backlog_;
+  std::deque<std::string> backlog_;  // raw, so it can be pushed back unchanged
 };
 
 /// A stream, with or without a consumer group.
@@ -104,11 +102,11 @@ private:
     std::string id;
     std::vector<std::pair<std::string, std::string>> fields;
     bool redelivered;
-    std::size_t index;
-    std::size_t size;
   };
+  using field_views = std::vector<std::pair<std::string_view, std::string_view>>;
   void read(std::size_t n) override;
   void deliver_front() override;
+  void deliver_entry(std::string_view id, const field_views& fields, bool redelivered);
   bool backlog_empty() const override { return backlog_.empty(); }
   void on_connected() override;
   void on_finished() override;
@@ -120,6 +118,7 @@ private:
   std::size_t take_read_reply(const redisReply* r, bool redelivered);
 
   std::deque<entry> backlog_;
+  field_views scratch_;  // reused per entry on the direct delivery path
   std::string group_;
   std::string consumer_name_;
   std::string start_id_;

@@ -3,6 +3,8 @@
 #include "consumers.hpp"
 #include "envelope.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace brook::redis {
@@ -114,7 +116,8 @@ void engine::ensure_thread() {
                                        flush_waiting();
                                      },
                                    .lost = {},
-                                   .push = {}});
+                                   .push = {},
+                                   .ordered = [this](redisReply* r) { on_command_reply(r); }});
     cmd_->open();
   });
   thread_ = std::thread([this] { loop_.run(); });
@@ -153,6 +156,7 @@ void engine::close() {
 
 std::unique_ptr<connection> engine::make_connection(const std::string& role,
                                                     connection_events ev) {
+  ev.report = [this](const error_info& e) { report(e); };
   return std::make_unique<connection>(loop_, ep_, cfg_, cfg_.client_name + "-" + role,
                                       std::move(ev));
 }
@@ -208,8 +212,8 @@ void engine::publish(outgoing msg, publish_callback done) {
     return fail(std::move(err));
 
   // Built with moves: the payload is the bulk of the command and is copied once, into hiredis.
-  auto c = std::make_shared<command>();
-  auto& argv = c->argv;
+  command c;
+  auto& argv = c.argv;
   argv.reserve(7);
   argv.emplace_back(kind == "channel" ? "PUBLISH" : kind == "list" ? "RPUSH" : "XADD");
   argv.push_back(std::move(msg.channel));
@@ -223,11 +227,35 @@ void engine::publish(outgoing msg, publish_callback done) {
     argv.emplace_back(stream_data_field);
   }
   argv.push_back(std::move(wire));
-  c->gate = std::move(msg.reply_to);  // narrowed to our own reply channels on the loop
-  c->done = std::move(done);
+  if (!msg.reply_to.empty() && is_reply_channel(msg.reply_to))
+    c.gate = std::move(msg.reply_to);
+  c.done = std::move(done);
   ensure_thread();
-  if (!post([this, c] { submit(c); }))
-    finish(*c, closed_error());
+  bool first;
+  {
+    std::lock_guard guard{inbox_mutex_};
+    first = inbox_.empty();
+    inbox_.push_back(std::move(c));
+  }
+  // The first publish of a batch wakes the loop; the rest ride along. If the loop is gone,
+  // drain here so every callback still fires (with `closed`).
+  if (first && !post([this] { drain_inbox(); }))
+    drain_inbox();
+}
+
+bool engine::is_reply_channel(const std::string& name) {
+  std::lock_guard guard{reply_mutex_};
+  return reply_channels_.contains(name);
+}
+
+void engine::drain_inbox() {
+  std::vector<command> batch;
+  {
+    std::lock_guard guard{inbox_mutex_};
+    batch.swap(inbox_);
+  }
+  for (auto& c : batch)
+    submit(std::move(c));
 }
 
 std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,
@@ -265,11 +293,14 @@ std::string engine::open_replies(std::shared_ptr<delivery_sink> sink) {
     sink->failed(config_error_ ? config_error_ : closed_error());
     return name;
   }
+  {
+    std::lock_guard guard{reply_mutex_};
+    reply_channels_.insert(name);
+  }
   ensure_thread();
-  if (!post([this, c, name] {
+  if (!post([this, c] {
         if (phase_ != phase::running)
           return;
-        reply_channels_.insert(name);
         consumers_.push_back(c);
         c->start();
       }))
@@ -281,43 +312,54 @@ bool engine::can_send(const command& c) const {
   return cmd_ && cmd_->ready() && (c.gate.empty() || hub_.confirmed(c.gate));
 }
 
-bool engine::send(const std::shared_ptr<command>& c) {
-  std::vector<std::string_view> argv(c->argv.begin(), c->argv.end());
-  return cmd_->send(argv, [this, c](redisReply* r) {
-    if (!r) {
-      // Lost with the connection: it may have run, but at-least-once means sending it again.
-      if (phase_ == phase::closed)
-        finish(*c, closed_error());
-      else
-        hold(c);
-      return;
-    }
-    if (r->type == REDIS_REPLY_ERROR)
-      finish(*c, {errc::publish_failed, "redis: " + c->argv[0] + " " + c->argv[1]
-                                          + " failed: " + std::string{r->str, r->len}});
-    else
-      finish(*c, {});
-  });
+bool engine::send(command& c) {
+  std::array<std::string_view, 16> small;
+  std::vector<std::string_view> large;
+  auto* args = small.data();
+  if (c.argv.size() > small.size()) {
+    large.resize(c.argv.size());
+    args = large.data();
+  }
+  std::copy(c.argv.begin(), c.argv.end(), args);
+  if (!cmd_->send_ordered({args, c.argv.size()}))
+    return false;
+  sent_.push_back(std::move(c));
+  return true;
 }
 
-void engine::submit(std::shared_ptr<command> c) {
+void engine::on_command_reply(redisReply* r) {
+  auto c = std::move(sent_.front());
+  sent_.pop_front();
+  if (!r) {
+    // Lost with the connection: it may have run, but at-least-once means sending it again.
+    if (phase_ == phase::closed)
+      finish(c, closed_error());
+    else
+      hold(std::move(c));
+    return;
+  }
+  if (r->type == REDIS_REPLY_ERROR)
+    finish(c, {errc::publish_failed, "redis: " + c.argv[0] + " " + c.argv[1]
+                                       + " failed: " + std::string{r->str, r->len}});
+  else
+    finish(c, {});
+}
+
+void engine::submit(command c) {
   if (phase_ == phase::closed)
-    return finish(*c, closed_error());
-  if (!c->gate.empty() && !reply_channels_.contains(c->gate))
-    c->gate.clear();
-  if (can_send(*c) && send(c))
+    return finish(c, closed_error());
+  if (can_send(c) && send(c))
     return;
   hold(std::move(c));
 }
 
-void engine::hold(std::shared_ptr<command> c) {
+void engine::hold(command c) {
   if (waiting_.size() >= cfg_.max_queued)
-    return finish(*c, {errc::disconnected,
-                       "redis: " + c->argv[0] + " " + c->argv[1] + " not sent: "
-                         + std::to_string(waiting_.size())
-                         + " commands already wait for the connection to " + url()
-                         + " (max_queued)"});
-  c->queued = clock::now();
+    return finish(c, {errc::disconnected, "redis: " + c.argv[0] + " " + c.argv[1] + " not sent: "
+                                            + std::to_string(waiting_.size())
+                                            + " commands already wait for the connection to "
+                                            + url() + " (max_queued)"});
+  c.queued = clock::now();
   waiting_.push_back(std::move(c));
   if (!housekeeping_.armed())
     housekeeping_.start(housekeeping_period);
@@ -326,9 +368,9 @@ void engine::hold(std::shared_ptr<command> c) {
 void engine::flush_waiting() {
   if (waiting_.empty())
     return;
-  std::deque<std::shared_ptr<command>> keep;
+  std::deque<command> keep;
   for (auto& c : waiting_)
-    if (!(can_send(*c) && send(c)))
+    if (!(can_send(c) && send(c)))
       keep.push_back(std::move(c));
   waiting_.swap(keep);
 }
@@ -336,19 +378,19 @@ void engine::flush_waiting() {
 void engine::expire_waiting() {
   flush_waiting();
   auto now = clock::now();
-  while (!waiting_.empty() && now - waiting_.front()->queued >= cfg_.queued_timeout) {
+  while (!waiting_.empty() && now - waiting_.front().queued >= cfg_.queued_timeout) {
     auto c = std::move(waiting_.front());
     waiting_.pop_front();
     std::string why;
-    if (!c->gate.empty() && cmd_ && cmd_->ready())
-      why = "the reply channel '" + c->gate + "' is not subscribed yet";
+    if (!c.gate.empty() && cmd_ && cmd_->ready())
+      why = "the reply channel '" + c.gate + "' is not subscribed yet";
     else {
       std::lock_guard guard{life_mutex_};
       why = "no connection to " + url() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
     }
-    finish(*c, {errc::disconnected, "redis: " + c->argv[0] + " " + c->argv[1] + " not sent within "
-                                      + std::to_string(cfg_.queued_timeout.count())
-                                      + " ms: " + why});
+    finish(c, {errc::disconnected, "redis: " + c.argv[0] + " " + c.argv[1] + " not sent within "
+                                     + std::to_string(cfg_.queued_timeout.count())
+                                     + " ms: " + why});
   }
   if (!waiting_.empty())
     housekeeping_.start(housekeeping_period);
@@ -370,11 +412,11 @@ void engine::flush_acks() {
   if (acks_.empty())
     return;
   for (auto& [target, ids] : acks_) {
-    auto c = std::make_shared<command>();
-    c->argv.reserve(3 + ids.size());
-    c->argv = {"XACK", target.first, target.second};
+    command c;
+    c.argv.reserve(3 + ids.size());
+    c.argv = {"XACK", target.first, target.second};
     for (auto& id : ids)
-      c->argv.push_back(std::move(id));
+      c.argv.push_back(std::move(id));
     submit(std::move(c));
   }
   acks_.clear();
@@ -405,6 +447,7 @@ void engine::begin_shutdown() {
 }
 
 void engine::check_shutdown() {
+  drain_inbox();
   flush_acks();
   bool idle = consumers_.empty()
               && (!cmd_ || !cmd_->ready() || (cmd_->in_flight() == 0 && waiting_.empty()));
@@ -421,10 +464,9 @@ void engine::check_shutdown() {
   consumers_.clear();
   hub_.close();
   cmd_.reset();  // in-flight commands complete with `closed`
-  while (!waiting_.empty()) {
-    finish(*waiting_.front(), closed_error());
-    waiting_.pop_front();
-  }
+  for (auto& c : waiting_)
+    finish(c, closed_error());
+  waiting_.clear();
   loop_.stop();
 }
 

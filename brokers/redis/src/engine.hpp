@@ -125,7 +125,7 @@ public:
   std::unique_ptr<connection> make_connection(const std::string& role, connection_events ev);
   /// Sends `c` on the command connection; holds it (bounded) while that is down and sends it
   /// again when its reply was lost with the connection.
-  void submit(std::shared_ptr<command> c);
+  void submit(command c);
   /// Coalesces XACKs of one drain into one command per stream and group.
   void queue_ack(const std::string& key, const std::string& group, std::string id);
   /// Wakes a consumer connection blocked in BLPOP/XREAD (CLIENT UNBLOCK), if possible now.
@@ -140,9 +140,13 @@ private:
   enum class phase { running, closing, closed };
 
   void ensure_thread();
+  bool is_reply_channel(const std::string& name);
   bool can_send(const command& c) const;
-  bool send(const std::shared_ptr<command>& c);
-  void hold(std::shared_ptr<command> c);
+  /// Sends `c` and moves it to `sent_` when the connection takes it.
+  bool send(command& c);
+  void hold(command c);
+  void on_command_reply(redisReply* r);
+  void drain_inbox();
   void flush_waiting();
   void flush_acks();
   void expire_waiting();
@@ -164,13 +168,21 @@ private:
   std::string last_error_;
   std::atomic<bool> closing_{false};
 
+  // Publishes cross to the loop in batches: one wake-up per batch, no task object each.
+  std::mutex inbox_mutex_;
+  std::vector<command> inbox_;
+  // Written by open_replies (any thread) before its name is returned, so a publish naming it
+  // can never be checked before it is known.
+  std::mutex reply_mutex_;
+  std::set<std::string> reply_channels_;
+
   // Loop thread only.
   phase phase_ = phase::running;
   std::unique_ptr<connection> cmd_;
   pubsub_hub hub_{*this};
   std::vector<std::shared_ptr<consumer>> consumers_;
-  std::deque<std::shared_ptr<command>> waiting_;
-  std::set<std::string> reply_channels_;
+  std::deque<command> waiting_;  // held until the connection (or a reply channel) is ready
+  std::deque<command> sent_;     // sent on cmd_, in order, awaiting their replies
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> acks_;
   timer housekeeping_;
   timer shutdown_timer_;

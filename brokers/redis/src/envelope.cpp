@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -152,29 +153,67 @@ std::string make_uuid() {
 }
 
 error_info encode_envelope(const outgoing& msg, std::string& out) {
-  brook::headers hs;
-  hs.reserve(4 + msg.headers.size());
-  hs.push_back({"correlation_id", msg.correlation_id.empty() ? make_uuid() : msg.correlation_id});
+  // FastStream builds a dict: the well-known headers, then `update(user headers)`, so a user
+  // header replaces a same-named one in its place and the last duplicate wins. Emulated
+  // without copying any header: a key's value is the last user header of that name, if any.
+  auto last_user_value = [&](std::string_view key) -> const std::string* {
+    const std::string* found = nullptr;
+    for (auto& [k, v] : msg.headers)
+      if (k == key)
+        found = &v;
+    return found;
+  };
+  std::string generated_id;
+  if (msg.correlation_id.empty())
+    generated_id = make_uuid();
+  std::pair<std::string_view, std::string_view> known[4];
+  std::size_t n_known = 0;
+  known[n_known++] = {"correlation_id", msg.correlation_id.empty() ? generated_id : msg.correlation_id};
   if (!msg.content_type.empty())
-    hs.push_back({"content-type", msg.content_type});
+    known[n_known++] = {"content-type", msg.content_type};
   if (!msg.reply_to.empty())
-    hs.push_back({"reply_to", msg.reply_to});
+    known[n_known++] = {"reply_to", msg.reply_to};
   if (!msg.message_id.empty())
-    hs.push_back({"message_id", msg.message_id});
-  for (auto& [k, v] : msg.headers)
-    hs.set(k, v);
+    known[n_known++] = {"message_id", msg.message_id};
+  auto is_known = [&](std::string_view key) {
+    for (std::size_t i = 0; i < n_known; ++i)
+      if (known[i].first == key)
+        return true;
+    return false;
+  };
+  // A user header is written at its first occurrence, unless a well-known one took its place.
+  auto first_user_occurrence = [&](auto it) {
+    for (auto j = msg.headers.begin(); j != it; ++j)
+      if (j->first == it->first)
+        return false;
+    return !is_known(it->first);
+  };
+  auto for_each_header = [&](auto&& fn) {
+    for (std::size_t i = 0; i < n_known; ++i) {
+      auto* user = last_user_value(known[i].first);
+      fn(known[i].first, user ? std::string_view{*user} : known[i].second);
+    }
+    for (auto it = msg.headers.begin(); it != msg.headers.end(); ++it)
+      if (first_user_occurrence(it))
+        fn(it->first, *last_user_value(it->first));
+  };
 
   std::size_t block = 0;
-  for (auto& [k, v] : hs) {
-    for (auto* s : {&k, &v})
-      if (s->size() > 0xffff)
-        return {errc::invalid_argument,
-                "redis envelope: header '" + k.substr(0, 64) + "' has a "
-                  + std::string{s == &k ? "key" : "value"} + " of " + std::to_string(s->size())
-                  + " bytes; FastStream's binary format allows at most 65535"};
+  std::size_t count = 0;
+  error_info err;
+  for_each_header([&](std::string_view k, std::string_view v) {
+    ++count;
     block += 4 + k.size() + v.size();
-  }
-  if (hs.size() > 0xffff || block + fixed_prefix + 2 > 0xffffffffULL)
+    if ((k.size() > 0xffff || v.size() > 0xffff) && !err)
+      err = {errc::invalid_argument,
+             "redis envelope: header '" + std::string{k.substr(0, 64)} + "' has a "
+               + (k.size() > 0xffff ? "key" : "value") + " of "
+               + std::to_string(std::max(k.size(), v.size()))
+               + " bytes; FastStream's binary format allows at most 65535"};
+  });
+  if (err)
+    return err;
+  if (count > 0xffff || block + fixed_prefix + 2 > 0xffffffffULL)
     return {errc::invalid_argument, "redis envelope: too many or too large headers"};
 
   out.clear();
@@ -183,13 +222,13 @@ error_info encode_envelope(const outgoing& msg, std::string& out) {
   put_u16(out, version_v1);
   put_u32(out, static_cast<std::uint32_t>(fixed_prefix));
   put_u32(out, static_cast<std::uint32_t>(fixed_prefix + 2 + block));
-  put_u16(out, static_cast<std::uint16_t>(hs.size()));
-  for (auto& [k, v] : hs) {
+  put_u16(out, static_cast<std::uint16_t>(count));
+  for_each_header([&](std::string_view k, std::string_view v) {
     put_u16(out, static_cast<std::uint16_t>(k.size()));
     out += k;
     put_u16(out, static_cast<std::uint16_t>(v.size()));
     out += v;
-  }
+  });
   out += msg.body;
   return {};
 }

@@ -83,7 +83,7 @@ void polling_consumer::pump() {
     read(std::min(credit, batch_));
 }
 
-void polling_consumer::issue(const std::vector<std::string_view>& argv, bool blocking,
+void polling_consumer::issue(command_args argv, bool blocking,
                              std::function<void(redisReply*)> handler) {
   reading_ = true;
   blocking_ = blocking;
@@ -168,7 +168,7 @@ void list_consumer::read(std::size_t n) {
   issue({"LPOP", spec_.address, count}, false, [this](redisReply* r) {
     if (r->type == REDIS_REPLY_ARRAY) {
       for (std::size_t i = 0; i < r->elements; ++i)
-        backlog_.push_back({std::string{str(r->element[i])}, i, r->elements});
+        take(str(r->element[i]));
     } else if (r->type == REDIS_REPLY_NIL) {
       if (!cancelled_)
         blocking_pop();  // empty: wait for the next element instead of polling
@@ -183,37 +183,47 @@ void list_consumer::blocking_pop() {
   std::snprintf(timeout, sizeof timeout, "%.3f", static_cast<double>(block_.count()) / 1000.0);
   issue({"BLPOP", spec_.address, timeout}, true, [this](redisReply* r) {
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-      backlog_.push_back({std::string{str(r->element[1])}, 0, 1});
+      take(str(r->element[1]));
     else if (r->type != REDIS_REPLY_NIL)  // nil: timed out or unblocked
       fatal_error("BLPOP", r);
   });
 }
 
-void list_consumer::deliver_front() {
-  auto it = std::move(backlog_.front());
-  backlog_.pop_front();
+void list_consumer::take(std::string_view raw) {
+  // Reads never ask for more than the credit, so the backlog is only for a cancel mid-read.
+  if (backlog_.empty() && !cancelled_ && take_credit())
+    deliver_raw(raw);
+  else
+    backlog_.emplace_back(raw);
+}
+
+void list_consumer::deliver_raw(std::string_view raw) {
   auto env = std::make_shared<envelope>();
-  decode_envelope(it.raw, *env);
+  decode_envelope(raw, *env);
   env->channel = spec_.address;
   env->metadata.emplace("kind", "list");
-  env->metadata.emplace("batch_index", std::to_string(it.index));
-  env->metadata.emplace("batch_size", std::to_string(it.size));
   deliver(std::move(env));
+}
+
+void list_consumer::deliver_front() {
+  auto raw = std::move(backlog_.front());
+  backlog_.pop_front();
+  deliver_raw(raw);
 }
 
 void list_consumer::on_finished() {
   if (backlog_.empty())
     return;
   // Popped but never delivered: put them back at the head, in their original order.
-  auto c = std::make_shared<command>();
-  c->argv.reserve(2 + backlog_.size());
-  c->argv = {"LPUSH", spec_.address};
+  command c;
+  c.argv.reserve(2 + backlog_.size());
+  c.argv = {"LPUSH", spec_.address};
   for (auto it = backlog_.rbegin(); it != backlog_.rend(); ++it)
-    c->argv.push_back(std::move(it->raw));
+    c.argv.push_back(std::move(*it));
   auto n = backlog_.size();
   backlog_.clear();
   auto self = shared_from_this();
-  c->done = [this, self, n](const error_info& e) {
+  c.done = [this, self, n](const error_info& e) {
     if (!e)
       return;
     dropped_.fetch_add(n, std::memory_order_relaxed);

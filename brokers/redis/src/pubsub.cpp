@@ -162,8 +162,12 @@ void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string
   env->metadata.emplace("kind", "channel");
   if (!pattern.empty())
     env->metadata.emplace("pattern", std::string{pattern});
+  if (it->second.size() == 1) {
+    auto only = it->second.front();  // offer() may cancel it, which edits the vector
+    only->offer(std::move(env));
+    return;
+  }
   // Each subscription owns its envelope (handlers may move out of it); copy for all but one.
-  // Offering may cancel a subscription (a sink that fails), so iterate over a copy.
   auto subs = it->second;
   for (std::size_t i = 0; i + 1 < subs.size(); ++i)
     subs[i]->offer(std::make_shared<envelope>(*env));

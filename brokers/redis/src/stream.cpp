@@ -198,30 +198,30 @@ std::size_t stream_consumer::take_read_reply(const redisReply* r, bool redeliver
 std::size_t stream_consumer::take_entries(const redisReply* arr, bool redelivered) {
   if (!arr || arr->type != REDIS_REPLY_ARRAY)
     return 0;
-  auto first = backlog_.size();
   for (std::size_t i = 0; i < arr->elements; ++i) {
     auto* e = arr->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
       continue;
-    std::string id{str(e->element[0])};
-    last_seen_id_ = id;
+    auto id = str(e->element[0]);
+    last_seen_id_.assign(id);
     auto* kv = e->element[1];
     if (kv->type != REDIS_REPLY_ARRAY) {
       // A pending entry whose data was deleted (XDEL, MAXLEN): nothing to deliver, so clear it.
       if (!group_.empty() && !no_ack_)
-        eng_.queue_ack(spec_.address, group_, std::move(id));
+        eng_.queue_ack(spec_.address, group_, std::string{id});
       continue;
     }
-    entry en{std::move(id), {}, redelivered, 0, 0};
-    en.fields.reserve(kv->elements / 2);
+    scratch_.clear();
     for (std::size_t f = 0; f + 1 < kv->elements; f += 2)
-      en.fields.emplace_back(str(kv->element[f]), str(kv->element[f + 1]));
+      scratch_.emplace_back(str(kv->element[f]), str(kv->element[f + 1]));
+    // Reads never ask for more than the credit; the backlog is only for a cancel mid-read.
+    if (backlog_.empty() && !cancelled_ && take_credit()) {
+      deliver_entry(id, scratch_, redelivered);
+      continue;
+    }
+    entry en{std::string{id}, {}, redelivered};
+    en.fields.assign(scratch_.begin(), scratch_.end());
     backlog_.push_back(std::move(en));
-  }
-  auto added = backlog_.size() - first;
-  for (std::size_t i = 0; i < added; ++i) {
-    backlog_[first + i].index = i;
-    backlog_[first + i].size = added;
   }
   return arr->elements;
 }
@@ -229,24 +229,26 @@ std::size_t stream_consumer::take_entries(const redisReply* arr, bool redelivere
 void stream_consumer::deliver_front() {
   auto en = std::move(backlog_.front());
   backlog_.pop_front();
-  std::vector<std::pair<std::string_view, std::string_view>> fields(en.fields.begin(),
-                                                                     en.fields.end());
+  field_views fields(en.fields.begin(), en.fields.end());
+  deliver_entry(en.id, fields, en.redelivered);
+}
+
+void stream_consumer::deliver_entry(std::string_view id, const field_views& fields,
+                                    bool redelivered) {
   auto env = std::make_shared<envelope>();
   decode_stream_entry(fields, *env);
   env->channel = spec_.address;
   auto& md = env->metadata;
   md.emplace("kind", "stream");
-  md.emplace("stream", spec_.address);
-  md.emplace("batch_index", std::to_string(en.index));
-  md.emplace("batch_size", std::to_string(en.size));
+  md.emplace("stream_id", std::string{id});
   if (!group_.empty()) {
     md.emplace("group", group_);
     md.emplace("consumer", consumer_name_);
-    md.emplace("redelivered", en.redelivered ? "true" : "false");
+    md.emplace("redelivered", redelivered ? "true" : "false");
     if (!no_ack_)
-      env->ack = std::make_shared<stream_acknowledger>(eng_.weak_from_this(), ack_target_, en.id);
+      env->ack = std::make_shared<stream_acknowledger>(eng_.weak_from_this(), ack_target_,
+                                                       std::string{id});
   }
-  md.emplace("stream_id", std::move(en.id));
   deliver(std::move(env));
 }
 

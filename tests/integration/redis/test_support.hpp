@@ -133,7 +133,7 @@ public:
     auto r = run({"XPENDING", stream, group});
     return r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 ? r->element[0]->integer : -1;
   }
-  /// Whether a client whose name contains `name_part` is blocked in `cmd`.
+  /// Whether a client whose name contains `name_part` runs `cmd` (any command when empty).
   bool client_in(const std::string& name_part, const std::string& cmd) {
     auto r = run({"CLIENT", "LIST"});
     if (!r || !r->str)
@@ -143,7 +143,8 @@ public:
     while (pos < text.size()) {
       auto end = text.find('\n', pos);
       auto line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-      if (line.find(name_part) != std::string::npos && line.find(" cmd=" + cmd + " ") != std::string::npos)
+      if (line.find(name_part) != std::string::npos
+          && (cmd.empty() || line.find(" cmd=" + cmd + " ") != std::string::npos))
         return true;
       if (end == std::string::npos)
         break;

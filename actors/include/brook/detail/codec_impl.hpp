@@ -33,11 +33,21 @@ namespace json = boost::json;
 inline constexpr std::string_view text_plain = "text/plain";
 inline constexpr std::string_view application_json = "application/json";
 
-// ---- shapes -----------------------------------------------------------------
-
 /// What a C++ type looks like in JSON; every operation dispatches on it.
-enum class shape { unsupported, boolean, integer, floating, string, bytes, any, enumeration,
-                   structure, optional, array, map };
+enum class shape {
+  unsupported,
+  boolean,
+  integer,
+  floating,
+  string,
+  bytes,
+  any,
+  enumeration,
+  structure,
+  optional,
+  array,
+  map
+};
 
 template <class T>
 struct is_optional : std::false_type {};
@@ -57,10 +67,10 @@ struct is_string_map<std::map<std::string, U, C, A>> : std::true_type {};
 // Character types are excluded: a `char` member is far more likely a
 // mistake than a number on the wire.
 template <class T>
-inline constexpr bool is_json_integer
-  = std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>
-    && !std::is_same_v<T, wchar_t> && !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t>
-    && !std::is_same_v<T, char32_t>;
+inline constexpr bool is_json_integer =
+    std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> &&
+    !std::is_same_v<T, wchar_t> && !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> &&
+    !std::is_same_v<T, char32_t>;
 
 template <class T>
 constexpr shape shape_of() {
@@ -85,8 +95,8 @@ constexpr shape shape_of() {
     return shape::array;
   else if constexpr (is_string_map<T>::value)
     return shape::map;
-  else if constexpr (std::is_class_v<T> && !std::is_union_v<T>
-                     && boost::describe::has_describe_members<T>::value)
+  else if constexpr (std::is_class_v<T> && !std::is_union_v<T> &&
+                     boost::describe::has_describe_members<T>::value)
     return shape::structure;
   else
     return shape::unsupported;
@@ -96,28 +106,29 @@ constexpr shape shape_of() {
 // recurse forever on self-referencing types. Members are checked where used.
 template <class T>
 struct is_body
-  : std::bool_constant<shape_of<T>() != shape::unsupported && shape_of<T>() != shape::optional
-                       && shape_of<T>() != shape::array && shape_of<T>() != shape::map> {};
+    : std::bool_constant<shape_of<T>() != shape::unsupported && shape_of<T>() != shape::optional &&
+                         shape_of<T>() != shape::array && shape_of<T>() != shape::map> {};
 template <>
 struct is_body<brook::bytes> : std::true_type {};
 template <class U>
-struct is_body<std::optional<U>> : std::bool_constant<is_body<U>::value && !is_optional<U>::value> {};
+struct is_body<std::optional<U>> : std::conjunction<is_body<U>, std::negation<is_optional<U>>> {};
 template <class U, class A>
 struct is_body<std::vector<U, A>> : is_body<U> {};
 template <class U, class C, class A>
 struct is_body<std::map<std::string, U, C, A>> : is_body<U> {};
 
 template <class T>
-using members_of = boost::describe::describe_members<T, boost::describe::mod_public
-                                                          | boost::describe::mod_inherited>;
+using members_of = boost::describe::describe_members<T, boost::describe::mod_public |
+                                                            boost::describe::mod_inherited>;
 
 template <class T, class Descriptor>
 using member_type = std::remove_cvref_t<decltype(std::declval<T&>().*Descriptor::pointer)>;
 
 template <class T>
 constexpr bool check_struct() {
-  using hidden = boost::describe::describe_members<
-    T, boost::describe::mod_protected | boost::describe::mod_private | boost::describe::mod_inherited>;
+  using hidden = boost::describe::describe_members<T, boost::describe::mod_protected |
+                                                          boost::describe::mod_private |
+                                                          boost::describe::mod_inherited>;
   static_assert(boost::mp11::mp_empty<hidden>::value,
                 "brook::codec: members of a described struct must be public");
   boost::mp11::mp_for_each<members_of<T>>([](auto d) {
@@ -127,9 +138,9 @@ constexpr bool check_struct() {
   return true;
 }
 
-inline std::string_view to_sv(json::string_view s) noexcept { return {s.data(), s.size()}; }
-
-// ---- names --------------------------------------------------------------------
+inline std::string_view to_sv(json::string_view s) noexcept {
+  return {s.data(), s.size()};
+}
 
 template <class T>
 const std::string& qualified_name() {
@@ -222,8 +233,6 @@ const char* enum_name(E e) noexcept {
   });
   return name;
 }
-
-// ---- writing JSON text ------------------------------------------------------------
 
 inline void write_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -340,7 +349,7 @@ void write_value(std::string& out, const T& x) {
     }
   } else if constexpr (s == shape::optional) {
     if (x)
-      write_value(out, *x);
+      detail::codec::write_value(out, *x);
     else
       out += "null";
   } else if constexpr (s == shape::array) {
@@ -350,7 +359,7 @@ void write_value(std::string& out, const T& x) {
       if (!first)
         out += ',';
       first = false;
-      write_value<typename T::value_type>(out, e);
+      detail::codec::write_value<typename T::value_type>(out, e);
     }
     out += ']';
   } else if constexpr (s == shape::map) {
@@ -362,7 +371,7 @@ void write_value(std::string& out, const T& x) {
       first = false;
       write_string(out, key);
       out += ':';
-      write_value(out, e);
+      detail::codec::write_value(out, e);
     }
     out += '}';
   } else {
@@ -374,19 +383,15 @@ void write_value(std::string& out, const T& x) {
       if constexpr (is_optional<member_type<T, decltype(d)>>::value)
         if (!field)
           return;
-      if (!first)
-        out += ',';
+      constexpr std::string_view name{decltype(d)::name};
+      out += first ? "\"" : ",\"";
       first = false;
-      out += '"';
-      out += decltype(d)::name;
-      out += "\":";
-      write_value(out, field);
+      out.append(name).append("\":");
+      detail::codec::write_value(out, field);
     });
     out += '}';
   }
 }
-
-// ---- building json::value -----------------------------------------------------------
 
 template <class T>
 void to_json_into(const T& x, json::value& out) {
@@ -412,19 +417,19 @@ void to_json_into(const T& x, json::value& out) {
       out = static_cast<std::underlying_type_t<T>>(x);
   } else if constexpr (s == shape::optional) {
     if (x)
-      to_json_into(*x, out);
+      detail::codec::to_json_into(*x, out);
     else
       out = nullptr;
   } else if constexpr (s == shape::array) {
     json::array& a = out.emplace_array();
     a.reserve(x.size());
     for (const auto& e : x)
-      to_json_into<typename T::value_type>(e, a.emplace_back(nullptr));
+      detail::codec::to_json_into<typename T::value_type>(e, a.emplace_back(nullptr));
   } else if constexpr (s == shape::map) {
     json::object& o = out.emplace_object();
     o.reserve(x.size());
     for (const auto& [key, e] : x)
-      to_json_into(e, o[key]);
+      detail::codec::to_json_into(e, o[key]);
   } else {
     static_assert(check_struct<T>());
     json::object& o = out.emplace_object();
@@ -433,12 +438,11 @@ void to_json_into(const T& x, json::value& out) {
       if constexpr (is_optional<member_type<T, decltype(d)>>::value)
         if (!field)
           return;
-      to_json_into(field, o[decltype(d)::name]);
+      constexpr std::string_view name{decltype(d)::name};
+      detail::codec::to_json_into(field, o[name]);
     });
   }
 }
-
-// ---- decoding -------------------------------------------------------------------------
 
 inline const char* kind_name(json::kind k) noexcept {
   switch (k) {
@@ -455,7 +459,9 @@ inline const char* kind_name(json::kind k) noexcept {
 }
 
 inline bool is_identifier(std::string_view s) noexcept {
-  auto alpha = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
+  auto alpha = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+  };
   if (s.empty() || !alpha(s.front()))
     return false;
   for (char ch : s)
@@ -475,7 +481,10 @@ struct decode_context {
     return false;
   }
   bool fail_expected(std::string_view expected, const json::value& got) {
-    error.message.assign("expected ").append(expected).append(", got ").append(kind_name(got.kind()));
+    error.message.assign("expected ")
+        .append(expected)
+        .append(", got ")
+        .append(kind_name(got.kind()));
     return false;
   }
   bool prepend_member(std::string_view name) {
@@ -587,7 +596,7 @@ bool report_unknown_field(const json::object& obj, decode_context& c) {
     const std::string_view key = to_sv(kv.key());
     bool known = false;
     boost::mp11::mp_for_each<members_of<T>>(
-      [&](auto d) { known = known || key == std::string_view{decltype(d)::name}; });
+        [&](auto d) { known = known || key == std::string_view{decltype(d)::name}; });
     if (!known) {
       c.fail("unknown field");
       return c.prepend_field(key);
@@ -621,12 +630,12 @@ bool decode_struct(const json::value& v, T& out, decode_context& c) {
       return;
     }
     ++matched;
-    if (!decode_value(*fv, field, c))
+    if (!detail::codec::decode_value(*fv, field, c))
       ok = c.prepend_member(name);
   });
   // Counting matches makes the strict check free unless a key is unknown.
   if (ok && c.options.strict && matched != obj->size())
-    return report_unknown_field<T>(*obj, c);
+    return detail::codec::report_unknown_field<T>(*obj, c);
   return ok;
 }
 
@@ -667,7 +676,7 @@ bool decode_value(const json::value& v, T& out, decode_context& c) {
     }
     if (!out)
       out.emplace();
-    return decode_value(v, *out, c);
+    return detail::codec::decode_value(v, *out, c);
   } else if constexpr (s == shape::array) {
     const json::array* a = v.if_array();
     if (a == nullptr)
@@ -677,11 +686,11 @@ bool decode_value(const json::value& v, T& out, decode_context& c) {
     for (std::size_t i = 0; i < a->size(); ++i) {
       if constexpr (std::is_same_v<typename T::value_type, bool>) {
         bool b = false;
-        if (!decode_value((*a)[i], b, c))
+        if (!detail::codec::decode_value((*a)[i], b, c))
           return c.prepend_index(i);
         out[i] = b;
       } else {
-        if (!decode_value((*a)[i], out[i], c))
+        if (!detail::codec::decode_value((*a)[i], out[i], c))
           return c.prepend_index(i);
       }
     }
@@ -694,20 +703,18 @@ bool decode_value(const json::value& v, T& out, decode_context& c) {
     for (const auto& kv : *obj) {
       const std::string_view key = to_sv(kv.key());
       auto& e = out.try_emplace(std::string(key)).first->second;
-      if (!decode_value(kv.value(), e, c))
+      if (!detail::codec::decode_value(kv.value(), e, c))
         return c.prepend_key(key);
     }
     return true;
   } else {
-    return decode_struct(v, out, c);
+    return detail::codec::decode_struct(v, out, c);
   }
 }
 
-// ---- parsing -------------------------------------------------------------------------
-
 inline decode_error oversize_error(std::size_t size, std::size_t limit) {
-  return {"$", "body of " + std::to_string(size) + " bytes exceeds the limit of "
-                 + std::to_string(limit) + " bytes"};
+  return {"$", "body of " + std::to_string(size) + " bytes exceeds the limit of " +
+                   std::to_string(limit) + " bytes"};
 }
 
 inline decode_error syntax_error(const boost::system::error_code& ec, std::size_t offset) {
@@ -799,11 +806,9 @@ inline bool is_json_media_type(std::string_view content_type) noexcept {
   if (begin == std::string_view::npos)
     return false;
   type = type.substr(begin, type.find_last_not_of(" \t") - begin + 1);
-  return iequals(type, application_json)
-         || (type.size() > 5 && iequals(type.substr(type.size() - 5), "+json"));
+  return iequals(type, application_json) ||
+         (type.size() > 5 && iequals(type.substr(type.size() - 5), "+json"));
 }
-
-// ---- schemas -----------------------------------------------------------------------------
 
 template <class T>
 json::object leaf_schema() {
@@ -835,14 +840,14 @@ template <class E>
 json::object enum_schema() {
   json::array names;
   boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>(
-    [&](auto d) { names.emplace_back(d.name); });
+      [&](auto d) { names.emplace_back(d.name); });
   return {{"title", type_name_of<E>()}, {"type", "string"}, {"enum", std::move(names)}};
 }
 
 inline bool contains_ref(const json::value& v, std::string_view ref) {
   if (const json::object* o = v.if_object()) {
-    if (const json::value* r = o->if_contains("$ref"); r != nullptr && r->is_string()
-                                                       && to_sv(r->get_string()) == ref)
+    if (const json::value* r = o->if_contains("$ref");
+        r != nullptr && r->is_string() && to_sv(r->get_string()) == ref)
       return true;
     for (const auto& kv : *o)
       if (contains_ref(kv.value(), ref))

@@ -29,7 +29,6 @@
 /// @endcode
 #include <boost/json/value.hpp>
 
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,8 +62,9 @@ struct http_response {
 class docs_handler {
 public:
   /// @param doc        the document, e.g. from `generate()`
-  /// @param assets_dir the directory given to `scripts/asyncapi-assets.sh`
-  explicit docs_handler(const boost::json::value& doc, std::string assets_dir = default_assets_dir());
+  /// @param assets_dir the directory given to `scripts/asyncapi-assets.sh`; empty means
+  ///                   `default_assets_dir()`, so an unset `--assets` flag can be passed as is
+  explicit docs_handler(const boost::json::value& doc, std::string assets_dir = {});
 
   /// The reply for `target`, a path relative to where the docs are mounted (`/`,
   /// `/asyncapi.json`, ...), or `std::nullopt` when the target is not a docs route.
@@ -86,8 +86,9 @@ private:
 /// may be public. `stop` may be called from any thread; the destructor stops the server.
 class docs_server {
 public:
-  docs_server(boost::json::value doc, std::string assets_dir = default_assets_dir(),
-              std::string host = "127.0.0.1", unsigned short port = 8000);
+  /// `assets_dir` as for `docs_handler` (empty: `default_assets_dir()`).
+  docs_server(boost::json::value doc, std::string assets_dir = {}, std::string host = "127.0.0.1",
+              unsigned short port = 8000);
   ~docs_server();
   docs_server(const docs_server&) = delete;
   docs_server& operator=(const docs_server&) = delete;
@@ -102,7 +103,8 @@ public:
   /// Stops serving and joins the background thread; idempotent.
   void stop();
 
-  /// Binds and serves on the calling thread until `stop` is called from elsewhere.
+  /// Binds and serves on the calling thread until `stop` is called from elsewhere or the process
+  /// gets SIGINT or SIGTERM (what a foreground `<service> docs serve` wants).
   /// @throws boost::system::system_error when the address cannot be bound.
   void run();
 

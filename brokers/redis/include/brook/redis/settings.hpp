@@ -46,9 +46,8 @@
 /// `nack` leaves it pending: it comes back through XAUTOCLAIM (`min_idle_ms`) or a restart.
 ///
 /// Envelope metadata: `kind` (channel|list|stream) everywhere; `pattern` for pattern
-/// deliveries; `batch_index`/`batch_size` for list and stream reads; `stream`, `stream_id`,
-/// `group`, `consumer` and `redelivered` (`true` for claimed or re-read pending entries) for
-/// streams.
+/// deliveries; `stream_id` for streams, plus `group`, `consumer` and `redelivered` (`true` for
+/// claimed or re-read pending entries) with a group.
 ///
 /// ## Publishing (`outgoing::options`)
 /// | option | default | meaning |

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything brook's build and tests need on a fresh Debian 12 machine:
+# compilers and C++ libraries from Debian, the brokers' servers, Node tools for
+# the AsyncAPI checks and Chromium for the page test. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(g++ cmake ninja-build pkg-config clang-format
+      libcaf-dev libboost1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev libcli11-dev
+      libgtest-dev libgmock-dev
+      libhiredis-dev libevent-dev redis-server
+      nodejs npm chromium python3-venv)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# npm may be the one the image brought (not Debian's); either works.
+command -v npm >/dev/null || { echo "install-deps: npm missing" >&2; exit 1; }
+scripts/asyncapi-tools.sh "${BROOK_BUILD_DIR:-build}/asyncapi-tools"
+scripts/asyncapi-assets.sh "${BROOK_BUILD_DIR:-build}/asyncapi-assets"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds brook with warnings as errors and runs every test suite; then a
+# second leg builds the unit tests with ASan+UBSan and runs them.
+# usage: scripts/test.sh            (BROOK_SKIP_SANITIZERS=1 skips the second leg)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BROOK_BUILD_DIR:-build}
+export BROOK_ASYNCAPI_REQUIRE_TOOLS=1
+
+cmake -S . -B "$build" -G Ninja -DBROOK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2
+ctest --test-dir "$build" --output-on-failure --no-tests=error -j2
+
+if [[ "${BROOK_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  san="$build-asan"
+  cmake -S . -B "$san" -G Ninja -DBROOK_WERROR=ON -DBROOK_SANITIZERS=ON -DCMAKE_BUILD_TYPE=Debug \
+        -DBROOK_BUILD_BENCH=OFF -DBROOK_ASYNCAPI_ASSETS="$PWD/$build/asyncapi-assets" \
+        -DBROOK_ASYNCAPI_TOOLS="$PWD/$build/asyncapi-tools" >/dev/null
+  cmake --build "$san" -j2
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$san" --output-on-failure --no-tests=error -L unit -j2
+fi
