@@ -2,6 +2,7 @@
 // Private runtime pieces shared by the actors and the app.
 #include "broker_core.hpp"
 
+#include <brook/caf.hpp>
 #include <brook/subscriber.hpp>
 
 #include <caf/actor.hpp>
@@ -60,6 +61,5 @@ caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);
 
 }  // namespace brook::detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::envelope_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::result_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::runtime_ptr)

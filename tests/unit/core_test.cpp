@@ -39,7 +39,7 @@ bool eventually(Pred p, std::chrono::milliseconds timeout = 5s) {
 struct quiet : ::testing::Environment {
   void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }
 };
-const auto* env = ::testing::AddGlobalTestEnvironment(new quiet);
+const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
 
 }  // namespace
 
@@ -504,4 +504,39 @@ TEST(Backpressure, SlowHandlerKeepsAtMostMaxInFlightInMemory) {
   EXPECT_EQ(done, 100);
   EXPECT_LE(tb.stats("in").max_in_flight_seen, 4u);
   EXPECT_EQ(tb.stats("in").max_in_flight_seen, 4u);
+}
+
+// -- embedding ---------------------------------------------------------------------
+
+#include <brook/caf.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+
+namespace {
+caf::behavior billing(caf::event_based_actor*) {
+  return {[](brook::deliver_msg_atom, const brook::envelope_ptr& env) -> std::string {
+    auto o = brook::decode_envelope<order>(*env);
+    return brook::codec::to_string(receipt{o.id, o.qty * 2});
+  }};
+}
+}  // namespace
+
+TEST(Embedding, AppOnAUserSystemWithAnActorHandler) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  {
+    brook::memory::broker broker;
+    auto biller = sys.spawn(billing);
+    broker.subscriber("bill").handle_with(brook::actor_handler(biller));
+    brook::app app{sys, broker};
+    app.start();
+    auto r = broker.request<receipt>("bill", order{"e1", 21, {}});
+    EXPECT_EQ(r.id, "e1");
+    EXPECT_EQ(r.total, 42);
+    app.stop();
+    caf::anon_send_exit(biller, caf::exit_reason::user_shutdown);
+  }
 }

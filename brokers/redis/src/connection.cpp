@@ -175,8 +175,10 @@ bool connection::send_raw(command_args argv, reply_fn fn, bool handshake) {
   return true;
 }
 
-bool connection::send_ordered(command_args argv) {
-  if (!writable(false) || !issue(&connection::on_ordered, this, argv))
+bool connection::send_ordered(std::string_view resp) {
+  if (!writable(false)
+      || redisAsyncFormattedCommand(ctx_, &connection::on_ordered, this, resp.data(), resp.size())
+           != REDIS_OK)
     return false;
   ++in_flight_;
   return true;

@@ -78,9 +78,9 @@ public:
 
   /// Sends a command; false when not ready (then `fn` is not called).
   bool send(command_args argv, reply_fn fn);
-  /// Sends a command whose reply goes to `connection_events::ordered`; the owner keeps its own
-  /// FIFO of what it sent, which saves a callback object per command on hot paths.
-  bool send_ordered(command_args argv);
+  /// Sends an already formatted RESP command whose reply goes to `connection_events::ordered`;
+  /// the owner keeps its own FIFO of what it sent, which saves a callback object per command.
+  bool send_ordered(std::string_view resp);
   /// Sends (P)SUBSCRIBE / (P)UNSUBSCRIBE; replies arrive through `connection_events::push`.
   bool send_subscribe(command_args argv);
 

@@ -58,8 +58,8 @@ protected:
   /// Sends a read; the handler gets the reply (never null) unless the read was lost.
   void issue(command_args argv, bool blocking,
              std::function<void(redisReply*)> handler);
-  /// Handles an error reply; returns true when it was fatal.
-  bool fatal_error(std::string_view what, const redisReply* r);
+  /// Handles an error reply: retries transient ones after a pause, fails on the rest.
+  void on_error_reply(std::string_view what, const redisReply* r);
   std::size_t parse_size(std::string_view key, std::size_t fallback);
 
   std::unique_ptr<connection> conn_;
@@ -68,20 +68,24 @@ protected:
   std::chrono::milliseconds block_;
   bool reading_ = false;
   bool blocking_ = false;
+  bool handling_ = false;
   bool retired_ = false;
 
 private:
   void maybe_finish();
 };
 
-/// A list: LPOP count (or BLPOP when empty) only while there is credit.
+/// A list: BLMPOP COUNT min(credit, batch) only while there is credit (LPOP count + BLPOP on
+/// servers before Redis 7).
 class list_consumer final : public polling_consumer {
 public:
   list_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
 
 private:
   void read(std::size_t n) override;
+  void legacy_read(std::size_t n);
   void blocking_pop();
+  std::string block_seconds() const;
   /// One popped element: delivered at once when there is credit, else kept raw.
   void take(std::string_view raw);
   void deliver_raw(std::string_view raw);
@@ -90,6 +94,7 @@ private:
   void on_finished() override;
 
   std::deque<std::string> backlog_;  // raw, so it can be pushed back unchanged
+  bool blmpop_ = true;
 };
 
 /// A stream, with or without a consumer group.

@@ -2,9 +2,8 @@
 
 #include "consumers.hpp"
 #include "envelope.hpp"
+#include "resp.hpp"
 
-#include <algorithm>
-#include <array>
 #include <charconv>
 
 namespace brook::redis {
@@ -207,26 +206,31 @@ void engine::publish(outgoing msg, publish_callback done) {
   if (!maxlen.empty() && kind != "stream")
     return fail({errc::invalid_argument,
                  "redis publish to '" + msg.channel + "': maxlen applies to streams only"});
-  std::string wire;
+  // The envelope goes to a per-thread scratch buffer and from there straight into the
+  // formatted command: one allocation per publish on this thread, none on the loop.
+  thread_local std::string wire;
   if (auto err = encode_envelope(msg, wire))
     return fail(std::move(err));
-
-  // Built with moves: the payload is the bulk of the command and is copied once, into hiredis.
   command c;
-  auto& argv = c.argv;
-  argv.reserve(7);
-  argv.emplace_back(kind == "channel" ? "PUBLISH" : kind == "list" ? "RPUSH" : "XADD");
-  argv.push_back(std::move(msg.channel));
+  auto& resp = c.resp;
+  resp.reserve(wire.size() + msg.channel.size() + maxlen.size() + 96);
   if (kind == "stream") {
+    append_array_header(resp, maxlen.empty() ? 5 : 8);
+    append_bulk(resp, "XADD");
+    append_bulk(resp, msg.channel);
     if (!maxlen.empty()) {
-      argv.emplace_back("MAXLEN");
-      argv.emplace_back("~");
-      argv.push_back(std::move(maxlen));
+      append_bulk(resp, "MAXLEN");
+      append_bulk(resp, "~");
+      append_bulk(resp, maxlen);
     }
-    argv.emplace_back("*");
-    argv.emplace_back(stream_data_field);
+    append_bulk(resp, "*");
+    append_bulk(resp, stream_data_field);
+  } else {
+    append_array_header(resp, 3);
+    append_bulk(resp, kind == "channel" ? "PUBLISH" : "RPUSH");
+    append_bulk(resp, msg.channel);
   }
-  argv.push_back(std::move(wire));
+  append_bulk(resp, wire);
   if (!msg.reply_to.empty() && is_reply_channel(msg.reply_to))
     c.gate = std::move(msg.reply_to);
   c.done = std::move(done);
@@ -313,15 +317,7 @@ bool engine::can_send(const command& c) const {
 }
 
 bool engine::send(command& c) {
-  std::array<std::string_view, 16> small;
-  std::vector<std::string_view> large;
-  auto* args = small.data();
-  if (c.argv.size() > small.size()) {
-    large.resize(c.argv.size());
-    args = large.data();
-  }
-  std::copy(c.argv.begin(), c.argv.end(), args);
-  if (!cmd_->send_ordered({args, c.argv.size()}))
+  if (!cmd_->send_ordered(c.resp))
     return false;
   sent_.push_back(std::move(c));
   return true;
@@ -339,7 +335,7 @@ void engine::on_command_reply(redisReply* r) {
     return;
   }
   if (r->type == REDIS_REPLY_ERROR)
-    finish(c, {errc::publish_failed, "redis: " + c.argv[0] + " " + c.argv[1]
+    finish(c, {errc::publish_failed, "redis: " + describe_command(c.resp)
                                        + " failed: " + std::string{r->str, r->len}});
   else
     finish(c, {});
@@ -355,7 +351,7 @@ void engine::submit(command c) {
 
 void engine::hold(command c) {
   if (waiting_.size() >= cfg_.max_queued)
-    return finish(c, {errc::disconnected, "redis: " + c.argv[0] + " " + c.argv[1] + " not sent: "
+    return finish(c, {errc::disconnected, "redis: " + describe_command(c.resp) + " not sent: "
                                             + std::to_string(waiting_.size())
                                             + " commands already wait for the connection to "
                                             + url() + " (max_queued)"});
@@ -388,7 +384,7 @@ void engine::expire_waiting() {
       std::lock_guard guard{life_mutex_};
       why = "no connection to " + url() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
     }
-    finish(c, {errc::disconnected, "redis: " + c.argv[0] + " " + c.argv[1] + " not sent within "
+    finish(c, {errc::disconnected, "redis: " + describe_command(c.resp) + " not sent within "
                                      + std::to_string(cfg_.queued_timeout.count())
                                      + " ms: " + why});
   }
@@ -413,10 +409,12 @@ void engine::flush_acks() {
     return;
   for (auto& [target, ids] : acks_) {
     command c;
-    c.argv.reserve(3 + ids.size());
-    c.argv = {"XACK", target.first, target.second};
+    append_array_header(c.resp, 3 + ids.size());
+    for (std::string_view a : {std::string_view{"XACK"}, std::string_view{target.first},
+                               std::string_view{target.second}})
+      append_bulk(c.resp, a);
     for (auto& id : ids)
-      c.argv.push_back(std::move(id));
+      append_bulk(c.resp, id);
     submit(std::move(c));
   }
   acks_.clear();

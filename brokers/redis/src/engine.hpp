@@ -29,7 +29,7 @@ class channel_consumer;
 
 /// A command for the command connection, kept until Redis answers it.
 struct command {
-  std::vector<std::string> argv;
+  std::string resp;       ///< formatted (resp.hpp)
   publish_callback done;  ///< may be empty
   std::string gate;       ///< our reply channel that must be subscribed before sending
   clock::time_point queued{};

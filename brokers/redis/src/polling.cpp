@@ -1,5 +1,6 @@
 #include "consumers.hpp"
 #include "envelope.hpp"
+#include "resp.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -91,9 +92,13 @@ void polling_consumer::issue(command_args argv, bool blocking,
   bool sent = conn_->send(argv, [this, self, handler = std::move(handler)](redisReply* r) {
     reading_ = false;
     blocking_ = false;
-    // A null reply: the connection dropped; reading resumes when it is ready again.
+    // A null reply: the connection dropped; reading resumes when it is ready again. A cancel
+    // raised while the handler runs (a failing sink) waits until the whole reply is taken, so
+    // its remaining elements reach the backlog before on_finished() returns them.
+    handling_ = true;
     if (r)
       handler(r);
+    handling_ = false;
     if (cancelled_)
       maybe_finish();
     else if (r && !reading_)
@@ -103,15 +108,12 @@ void polling_consumer::issue(command_args argv, bool blocking,
     reading_ = blocking_ = false;
 }
 
-bool polling_consumer::fatal_error(std::string_view what, const redisReply* r) {
+void polling_consumer::on_error_reply(std::string_view what, const redisReply* r) {
   auto err = str(r);
-  if (transient(err)) {
-    retry_->start(eng_.cfg().reconnect_backoff_min);
-    return false;
-  }
+  if (transient(err))
+    return retry_->start(eng_.cfg().reconnect_backoff_min);
   fail({errc::invalid_argument, "redis " + spec_.kind + " subscription '" + spec_.address + "': "
                                   + std::string{what} + " failed: " + std::string{err}});
-  return true;
 }
 
 void polling_consumer::cancel() {
@@ -133,7 +135,7 @@ void polling_consumer::shutdown() {
 }
 
 void polling_consumer::maybe_finish() {
-  if (!cancelled_ || reading_ || retired_)
+  if (!cancelled_ || reading_ || handling_ || retired_)
     return;
   retired_ = true;
   on_finished();
@@ -162,6 +164,34 @@ list_consumer::list_consumer(engine& eng, subscription_spec spec,
 }
 
 void list_consumer::read(std::size_t n) {
+  if (!blmpop_)
+    return legacy_read(n);
+  // BLMPOP (Redis 7): up to n elements in one round trip, waiting only when the list is empty.
+  auto count = std::to_string(n);
+  issue({"BLMPOP", block_seconds(), "1", spec_.address, "LEFT", "COUNT", count}, true,
+        [this, n](redisReply* r) {
+          if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
+              && r->element[1]->type == REDIS_REPLY_ARRAY) {
+            auto* items = r->element[1];
+            for (std::size_t i = 0; i < items->elements; ++i)
+              take(str(items->element[i]));
+          } else if (r->type == REDIS_REPLY_ERROR && str(r).starts_with("ERR unknown command")) {
+            blmpop_ = false;  // Redis < 7: LPOP count + BLPOP instead
+            if (!cancelled_)
+              legacy_read(n);
+          } else if (r->type != REDIS_REPLY_NIL) {  // nil: timed out or unblocked
+            on_error_reply("BLMPOP", r);
+          }
+        });
+}
+
+std::string list_consumer::block_seconds() const {
+  char timeout[32];
+  std::snprintf(timeout, sizeof timeout, "%.3f", static_cast<double>(block_.count()) / 1000.0);
+  return timeout;
+}
+
+void list_consumer::legacy_read(std::size_t n) {
   if (batch_ == 1)
     return blocking_pop();
   auto count = std::to_string(n);
@@ -173,19 +203,17 @@ void list_consumer::read(std::size_t n) {
       if (!cancelled_)
         blocking_pop();  // empty: wait for the next element instead of polling
     } else {
-      fatal_error("LPOP", r);
+      on_error_reply("LPOP", r);
     }
   });
 }
 
 void list_consumer::blocking_pop() {
-  char timeout[32];
-  std::snprintf(timeout, sizeof timeout, "%.3f", static_cast<double>(block_.count()) / 1000.0);
-  issue({"BLPOP", spec_.address, timeout}, true, [this](redisReply* r) {
+  issue({"BLPOP", spec_.address, block_seconds()}, true, [this](redisReply* r) {
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
       take(str(r->element[1]));
     else if (r->type != REDIS_REPLY_NIL)  // nil: timed out or unblocked
-      fatal_error("BLPOP", r);
+      on_error_reply("BLPOP", r);
   });
 }
 
@@ -216,10 +244,11 @@ void list_consumer::on_finished() {
     return;
   // Popped but never delivered: put them back at the head, in their original order.
   command c;
-  c.argv.reserve(2 + backlog_.size());
-  c.argv = {"LPUSH", spec_.address};
+  append_array_header(c.resp, 2 + backlog_.size());
+  append_bulk(c.resp, "LPUSH");
+  append_bulk(c.resp, spec_.address);
   for (auto it = backlog_.rbegin(); it != backlog_.rend(); ++it)
-    c.argv.push_back(std::move(*it));
+    append_bulk(c.resp, *it);
   auto n = backlog_.size();
   backlog_.clear();
   auto self = shared_from_this();

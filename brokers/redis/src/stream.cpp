@@ -96,14 +96,14 @@ void stream_consumer::read(std::size_t n) {
         else if (r->type == REDIS_REPLY_ARRAY)
           last_id_ = "0-0";
         else
-          fatal_error("XREVRANGE", r);
+          on_error_reply("XREVRANGE", r);
       });
       return;
     }
     issue({"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", spec_.address, last_id_}, true,
           [this](redisReply* r) {
             if (r->type == REDIS_REPLY_ERROR)
-              fatal_error("XREAD", r);
+              on_error_reply("XREAD", r);
             else if (take_read_reply(r, false) > 0)
               last_id_ = last_seen_id_;
           });
@@ -117,7 +117,7 @@ void stream_consumer::read(std::size_t n) {
     if (str(r).starts_with("NOGROUP"))
       group_ready_ = false;  // deleted or lost with the data: create it again, from 0
     else
-      fatal_error(what, r);
+      on_error_reply(what, r);
   };
   if (reading_pending_) {
     // Our own entries that were delivered before a restart and never acknowledged.
@@ -152,7 +152,7 @@ void stream_consumer::create_group() {
   issue({"XGROUP", "CREATE", spec_.address, group_, from, "MKSTREAM"}, false,
         [this](redisReply* r) {
           if (r->type == REDIS_REPLY_ERROR && !str(r).starts_with("BUSYGROUP")) {
-            fatal_error("XGROUP CREATE", r);
+            on_error_reply("XGROUP CREATE", r);
             return;
           }
           group_ready_ = true;
@@ -170,7 +170,7 @@ void stream_consumer::claim(std::size_t n) {
             if (str(r).starts_with("NOGROUP"))
               group_ready_ = false;
             else
-              fatal_error("XAUTOCLAIM", r);
+              on_error_reply("XAUTOCLAIM", r);
             return;
           }
           if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)

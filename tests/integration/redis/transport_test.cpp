@@ -413,10 +413,10 @@ TEST_F(RedisTransport, CancellingABlockedListReaderIsImmediateAndLosesNothing) {
   auto sink = std::make_shared<recording_sink>();
   auto sub = t->subscribe(spec(key, "list", {{"batch", "1"}, {"block_ms", "30000"}}), sink);
   sub->request(5);
-  ASSERT_TRUE(eventually([&] { return redis.client_in("list-" + key, "blpop"); }));
+  ASSERT_TRUE(eventually([&] { return redis.client_in("list-" + key, "blmpop"); }));
   sub.reset();
   ASSERT_TRUE(eventually([&] { return !redis.client_in("list-" + key, ""); }, 1s))
-    << "CLIENT UNBLOCK should end the 30 s BLPOP at once";
+    << "CLIENT UNBLOCK should end the 30 s BLMPOP at once";
   redis.run({"RPUSH", key, "after"});
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(redis.integer({"LLEN", key}), 1);

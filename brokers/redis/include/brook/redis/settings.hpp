@@ -24,7 +24,7 @@
 /// | `kind` | Redis side | credit | acknowledger |
 /// |---|---|---|---|
 /// | `channel` (default) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`, `[ab]`) | cannot pause: a bounded buffer per subscription, see `pubsub_buffer` | none |
-/// | `list` | LPOP `address` COUNT min(credit, batch), BLPOP when empty | pops only while credit > 0 | none (a pop is final) |
+/// | `list` | BLMPOP `address` LEFT COUNT min(credit, batch) (Redis < 7: LPOP count, BLPOP when empty) | pops only while credit > 0 | none (a pop is final) |
 /// | `stream`, no `group` | XREAD COUNT min(credit, batch) BLOCK | reads only while credit > 0 | none |
 /// | `stream` + `group` | XREADGROUP GROUP group consumer COUNT min(credit, batch) BLOCK | reads only while credit > 0 | ack = XACK; nack = leave pending; reject = XACK |
 ///
@@ -110,7 +110,7 @@ error_info parse_url(std::string_view url, endpoint& out);
 /// | `reconnect_backoff_min` / `_max` | 100 ms / 5 s | exponential backoff between attempts (doubling, +-20% jitter) |
 /// | `pubsub_buffer` | 10000 | messages a pub/sub subscription holds beyond its credit |
 /// | `pubsub_overflow` | `drop_oldest` | what goes when that buffer is full; drops are counted in `subscription::dropped()` |
-/// | `block_time` | 1 s | BLPOP / XREAD BLOCK time; cancellation does not wait for it (CLIENT UNBLOCK) |
+/// | `block_time` | 1 s | BLMPOP / XREAD BLOCK time; cancellation does not wait for it (CLIENT UNBLOCK) |
 /// | `read_batch` | 100 | default `batch` of list and stream subscriptions |
 /// | `max_queued` | 100000 | publishes and acks held while disconnected; beyond it publishes fail at once |
 /// | `queued_timeout` | 10 s | a held publish fails with `errc::disconnected` after this |

@@ -1,0 +1,68 @@
+#pragma once
+/// @file
+/// RESP2 command encoding. Publishes are formatted on the caller's thread, so the loop thread
+/// only copies bytes into the socket buffer (hiredis' own formatting would run on the loop).
+#include <charconv>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace brook::redis {
+
+/// Appends one bulk string (`$<len>\r\n<bytes>\r\n`).
+inline void append_bulk(std::string& out, std::string_view arg) {
+  char len[24];
+  auto end = std::to_chars(len, len + sizeof len, arg.size()).ptr;
+  out += '$';
+  out.append(len, end);
+  out += "\r\n";
+  out += arg;
+  out += "\r\n";
+}
+
+/// Appends the array header of a command with `n` arguments.
+inline void append_array_header(std::string& out, std::size_t n) {
+  char len[24];
+  auto end = std::to_chars(len, len + sizeof len, n).ptr;
+  out += '*';
+  out.append(len, end);
+  out += "\r\n";
+}
+
+/// A whole command.
+/// @code
+/// std::string cmd = format_command({"XACK", "orders", "g", "1700000000000-0"});
+/// @endcode
+inline std::string format_command(std::initializer_list<std::string_view> args) {
+  std::size_t size = 16;
+  for (auto a : args)
+    size += a.size() + 16;
+  std::string out;
+  out.reserve(size);
+  append_array_header(out, args.size());
+  for (auto a : args)
+    append_bulk(out, a);
+  return out;
+}
+
+/// "VERB key" of a formatted command, for error messages.
+inline std::string describe_command(std::string_view resp) {
+  std::string out;
+  for (int i = 0; i < 2; ++i) {
+    auto dollar = resp.find('$');
+    auto eol = resp.find("\r\n", dollar);
+    if (dollar == std::string_view::npos || eol == std::string_view::npos)
+      break;
+    std::size_t len = 0;
+    std::from_chars(resp.data() + dollar + 1, resp.data() + eol, len);
+    if (eol + 2 + len > resp.size())
+      break;
+    if (i > 0)
+      out += ' ';
+    out.append(resp.substr(eol + 2, std::min<std::size_t>(len, 200)));
+    resp.remove_prefix(eol + 2 + len);
+  }
+  return out;
+}
+
+}  // namespace brook::redis

@@ -1,0 +1,10 @@
+#include "transport_conformance.hpp"
+
+#include <brook/memory/transport.hpp>
+
+using conformance::TransportConformance;
+
+INSTANTIATE_TEST_SUITE_P(memory, TransportConformance,
+                         ::testing::Values(conformance::target{
+                           "memory", [] { return brook::memory::make_transport(); }}),
+                         [](const auto& p) { return p.param.name; });

@@ -1,0 +1,225 @@
+#pragma once
+// The transport conformance suite: what every driver must do at the seam.
+// A driver's test file instantiates it with a factory:
+//
+//   INSTANTIATE_TEST_SUITE_P(memory, TransportConformance,
+//     ::testing::Values(conformance::target{"memory", [] { return brook::memory::make_transport(); }}));
+#include <brook/transport.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <thread>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace conformance {
+
+struct target {
+  std::string name;
+  std::function<std::shared_ptr<brook::transport>()> make;
+  /// The subscription kind to use (driver word; empty = the driver's default).
+  std::string kind;
+  /// Whether the driver redelivers a nacked message (false for pub/sub-only kinds).
+  bool redelivers = true;
+  /// Time a subscription needs before it receives (e.g. pub/sub propagation).
+  std::chrono::milliseconds settle{0};
+};
+
+inline std::ostream& operator<<(std::ostream& os, const target& t) { return os << t.name; }
+
+/// Collects deliveries; thread-safe.
+class collecting_sink final : public brook::delivery_sink {
+public:
+  void deliver(brook::envelope_ptr env) override {
+    std::lock_guard lock{mtx_};
+    got_.push_back(std::move(env));
+    cv_.notify_all();
+  }
+  void failed(brook::error_info err) override {
+    std::lock_guard lock{mtx_};
+    failure_ = err.to_string();
+    cv_.notify_all();
+  }
+  /// Waits until at least `n` deliveries arrived.
+  bool wait_for(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+    std::unique_lock lock{mtx_};
+    return cv_.wait_for(lock, timeout, [&] { return got_.size() >= n; });
+  }
+  std::vector<brook::envelope_ptr> got() {
+    std::lock_guard lock{mtx_};
+    return got_;
+  }
+  std::size_t size() {
+    std::lock_guard lock{mtx_};
+    return got_.size();
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<brook::envelope_ptr> got_;
+  std::string failure_;
+};
+
+inline std::string unique_name(const std::string& base) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return "conf-" + base + "-" + std::to_string(rng() % 1000000000);
+}
+
+class TransportConformance : public ::testing::TestWithParam<target> {
+protected:
+  void SetUp() override {
+    t = GetParam().make();
+    ASSERT_FALSE(t->start()) << "transport did not start";
+  }
+  void TearDown() override { t->close(); }
+
+  brook::subscription_spec spec(const std::string& address) {
+    brook::subscription_spec s;
+    s.address = address;
+    s.kind = GetParam().kind;
+    return s;
+  }
+  brook::error_info publish(brook::outgoing m) {
+    if (!GetParam().kind.empty() && !m.options.count("kind"))
+      m.options["kind"] = GetParam().kind;
+    std::promise<brook::error_info> done;
+    auto f = done.get_future();
+    int calls = 0;
+    t->publish(std::move(m), [&](const brook::error_info& e) {
+      ++calls;
+      done.set_value(e);
+    });
+    if (f.wait_for(std::chrono::seconds{5}) != std::future_status::ready)
+      return {brook::errc::timeout, "publish callback never ran"};
+    EXPECT_EQ(calls, 1);
+    return f.get();
+  }
+  brook::outgoing message(const std::string& channel, std::string body) {
+    brook::outgoing m;
+    m.channel = channel;
+    m.body = std::move(body);
+    m.content_type = "application/json";
+    m.correlation_id = "corr-" + channel;
+    return m;
+  }
+  void settle() { std::this_thread::sleep_for(GetParam().settle); }
+
+  std::shared_ptr<brook::transport> t;
+};
+
+TEST_P(TransportConformance, DeliversBodyHeadersAndIds) {
+  auto ch = unique_name("basic");
+  auto sink = std::make_shared<collecting_sink>();
+  auto sub = t->subscribe(spec(ch), sink);
+  sub->request(10);
+  settle();
+  auto m = message(ch, R"({"a":1})");
+  m.reply_to = "somewhere";
+  m.headers.set("x-user", "v");
+  ASSERT_FALSE(publish(m));
+  ASSERT_TRUE(sink->wait_for(1));
+  auto e = sink->got().front();
+  EXPECT_EQ(e->channel, ch);
+  EXPECT_EQ(e->body, R"({"a":1})");
+  EXPECT_EQ(e->correlation_id, "corr-" + ch);
+  EXPECT_EQ(e->reply_to, "somewhere");
+  EXPECT_EQ(e->content_type, "application/json");
+  EXPECT_FALSE(e->message_id.empty());
+  ASSERT_TRUE(e->headers.find("x-user"));
+  EXPECT_EQ(*e->headers.find("x-user"), "v");
+  if (e->ack)
+    e->ack->ack();
+}
+
+TEST_P(TransportConformance, NeverDeliversBeyondCredit) {
+  auto ch = unique_name("credit");
+  auto sink = std::make_shared<collecting_sink>();
+  auto sub = t->subscribe(spec(ch), sink);
+  sub->request(3);
+  settle();
+  for (int i = 0; i < 10; ++i)
+    ASSERT_FALSE(publish(message(ch, std::to_string(i))));
+  ASSERT_TRUE(sink->wait_for(3));
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  EXPECT_EQ(sink->size(), 3u);
+  sub->request(7);
+  ASSERT_TRUE(sink->wait_for(10));
+  std::vector<std::string> bodies;
+  for (auto& e : sink->got()) {
+    bodies.push_back(e->body);
+    if (e->ack)
+      e->ack->ack();
+  }
+  EXPECT_EQ(bodies, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+}
+
+// Kinds without acks (pub/sub) must not pretend: a nack there redelivers nothing.
+TEST_P(TransportConformance, NackRedeliversAndRejectDoesNot) {
+  auto ch = unique_name("nack");
+  auto sink = std::make_shared<collecting_sink>();
+  auto sub = t->subscribe(spec(ch), sink);
+  sub->request(10);
+  settle();
+  ASSERT_FALSE(publish(message(ch, "once")));
+  ASSERT_TRUE(sink->wait_for(1));
+  auto first = sink->got().front();
+  if (!GetParam().redelivers) {
+    if (first->ack)
+      first->ack->nack();
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    EXPECT_EQ(sink->size(), 1u);
+    return;
+  }
+  ASSERT_TRUE(first->ack);
+  first->ack->nack();
+  ASSERT_TRUE(sink->wait_for(2));
+  auto second = sink->got().back();
+  EXPECT_EQ(second->body, "once");
+  second->ack->reject();
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  EXPECT_EQ(sink->size(), 2u);
+}
+
+TEST_P(TransportConformance, RepliesReachTheReplyRoute) {
+  auto sink = std::make_shared<collecting_sink>();
+  auto address = t->open_replies(sink);
+  ASSERT_FALSE(address.empty());
+  settle();
+  auto m = message(address, "pong");
+  m.options["reply"] = "1";
+  m.options.erase("kind");
+  std::promise<brook::error_info> done;
+  t->publish(m, [&](const brook::error_info& e) { done.set_value(e); });
+  ASSERT_FALSE(done.get_future().get());
+  ASSERT_TRUE(sink->wait_for(1));
+  EXPECT_EQ(sink->got().front()->body, "pong");
+  EXPECT_EQ(sink->got().front()->correlation_id, "corr-" + address);
+}
+
+TEST_P(TransportConformance, EachSubscriptionGetsItsOwnCopy) {
+  auto ch = unique_name("fanout");
+  auto a = std::make_shared<collecting_sink>();
+  auto b = std::make_shared<collecting_sink>();
+  auto sa = t->subscribe(spec(ch), a);
+  auto sb = t->subscribe(spec(ch), b);
+  sa->request(5);
+  sb->request(5);
+  settle();
+  ASSERT_FALSE(publish(message(ch, "x")));
+  ASSERT_TRUE(a->wait_for(1));
+  ASSERT_TRUE(b->wait_for(1));
+  for (auto& s : {a, b})
+    for (auto& e : s->got())
+      if (e->ack)
+        e->ack->ack();
+}
+
+}  // namespace conformance
