@@ -16,6 +16,8 @@
 #   BROOK_RUN_DIR      run directory (default /tmp/brook-run)
 #   BROOK_REDIS_PORT   Redis port (default 6390; keep ports below 32768, the ephemeral range,
 #                      or a readiness probe can connect to itself)
+#   BROOK_REDIS_ARGS   extra redis-server arguments, split on spaces (tests use it to emulate
+#                      older servers, e.g. "--rename-command BLMPOP x")
 #   BROOK_WAIT_S       bounded wait for start/stop (default 20 s)
 set -u
 
@@ -84,9 +86,10 @@ start_redis() {
   [ "${_BROOK_KEEP_DATA:-0}" = 1 ] || rm -f "$dir/dump.rdb"
   # setsid + closed stdio: the server must not hold the caller's pipes (ctest would wait on
   # them), our lock (fd 9), nor die with the caller's process group.
+  # shellcheck disable=SC2086 # BROOK_REDIS_ARGS is a list of words on purpose
   setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
     --dir "$dir" --dbfilename dump.rdb --daemonize no \
-    --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 9>&- &
+    --logfile "$dir/redis.log" ${BROOK_REDIS_ARGS:-} </dev/null >/dev/null 2>&1 9>&- &
   pid=$!
   # Ready means our process answers; if it died (port taken, bad flag) it never will.
   if ! wait_until "$WAIT_S" eval 'alive '"$pid"' && redis_up' || ! alive "$pid"; then

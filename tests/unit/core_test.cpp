@@ -540,3 +540,19 @@ TEST(Embedding, AppOnAUserSystemWithAnActorHandler) {
     caf::anon_send_exit(biller, caf::exit_reason::user_shutdown);
   }
 }
+
+TEST(App, SeveralBrokersInOneApp) {
+  brook::memory::broker a, b;
+  std::atomic<int> on_a{0}, on_b{0};
+  a.subscriber("x").handle([&](const std::string&) { ++on_a; });
+  b.subscriber("x").handle([&](const std::string&) { ++on_b; });
+  brook::app app{{a, b}, {.title = "two"}};
+  app.start();
+  a.publish("x", std::string{"1"});
+  b.publish("x", std::string{"2"});
+  b.publish("x", std::string{"3"});
+  EXPECT_TRUE(eventually([&] { return on_a == 1 && on_b == 2; }));
+  auto spec = app.describe();
+  EXPECT_EQ(spec.servers.size(), 2u);
+  app.stop();
+}

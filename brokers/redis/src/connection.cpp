@@ -107,16 +107,15 @@ void connection::handshake() {
     auto n = std::to_string(db);
     send_raw({"SELECT", n}, step_failed("SELECT"), true);
   }
-  send_raw({"CLIENT", "SETNAME", name_}, step_failed("CLIENT SETNAME"), true);
+  // The name shows up in CLIENT LIST; the id lets a cancel unblock a blocked read. Both are
+  // conveniences: an ACL user without CLIENT rights still connects (cancels then wait out
+  // block_time).
+  send_raw({"CLIENT", "SETNAME", name_}, [](redisReply*) {}, true);
   send_raw({"CLIENT", "ID"},
            [this](redisReply* r) {
              if (!r || state_ != state::connecting)
                return;
-             if (r->type != REDIS_REPLY_INTEGER) {
-               fail_attempt({errc::connection_failed, "CLIENT ID: " + text(r)});
-               return;
-             }
-             client_id_ = r->integer;
+             client_id_ = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
              connect_timer_.cancel();
              state_ = state::ready;
              if (attempts_ > 0)
@@ -212,9 +211,10 @@ void connection::on_connect(const redisAsyncContext* ac, int status) {
   auto* self = static_cast<connection*>(ac->data);
   if (!self || status == REDIS_OK)
     return;
-  // hiredis frees the context right after this callback.
+  // hiredis frees the context right after this callback. Its `errstr` pointer is only set
+  // after this callback; the context's own buffer already holds the reason.
   self->ctx_ = nullptr;
-  self->fail_attempt({errc::connection_failed, ac->errstr});
+  self->fail_attempt({errc::connection_failed, ac->c.errstr});
 }
 
 void connection::on_disconnect(const redisAsyncContext* ac, int status) {
@@ -222,7 +222,8 @@ void connection::on_disconnect(const redisAsyncContext* ac, int status) {
   if (!self)
     return;
   self->ctx_ = nullptr;
-  error_info why{errc::disconnected, status == REDIS_OK ? "closed" : ac->errstr};
+  error_info why{errc::disconnected,
+                 status == REDIS_OK || !*ac->c.errstr ? "closed by the server" : ac->c.errstr};
   if (self->state_ == state::ready)
     self->went_down(std::move(why));
   else if (self->state_ == state::connecting)

@@ -69,12 +69,10 @@ public:
   /// Frees the context (pending replies get null) and stops reconnecting.
   void close();
   bool ready() const noexcept { return state_ == state::ready; }
-  bool closed() const noexcept { return state_ == state::closed; }
   /// The server's CLIENT ID of the current connection (for CLIENT UNBLOCK).
   long long client_id() const noexcept { return client_id_; }
   /// Commands sent but not answered yet.
   std::size_t in_flight() const noexcept { return in_flight_; }
-  const std::string& name() const noexcept { return name_; }
 
   /// Sends a command; false when not ready (then `fn` is not called).
   bool send(command_args argv, reply_fn fn);

@@ -2,14 +2,20 @@
 /// @file
 /// RESP2 command encoding. Publishes are formatted on the caller's thread, so the loop thread
 /// only copies bytes into the socket buffer (hiredis' own formatting would run on the loop).
+#include <algorithm>
 #include <charconv>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 
 namespace brook::redis {
 
 /// Appends one bulk string (`$<len>\r\n<bytes>\r\n`).
+/// @code
+/// std::string cmd;
+/// append_array_header(cmd, 2);
+/// append_bulk(cmd, "LLEN");
+/// append_bulk(cmd, "orders");
+/// @endcode
 inline void append_bulk(std::string& out, std::string_view arg) {
   char len[24];
   auto end = std::to_chars(len, len + sizeof len, arg.size()).ptr;
@@ -27,22 +33,6 @@ inline void append_array_header(std::string& out, std::size_t n) {
   out += '*';
   out.append(len, end);
   out += "\r\n";
-}
-
-/// A whole command.
-/// @code
-/// std::string cmd = format_command({"XACK", "orders", "g", "1700000000000-0"});
-/// @endcode
-inline std::string format_command(std::initializer_list<std::string_view> args) {
-  std::size_t size = 16;
-  for (auto a : args)
-    size += a.size() + 16;
-  std::string out;
-  out.reserve(size);
-  append_array_header(out, args.size());
-  for (auto a : args)
-    append_bulk(out, a);
-  return out;
 }
 
 /// "VERB key" of a formatted command, for error messages.

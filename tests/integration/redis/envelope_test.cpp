@@ -1,5 +1,6 @@
 // FastStream's Redis envelope and the URL parser: pure functions, no server.
 #include "envelope.hpp"
+#include "resp.hpp"
 
 #include <brook/redis/settings.hpp>
 
@@ -177,6 +178,17 @@ TEST(RedisEnvelope, ForeignStreamEntryIsAJsonObjectOfItsFields) {
   EXPECT_EQ(env.body, R"({"a":"1","name":"x\"y"})");
   EXPECT_EQ(env.content_type, "application/json");
   EXPECT_TRUE(env.headers.empty());
+}
+
+TEST(RedisResp, FormatsCommandsAndDescribesThem) {
+  std::string cmd;
+  brook::redis::append_array_header(cmd, 3);
+  brook::redis::append_bulk(cmd, "RPUSH");
+  brook::redis::append_bulk(cmd, "orders");
+  brook::redis::append_bulk(cmd, std::string("a\r\n\0b", 5));
+  EXPECT_EQ(cmd, std::string("*3\r\n$5\r\nRPUSH\r\n$6\r\norders\r\n$5\r\na\r\n\0b\r\n", 38));
+  EXPECT_EQ(brook::redis::describe_command(cmd), "RPUSH orders");
+  EXPECT_EQ(brook::redis::describe_command("garbage"), "");
 }
 
 TEST(RedisUrl, ParsesAllParts) {

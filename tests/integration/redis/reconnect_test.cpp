@@ -16,9 +16,10 @@ int base_port() {
 class RedisReconnect : public ::testing::Test {
 protected:
   /// Starts this test's server on base port + `offset` and connects to it.
-  void up(int offset) {
+  void up(int offset, const std::string& server_args = "") {
     port_ = std::to_string(base_port() + offset);
-    ASSERT_EQ(services("start redis", env()), 0);
+    auto start_env = server_args.empty() ? env() : env() + " BROOK_REDIS_ARGS='" + server_args + "'";
+    ASSERT_EQ(services("start redis", start_env), 0);
     brook::redis::settings s;
     s.url = url();
     s.reconnect_backoff_min = 50ms;
@@ -158,6 +159,30 @@ TEST_F(RedisReconnect, PublishesMadeWhileDownAreSentWhenTheServerReturns) {
   auto got = sink->bodies();
   EXPECT_EQ(got, (std::vector<std::string>{"first", "while-down-0", "while-down-1",
                                            "while-down-2", "while-down-3", "while-down-4"}));
+}
+
+// Not a reconnect test, but it needs a server of its own too: one without BLMPOP, like
+// Redis 6, where list subscriptions fall back to LPOP count + BLPOP.
+TEST_F(RedisReconnect, ListsWorkOnServersWithoutBlmpop) {
+  up(2, "--rename-command BLMPOP brook-test-no-blmpop");
+  for (std::string batch : {"1", "10"}) {
+    SCOPED_TRACE(batch);
+    auto list = unique("legacy-" + batch);
+    for (int i = 0; i < 15; ++i)
+      ASSERT_FALSE(publish_wait(*t, message(list, std::to_string(i), "list")));
+    auto sink = std::make_shared<recording_sink>();
+    auto sub = t->subscribe({.address = list, .kind = "list", .options = {{"batch", batch}}}, sink);
+    sub->request(5);
+    ASSERT_TRUE(sink->wait_for(5));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(sink->count(), 5u) << "credit still bounds the pops";
+    sub->request(20);
+    ASSERT_TRUE(sink->wait_for(15));
+    ASSERT_FALSE(publish_wait(*t, message(list, "late", "list")));  // arrives while blocked
+    ASSERT_TRUE(sink->wait_for(16));
+    EXPECT_EQ(sink->at(15)->body, "late");
+    EXPECT_TRUE(sink->failures().empty());
+  }
 }
 
 }  // namespace

@@ -423,6 +423,27 @@ TEST_F(RedisTransport, CancellingABlockedListReaderIsImmediateAndLosesNothing) {
   EXPECT_EQ(sink->count(), 0u);
 }
 
+TEST_F(RedisTransport, PoppedButUndeliveredItemsGoBackToTheList) {
+  auto key = unique("pushback");
+  for (int i = 0; i < 5; ++i)
+    redis.run({"RPUSH", key, body(i)});
+  // A sink that throws fails the subscription on the first of the five popped items; the
+  // other four must return to the head of the list, in order.
+  auto sink = std::make_shared<recording_sink>();
+  sink->on_deliver = [](const brook::envelope_ptr&) { throw std::runtime_error("boom"); };
+  auto sub = t->subscribe(spec(key, "list", {{"batch", "10"}}), sink);
+  sub->request(10);
+  ASSERT_TRUE(sink->wait_failed());
+  EXPECT_EQ(sink->failures().front().code, errc::handler_failed);
+  EXPECT_NE(sink->failures().front().message.find("boom"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return redis.integer({"LLEN", key}) == 4; }));
+  auto r = redis.run({"LRANGE", key, "0", "-1"});
+  ASSERT_TRUE(r && r->elements == 4);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(std::string(r->element[i]->str, r->element[i]->len), body(i + 1));
+  redis.run({"DEL", key});
+}
+
 TEST_F(RedisTransport, UrlDatabaseIsSelected) {
   brook::redis::settings s;
   s.url = redis_url() + "/5";

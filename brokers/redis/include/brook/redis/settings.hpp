@@ -32,7 +32,7 @@
 /// | option | kinds | default | meaning |
 /// |---|---|---|---|
 /// | `batch` | list, stream | `settings::read_batch` | most entries fetched by one read (never more than the credit) |
-/// | `block_ms` | list, stream | `settings::block_time` | how long one blocking read waits before it is reissued |
+/// | `block_ms` | list, stream | `settings::block_time` | how long one blocking read waits before it is reissued (0 = no limit) |
 /// | `last_id` | stream | `$` | where a new reader (no group) or a newly created group starts; `0` = from the beginning |
 /// | `consumer` | stream + group | `brook-<random>` | consumer name; keep it stable to get your own pending entries back after a restart |
 /// | `no_ack` | stream + group | `false` | XREADGROUP NOACK: entries never become pending; deliveries carry no acknowledger |
