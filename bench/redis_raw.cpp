@@ -1,13 +1,13 @@
 // Raw hiredis baseline for brook's Redis benchmark: the same workload brook's bench runs, with
 // the C client alone. Both cases use a Redis *list*, which brook's bench mirrors with
-// `kind=list` publishes and a list subscription (LPOP count / BLPOP), because a list is the
-// Redis structure with at-least-once hand-over and no acknowledgement round trip, so the
-// numbers measure the framework rather than the ack protocol.
+// `kind=list` publishes (RPUSH) and a list subscription (BLMPOP LEFT COUNT min(credit, batch)),
+// because a list hands each message over exactly once with no acknowledgement round trip, so
+// the numbers measure the framework rather than an ack protocol.
 //
 //   throughput  N small JSON messages (~100 bytes): one thread RPUSHes them pipelined in
 //               batches of 1000 on a sync connection; a consumer thread on a libevent loop
-//               pops them with LPOP key 100 (BLPOP when empty). Timed from the first push to
-//               the last pop; latency = pop time - send time embedded in the message.
+//               pops them with BLMPOP ... COUNT 100. Timed from the first push to the last
+//               pop; latency = pop time - send time embedded in the message.
 //   pingpong    one message in flight: the consumer pops it and pushes the next one at once
 //               (FastStream's own benchmark method); latency = one push-to-pop hop.
 //
@@ -15,11 +15,10 @@
 // environment: BROOK_REDIS_URL (redis://127.0.0.1:6390), N (200000), NPING (20000)
 // output: one JSON line per case, e.g.
 //   {"bench":"throughput","broker":"redis","impl":"raw","msgs":200000,"seconds":..,...}
+#include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-
-#include <event2/event.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,14 +30,14 @@
 #include <thread>
 #include <vector>
 
-namespace {
+#include "bench_common.hpp"
 
-using clock_type = std::chrono::steady_clock;
+namespace {
 
 long long now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           clock_type::now().time_since_epoch())
-    .count();
+             bench::clock::now().time_since_epoch())
+      .count();
 }
 
 struct target {
@@ -81,18 +80,6 @@ long long sent_ns_of(std::string_view msg) {
   return at == std::string_view::npos ? 0 : std::atoll(msg.data() + at + 10);
 }
 
-void report(const char* bench, long msgs, double seconds, std::vector<double>& lat_us) {
-  std::sort(lat_us.begin(), lat_us.end());
-  auto pct = [&](double p) {
-    return lat_us.empty() ? 0.0 : lat_us[std::min(lat_us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(lat_us.size())))];
-  };
-  std::printf(R"({"bench":"%s","broker":"redis","impl":"raw","msgs":%ld,"seconds":%.4f,)"
-              R"("msgs_per_s":%.0f,"p50_us":%.1f,"p99_us":%.1f})"
-              "\n",
-              bench, msgs, seconds, static_cast<double>(msgs) / seconds, pct(0.50), pct(0.99));
-  std::fflush(stdout);
-}
-
 redisContext* sync_connect(const target& t) {
   auto* c = redisConnect(t.host.c_str(), t.port);
   if (!c || c->err) {
@@ -111,7 +98,7 @@ void sync_command(redisContext* c, const std::vector<std::string>& argv) {
     lens.push_back(a.size());
   }
   auto* r = static_cast<redisReply*>(
-    redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+      redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
   if (!r) {
     std::fprintf(stderr, "redis_raw: %s failed: %s\n", argv[0].c_str(), c->errstr);
     std::exit(1);
@@ -122,7 +109,7 @@ void sync_command(redisContext* c, const std::vector<std::string>& argv) {
 // The consumer side of both cases: an async connection on its own libevent loop.
 struct consumer {
   event_base* base = event_base_new();
-  redisAsyncContext* pop = nullptr;
+  redisAsyncContext* pop_ctx = nullptr;
   redisAsyncContext* push = nullptr;  // pingpong only: re-publishes on receipt
   std::string key;
   long expected = 0;
@@ -130,17 +117,18 @@ struct consumer {
   long warmup = 0;
   long long measured_from_ns = 0;  // when the warm-up ended
   long long finished_ns = 0;
+  int batch = 100;
   std::vector<double> lat_us;
 
   consumer(const target& t, std::string k, long n, bool with_push)
-    : key(std::move(k)), expected(n) {
-    pop = connect(t);
+      : key(std::move(k)), expected(n) {
+    pop_ctx = connect(t);
     if (with_push)
       push = connect(t);
     lat_us.reserve(static_cast<std::size_t>(n));
   }
   ~consumer() {
-    redisAsyncFree(pop);
+    redisAsyncFree(pop_ctx);
     if (push)
       redisAsyncFree(push);
     event_base_free(base);
@@ -170,44 +158,29 @@ struct consumer {
     }
   }
 
-  // throughput: LPOP 100 while data is there, BLPOP to wait when the list is empty.
-  void pop_batch() {
-    redisAsyncCommand(pop, &consumer::on_batch, this, "LPOP %b 100", key.data(), key.size());
+  // BLMPOP: up to `batch` elements per round trip, waiting only when the list is empty.
+  void pop() {
+    redisAsyncCommand(pop_ctx, &consumer::on_pop, this, "BLMPOP 1 1 %b LEFT COUNT %d", key.data(),
+                      key.size(), batch);
   }
-  static void on_batch(redisAsyncContext*, void* reply, void* self_ptr) {
-    auto* self = static_cast<consumer*>(self_ptr);
-    auto* r = static_cast<redisReply*>(reply);
-    if (!r)
-      return;
-    if (r->type == REDIS_REPLY_ARRAY) {
-      for (std::size_t i = 0; i < r->elements; ++i)
-        self->record({r->element[i]->str, r->element[i]->len});
-      if (self->got < self->expected)
-        self->pop_batch();
-    } else {
-      self->pop_blocking();
-    }
-  }
-  void pop_blocking() {
-    redisAsyncCommand(pop, &consumer::on_blocking, this, "BLPOP %b 1", key.data(), key.size());
-  }
-  static void on_blocking(redisAsyncContext*, void* reply, void* self_ptr) {
+  static void on_pop(redisAsyncContext*, void* reply, void* self_ptr) {
     auto* self = static_cast<consumer*>(self_ptr);
     auto* r = static_cast<redisReply*>(reply);
     if (!r)
       return;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-      self->record({r->element[1]->str, r->element[1]->len});
+      auto* items = r->element[1];
+      for (std::size_t i = 0; i < items->elements; ++i)
+        self->record({items->element[i]->str, items->element[i]->len});
       // pingpong: the next message goes out the moment this one arrived.
       if (self->push && self->got < self->expected)
         self->send_next();
+    } else if (r->type == REDIS_REPLY_ERROR) {
+      std::fprintf(stderr, "redis_raw: BLMPOP failed: %s (needs Redis >= 7)\n", r->str);
+      std::exit(1);
     }
-    if (self->got < self->expected) {
-      if (self->push)
-        self->pop_blocking();
-      else
-        self->pop_batch();
-    }
+    if (self->got < self->expected)
+      self->pop();
   }
   void send_next() {
     auto msg = make_message(got);
@@ -221,7 +194,7 @@ void throughput(const target& t, long n) {
   auto* admin = sync_connect(t);
   sync_command(admin, {"DEL", key});
   consumer c{t, key, n, false};
-  c.pop_blocking();
+  c.pop();
   std::thread loop([&] { event_base_dispatch(c.base); });
   // Let the consumer block first, so the clock starts with both sides ready.
   std::this_thread::sleep_for(std::chrono::milliseconds{100});
@@ -245,7 +218,8 @@ void throughput(const target& t, long n) {
     }
   }
   loop.join();
-  report("throughput", n, static_cast<double>(c.finished_ns - start) / 1e9, c.lat_us);
+  bench::report("throughput", "redis", "raw", static_cast<std::size_t>(n),
+                static_cast<double>(c.finished_ns - start) / 1e9, c.lat_us);
   sync_command(admin, {"DEL", key});
   redisFree(prod);
   redisFree(admin);
@@ -258,10 +232,12 @@ void pingpong(const target& t, long n) {
   constexpr long warmup = 1000;
   consumer c{t, key, n + warmup, true};
   c.warmup = warmup;
-  c.pop_blocking();
+  c.batch = 1;
+  c.pop();
   c.send_next();
   event_base_dispatch(c.base);
-  report("pingpong", n, static_cast<double>(c.finished_ns - c.measured_from_ns) / 1e9, c.lat_us);
+  bench::report("pingpong", "redis", "raw", static_cast<std::size_t>(n),
+                static_cast<double>(c.finished_ns - c.measured_from_ns) / 1e9, c.lat_us);
   sync_command(admin, {"DEL", key});
   redisFree(admin);
 }

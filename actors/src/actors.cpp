@@ -268,8 +268,8 @@ void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
     path = extract_path(rt.decl->spec.address, env->channel);
-  auto prefix = env->channel + " | " + env->message_id + " - ";
-  j->msg.emplace(std::move(env), logger{rt.log, std::move(prefix)}, &j->ctx, std::move(path));
+  logger log{rt.log, env->channel, env->message_id};
+  j->msg.emplace(std::move(env), std::move(log), &j->ctx, std::move(path));
   auto& msg = *j->msg;
   if (rt.log->should_log(spdlog::level::info))
     rt.log->info("{} | {} - Received", msg.channel(), msg.message_id());

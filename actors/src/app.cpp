@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -142,6 +143,7 @@ void app::stop() {
 
 asyncapi::service_spec app::describe() const {
   asyncapi::service_spec s;
+  s.info.identifier = info_.identifier;
   s.info.title = info_.title;
   s.info.version = info_.version;
   s.info.description = info_.description;
@@ -152,16 +154,36 @@ asyncapi::service_spec app::describe() const {
   s.info.license_url = info_.license_url;
   s.info.tags = info_.tags;
   codec::schema_registry schemas{"#/components/schemas/"};
-  std::size_t n = 0;
-  for (auto& bref : brokers_) {
-    auto& b = bref.get();
+  // One schema, or oneOf the distinct ones; FastStream names unnamed payloads
+  // after the endpoint, so payload_name stays empty (struct bodies are $refs).
+  auto payload_of = [](std::vector<boost::json::value> xs) -> boost::json::value {
+    std::vector<boost::json::value> unique;
+    for (auto& v : xs)
+      if (std::find(unique.begin(), unique.end(), v) == unique.end())
+        unique.push_back(std::move(v));
+    if (unique.empty())
+      return boost::json::object{};
+    if (unique.size() == 1)
+      return std::move(unique.front());
+    return boost::json::object{{"oneOf", boost::json::array(unique.begin(), unique.end())}};
+  };
+  auto server_name = [&](std::size_t i) {
+    return brokers_.size() == 1 ? std::string{"development"} : "development-" + std::to_string(i);
+  };
+  // Pass 1: what handlers return, per publisher, across every broker.
+  std::map<const detail::publisher_decl*, std::vector<boost::json::value>> results;
+  for (auto& bref : brokers_)
+    for (auto& d : bref.get().subscriber_decls())
+      for (auto& h : d->handlers)
+        if (auto& info = h.handler->info(); info.result_schema)
+          for (auto& p : d->publishers)
+            results[p.get()].push_back(info.result_schema(schemas));
+  // Pass 2: servers, subscribers, then publishers (merged per channel).
+  for (std::size_t n = 0; n < brokers_.size(); ++n) {
+    auto& b = brokers_[n].get();
     auto server = b.server();
-    server.name = brokers_.size() == 1 ? "development" : "development-" + std::to_string(n);
-    ++n;
+    server.name = server_name(n);
     s.servers.push_back(server);
-    // Publishers document what the handlers that feed them return.
-    std::map<const detail::publisher_decl*, std::vector<boost::json::value>> results;
-    std::map<const detail::publisher_decl*, std::vector<std::string>> result_names;
     for (auto& d : b.subscriber_decls()) {
       asyncapi::operation_spec op;
       op.kind = asyncapi::operation_kind::subscribe;
@@ -172,36 +194,17 @@ asyncapi::service_spec app::describe() const {
       op.description = d->description;
       op.include_in_schema = d->include_in_schema;
       op.bindings = b.bindings(*d);
-      for (std::size_t i = d->spec.address.find('{'); i != std::string::npos;
-           i = d->spec.address.find('{', i + 1)) {
-        auto end = d->spec.address.find('}', i);
-        if (end != std::string::npos)
-          op.parameters.push_back(d->spec.address.substr(i + 1, end - i - 1));
-      }
+      for (auto& [k, v] : d->bindings)
+        op.bindings[k] = v;
       std::vector<boost::json::value> bodies;
       std::set<std::string> header_names;
       for (auto& h : d->handlers) {
         auto& info = h.handler->info();
-        if (info.body_schema) {
+        if (info.body_schema)
           bodies.push_back(info.body_schema(schemas));
-          if (op.payload_name.empty())
-            op.payload_name = info.body_type;
-        }
         header_names.insert(info.header_names.begin(), info.header_names.end());
-        if (info.result_schema)
-          for (auto& p : d->publishers) {
-            results[p.get()].push_back(info.result_schema(schemas));
-            result_names[p.get()].push_back(info.result_type);
-          }
       }
-      if (bodies.size() == 1) {
-        op.payload = bodies.front();
-      } else if (bodies.size() > 1) {
-        op.payload = boost::json::object{{"oneOf", boost::json::array(bodies.begin(), bodies.end())}};
-        op.payload_name.clear();
-      } else {
-        op.payload = boost::json::object{};
-      }
+      op.payload = payload_of(std::move(bodies));
       if (!header_names.empty()) {
         boost::json::object props;
         for (auto& h : header_names)
@@ -210,31 +213,38 @@ asyncapi::service_spec app::describe() const {
       }
       s.operations.push_back(std::move(op));
     }
+    std::map<std::string, std::size_t> by_channel;  // several decls may share an address
+    std::map<std::size_t, std::vector<boost::json::value>> payloads;
     for (auto& p : b.publisher_decls()) {
-      asyncapi::operation_spec op;
-      op.kind = asyncapi::operation_kind::publish;
-      op.servers = {server.name};
-      op.address = p->address;
-      op.title = p->title;
-      op.description = p->description;
-      op.include_in_schema = p->include_in_schema;
-      op.bindings = b.bindings(*p);
-      auto payloads = results[p.get()];
-      auto names = result_names[p.get()];
-      for (std::size_t i = 0; i < p->schemas.size(); ++i) {
-        payloads.push_back(p->schemas[i](schemas));
-        names.push_back(p->type_names[i]);
+      auto key = p->title.empty() ? p->address : p->title;
+      auto [it, fresh] = by_channel.emplace(key, s.operations.size());
+      if (fresh) {
+        asyncapi::operation_spec op;
+        op.kind = asyncapi::operation_kind::publish;
+        op.servers = {server.name};
+        op.address = p->address;
+        op.title = p->title;
+        op.description = p->description;
+        op.include_in_schema = p->include_in_schema;
+        op.bindings = b.bindings(*p);
+        s.operations.push_back(std::move(op));
       }
-      if (payloads.size() == 1) {
-        op.payload = payloads.front();
-        op.payload_name = names.front();
-      } else if (payloads.size() > 1) {
-        op.payload = boost::json::object{{"oneOf", boost::json::array(payloads.begin(), payloads.end())}};
-      } else {
-        op.payload = boost::json::object{};
-      }
-      s.operations.push_back(std::move(op));
+      auto& op = s.operations[it->second];
+      for (auto& [k, v] : p->bindings)
+        op.bindings[k] = v;
+      if (op.description.empty())
+        op.description = p->description;
+      // An explicitly declared payload replaces what the handlers' return types imply.
+      auto& xs = payloads[it->second];
+      if (!p->schemas.empty())
+        for (auto& f : p->schemas)
+          xs.push_back(f(schemas));
+      else
+        for (auto& v : results[p.get()])
+          xs.push_back(v);
     }
+    for (auto& [idx, xs] : payloads)
+      s.operations[idx].payload = payload_of(std::move(xs));
   }
   s.schemas = schemas.definitions();
   return s;

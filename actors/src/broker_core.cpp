@@ -2,7 +2,8 @@
 
 #include <brook/publisher.hpp>
 
-#include <cstdio>
+#include <condition_variable>
+#include <cstdint>
 #include <random>
 
 namespace brook::detail {
@@ -13,12 +14,20 @@ std::string new_uuid() {
   auto lo = rng();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff), static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
+  // Hand-formatted: snprintf was a visible share of a publish in profiles.
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s(36, '-');
+  int pos = 0;
+  auto put = [&](std::uint64_t v, int nibbles) {
+    for (int k = nibbles - 1; k >= 0; --k) {
+      if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
+        ++pos;
+      s[static_cast<std::size_t>(pos++)] = hex[(v >> (4 * k)) & 0xf];
+    }
+  };
+  put(hi, 16);
+  put(lo, 16);
+  return s;
 }
 
 class broker_core::reply_sink final : public delivery_sink {
@@ -100,10 +109,23 @@ error_info publish_now(const std::shared_ptr<broker_core>& core, outgoing m) {
   if (!core)
     return {errc::invalid_argument, "publisher to '" + m.channel
                                       + "' is not attached to a broker: include its router first"};
-  std::promise<error_info> done;
-  auto result = done.get_future();
-  core->send(std::move(m), [&done](const error_info& e) { done.set_value(e); });
-  return result.get();
+  // The waiter lives on this stack: the callback runs exactly once before we
+  // return (synchronously for in-process transports, so no wait at all).
+  struct waiter {
+    std::mutex mtx;
+    std::condition_variable cv;
+    bool done = false;
+    error_info result;
+  } w;
+  core->send(std::move(m), [&w](const error_info& e) {
+    std::lock_guard lock{w.mtx};
+    w.result = e;
+    w.done = true;
+    w.cv.notify_one();
+  });
+  std::unique_lock lock{w.mtx};
+  w.cv.wait(lock, [&] { return w.done; });
+  return w.result;
 }
 
 void publish_later(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done) {

@@ -12,6 +12,7 @@ set -eu
 gen=$1
 assets=$2
 out=$3
+. "$(dirname "$0")/chromium.sh"
 
 skip() {
   echo "asyncapi_browser: $*" >&2
@@ -19,7 +20,7 @@ skip() {
   exit 77
 }
 
-browser=$(command -v chromium || command -v chromium-browser || true)
+browser=$(find_chromium)
 [ -n "$browser" ] || skip "chromium not found (Debian: apt-get install chromium)"
 [ -f "$assets/node_modules/@asyncapi/react-component/browser/standalone/index.js" ] ||
   skip "AsyncAPI web component missing; run scripts/asyncapi-assets.sh $assets"
@@ -51,20 +52,8 @@ done
 url="http://127.0.0.1:$(cat "$work/port")/"
 echo "asyncapi_browser: page at $url"
 
-# Offline-friendly flags: no background fetches, updates or sync; a fresh profile per run. The
-# resolver rule makes every host but 127.0.0.1 unreachable, proving the page needs no CDN. The
-# virtual time budget lets the page fetch asyncapi.json and render before the dump.
-run_chromium() {
-  profile=$(mktemp -d "$work/profile.XXXXXX")
-  timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --disable-dev-shm-usage --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
-    --user-data-dir="$profile" --virtual-time-budget=15000 \
-    "$@" "$url" 2>>"$work/chromium.log"
-}
-
-run_chromium --dump-dom >"$out/asyncapi-page.html"
-run_chromium --window-size=1280,2400 --hide-scrollbars --screenshot="$out/asyncapi-page.png" >/dev/null
+run_chromium "$url" --dump-dom >"$out/asyncapi-page.html"
+run_chromium "$url" --window-size=1280,2400 --hide-scrollbars --screenshot="$out/asyncapi-page.png" >/dev/null
 
 failed=0
 # Exact text nodes (">name<"), so "jobs" is not satisfied by "jobs-worker".

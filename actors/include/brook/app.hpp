@@ -34,6 +34,7 @@ namespace brook {
 /// Shown by `--version` and in AsyncAPI `info`.
 struct app_info {
   std::string title = "brook service";
+  std::string identifier;  ///< AsyncAPI `id`, e.g. `urn:example:greeter`
   std::string version = "0.1.0";
   std::string description;
   std::string contact_name, contact_url, contact_email;

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace brook {
@@ -15,12 +16,13 @@ namespace brook {
 ///   log.info("new user {}", u.username);   // "user-created | 3f2a... - new user Ada"
 /// });
 /// @endcode
-/// @warning Thread-safe (spdlog's multi-threaded sinks).
+/// @warning Thread-safe (spdlog's multi-threaded sinks). Valid while its message is.
 class logger {
 public:
   logger() = default;
-  logger(std::shared_ptr<spdlog::logger> impl, std::string prefix)
-    : impl_(std::move(impl)), prefix_(std::move(prefix)) {}
+  /// `channel` and `id` must outlive the logger (they view the message being handled).
+  logger(std::shared_ptr<spdlog::logger> impl, std::string_view channel, std::string_view id)
+    : impl_(std::move(impl)), channel_(channel), id_(id) {}
 
   template <class... Ts>
   void trace(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::trace, f, std::forward<Ts>(xs)...); }
@@ -37,15 +39,14 @@ public:
   void log(spdlog::level::level_enum lvl, fmt::format_string<Ts...> f, Ts&&... xs) {
     if (!impl_ || !impl_->should_log(lvl))
       return;
-    impl_->log(lvl, "{}{}", prefix_, fmt::format(f, std::forward<Ts>(xs)...));
+    impl_->log(lvl, "{} | {} - {}", channel_, id_, fmt::format(f, std::forward<Ts>(xs)...));
   }
   bool should_log(spdlog::level::level_enum lvl) const { return impl_ && impl_->should_log(lvl); }
   const std::shared_ptr<spdlog::logger>& impl() const noexcept { return impl_; }
-  const std::string& prefix() const noexcept { return prefix_; }
 
 private:
   std::shared_ptr<spdlog::logger> impl_;
-  std::string prefix_;
+  std::string_view channel_, id_;
 };
 
 /// The process-wide brook logger (created on first use; level set by the CLI).

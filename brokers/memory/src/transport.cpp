@@ -35,10 +35,13 @@ bool matches(std::string_view pattern, std::string_view channel) {
 namespace {
 std::string random_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
+  static constexpr char hex[] = "0123456789abcdef";
   std::string s(32, '0');
-  for (auto& ch : s)
-    ch = hex[rng() & 0xf];
+  for (std::size_t half = 0; half < 2; ++half) {
+    auto v = rng();
+    for (std::size_t k = 0; k < 16; ++k, v >>= 4)
+      s[half * 16 + k] = hex[v & 0xf];
+  }
   return s;
 }
 }  // namespace
@@ -230,14 +233,20 @@ std::unique_ptr<subscription> memory_transport::subscribe(const subscription_spe
 }
 
 void memory_transport::publish(outgoing msg, publish_callback done) {
-  auto env = std::make_shared<const envelope>(to_envelope(msg));
+  // Built on the first matching queue only: a publish nobody listens to costs no copy.
+  std::shared_ptr<const envelope> env;
+  auto get = [&] {
+    if (!env)
+      env = std::make_shared<const envelope>(to_envelope(msg));
+    return env;
+  };
   error_info result;
   {
     std::lock_guard lock{st_->mtx};
     if (st_->closed) {
       result = {errc::closed, "memory broker is closed"};
     } else if (auto r = st_->replies.find(msg.channel); r != st_->replies.end()) {
-      r->second->deliver(std::make_shared<envelope>(*env));
+      r->second->deliver(std::make_shared<envelope>(*get()));
     } else {
       for (auto& q : st_->queues) {
         bool hit = q->spec.pattern ? matches(q->spec.address, msg.channel)
@@ -250,7 +259,7 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
                                       + " messages (settings::max_queue); publish refused"};
           continue;
         }
-        q->pending.push_back(env);
+        q->pending.push_back(get());
         st_->pump(q);
       }
     }

@@ -31,19 +31,18 @@ std::string text(const redisReply* r) {
 
 }  // namespace
 
-connection::connection(event_loop& loop, const endpoint& ep, const settings& cfg,
-                       std::string name, connection_events events)
-  : loop_(loop),
-    ep_(ep),
-    cfg_(cfg),
-    name_(sanitize_client_name(std::move(name))),
-    events_(std::move(events)),
-    retry_timer_(loop, [this] { attempt(); }),
-    connect_timer_(loop, [this] {
-      fail_attempt({errc::connection_failed,
-                    "no answer within " + std::to_string(cfg_.connect_timeout.count()) + " ms"});
-    }) {
-}
+connection::connection(event_loop& loop, const endpoint& ep, const settings& cfg, std::string name,
+                       connection_events events)
+    : loop_(loop),
+      ep_(ep),
+      cfg_(cfg),
+      name_(sanitize_client_name(std::move(name))),
+      events_(std::move(events)),
+      retry_timer_(loop, [this] { attempt(); }),
+      connect_timer_(loop, [this] {
+        fail_attempt({errc::connection_failed,
+                      "no answer within " + std::to_string(cfg_.connect_timeout.count()) + " ms"});
+      }) {}
 
 connection::~connection() {
   close();
@@ -110,22 +109,24 @@ void connection::handshake() {
   // The name shows up in CLIENT LIST; the id lets a cancel unblock a blocked read. Both are
   // conveniences: an ACL user without CLIENT rights still connects (cancels then wait out
   // block_time).
-  send_raw({"CLIENT", "SETNAME", name_}, [](redisReply*) {}, true);
-  send_raw({"CLIENT", "ID"},
-           [this](redisReply* r) {
-             if (!r || state_ != state::connecting)
-               return;
-             client_id_ = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-             connect_timer_.cancel();
-             state_ = state::ready;
-             if (attempts_ > 0)
-               report({errc::ok, "redis: connection '" + name_ + "' to " + ep_.host + ":"
-                                   + std::to_string(ep_.port) + " restored"});
-             attempts_ = 0;
-             if (events_.ready)
-               events_.ready();
-           },
-           true);
+  send_raw(
+      {"CLIENT", "SETNAME", name_}, [](redisReply*) {}, true);
+  send_raw(
+      {"CLIENT", "ID"},
+      [this](redisReply* r) {
+        if (!r || state_ != state::connecting)
+          return;
+        client_id_ = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        connect_timer_.cancel();
+        state_ = state::ready;
+        if (attempts_ > 0)
+          report({errc::ok, "redis: connection '" + name_ + "' to " + ep_.host + ":" +
+                                std::to_string(ep_.port) + " restored"});
+        attempts_ = 0;
+        if (events_.ready)
+          events_.ready();
+      },
+      true);
 }
 
 bool connection::send(command_args argv, reply_fn fn) {
@@ -135,8 +136,8 @@ bool connection::send(command_args argv, reply_fn fn) {
 bool connection::writable(bool handshake) const noexcept {
   // hiredis refuses commands on a context that is being torn down; the flags tell us before
   // its disconnect callback does.
-  return ctx_ && !(ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING))
-         && (handshake || state_ == state::ready);
+  return ctx_ && !(ctx_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)) &&
+         (handshake || state_ == state::ready);
 }
 
 bool connection::issue(redisCallbackFn* fn, void* privdata, command_args argv) {
@@ -159,8 +160,7 @@ bool connection::issue(redisCallbackFn* fn, void* privdata, command_args argv) {
     ptrs[i] = argv.data()[i].data();
     lens[i] = argv.data()[i].size();
   }
-  return redisAsyncCommandArgv(ctx_, fn, privdata, static_cast<int>(n), ptrs, lens)
-         == REDIS_OK;
+  return redisAsyncCommandArgv(ctx_, fn, privdata, static_cast<int>(n), ptrs, lens) == REDIS_OK;
 }
 
 bool connection::send_raw(command_args argv, reply_fn fn, bool handshake) {
@@ -175,9 +175,8 @@ bool connection::send_raw(command_args argv, reply_fn fn, bool handshake) {
 }
 
 bool connection::send_ordered(std::string_view resp) {
-  if (!writable(false)
-      || redisAsyncFormattedCommand(ctx_, &connection::on_ordered, this, resp.data(), resp.size())
-           != REDIS_OK)
+  if (!writable(false) || redisAsyncFormattedCommand(ctx_, &connection::on_ordered, this,
+                                                     resp.data(), resp.size()) != REDIS_OK)
     return false;
   ++in_flight_;
   return true;
@@ -243,9 +242,9 @@ void connection::fail_attempt(error_info why) {
   auto now = std::chrono::steady_clock::now();
   if (attempts_ == 0 || now - last_failure_report_ >= cfg_.reconnect_backoff_max) {
     last_failure_report_ = now;
-    report({errc::connection_failed, "redis: connection '" + name_ + "' to " + ep_.host + ":"
-                                       + std::to_string(ep_.port) + " failed: " + why.message
-                                       + "; retrying with backoff"});
+    report({errc::connection_failed, "redis: connection '" + name_ + "' to " + ep_.host + ":" +
+                                         std::to_string(ep_.port) + " failed: " + why.message +
+                                         "; retrying with backoff"});
   }
   schedule_retry();
 }
@@ -253,9 +252,9 @@ void connection::fail_attempt(error_info why) {
 void connection::went_down(error_info why) {
   state_ = state::waiting;
   client_id_ = 0;
-  report({errc::disconnected, "redis: connection '" + name_ + "' to " + ep_.host + ":"
-                                + std::to_string(ep_.port) + " lost: " + why.message
-                                + "; reconnecting"});
+  report({errc::disconnected, "redis: connection '" + name_ + "' to " + ep_.host + ":" +
+                                  std::to_string(ep_.port) + " lost: " + why.message +
+                                  "; reconnecting"});
   last_failure_report_ = std::chrono::steady_clock::now();
   if (events_.lost)
     events_.lost(why);

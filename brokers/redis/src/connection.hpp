@@ -1,14 +1,11 @@
 #pragma once
 /// @file
 /// One Redis connection that reconnects by itself (hiredis async on the driver's loop).
-#include "event_loop.hpp"
-
-#include <brook/errc.hpp>
-#include <brook/redis/settings.hpp>
-
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <brook/errc.hpp>
+#include <brook/redis/settings.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -16,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "event_loop.hpp"
 
 namespace brook::redis {
 

@@ -2,12 +2,12 @@
 /// @file
 /// The three subscription kinds. All members belong to the loop thread except the atomics in
 /// `consumer`.
-#include "engine.hpp"
-
 #include <deque>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "engine.hpp"
 
 namespace brook::redis {
 
@@ -56,8 +56,7 @@ protected:
 
   void pump();
   /// Sends a read; the handler gets the reply (never null) unless the read was lost.
-  void issue(command_args argv, bool blocking,
-             std::function<void(redisReply*)> handler);
+  void issue(command_args argv, bool blocking, std::function<void(redisReply*)> handler);
   /// Handles an error reply: retries transient ones after a pause, fails on the rest.
   void on_error_reply(std::string_view what, const redisReply* r);
   std::size_t parse_size(std::string_view key, std::size_t fallback);
@@ -127,9 +126,9 @@ private:
   std::string group_;
   std::string consumer_name_;
   std::string start_id_;
-  std::string last_id_;           // XREAD position (no group)
-  std::string pending_cursor_;    // own pending entries re-read from here (group)
-  std::string last_seen_id_;      // last id of the latest take_entries()
+  std::string last_id_;         // XREAD position (no group)
+  std::string pending_cursor_;  // own pending entries re-read from here (group)
+  std::string last_seen_id_;    // last id of the latest take_entries()
   std::string claim_cursor_ = "0-0";
   std::chrono::milliseconds min_idle_{0};
   clock::time_point next_claim_{};

@@ -1,10 +1,10 @@
 #include "engine.hpp"
 
+#include <charconv>
+
 #include "consumers.hpp"
 #include "envelope.hpp"
 #include "resp.hpp"
-
-#include <charconv>
 
 namespace brook::redis {
 
@@ -16,8 +16,7 @@ constexpr std::chrono::milliseconds housekeeping_period{100};
 class subscription_handle final : public subscription {
 public:
   subscription_handle(std::weak_ptr<engine> eng, std::shared_ptr<consumer> c)
-    : eng_(std::move(eng)), consumer_(std::move(c)) {
-  }
+      : eng_(std::move(eng)), consumer_(std::move(c)) {}
   ~subscription_handle() override {
     if (auto e = eng_.lock())
       e->post([c = consumer_] { c->cancel(); });
@@ -43,8 +42,7 @@ error_info closed_error() {
 }  // namespace
 
 consumer::consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
-  : eng_(eng), spec_(std::move(spec)), sink_(std::move(sink)) {
-}
+    : eng_(eng), spec_(std::move(spec)), sink_(std::move(sink)) {}
 
 bool consumer::take_credit() noexcept {
   if (unbounded_)
@@ -75,9 +73,9 @@ void consumer::fail(error_info err) {
 }
 
 engine::engine(const settings& s)
-  : cfg_(s),
-    housekeeping_(loop_, [this] { expire_waiting(); }),
-    shutdown_timer_(loop_, [this] { check_shutdown(); }) {
+    : cfg_(s),
+      housekeeping_(loop_, [this] { expire_waiting(); }),
+      shutdown_timer_(loop_, [this] { check_shutdown(); }) {
   config_error_ = parse_url(cfg_.url, ep_);
   if (!config_error_ && cfg_.reconnect_backoff_min.count() <= 0)
     config_error_ = {errc::invalid_argument, "redis: reconnect_backoff_min must be > 0"};
@@ -106,14 +104,14 @@ void engine::ensure_thread() {
   started_ = true;
   loop_.post([this] {
     cmd_ = make_connection("cmd", {.ready =
-                                     [this] {
-                                       {
-                                         std::lock_guard g{life_mutex_};
-                                         connected_ = true;
-                                       }
-                                       connected_cv_.notify_all();
-                                       flush_waiting();
-                                     },
+                                       [this] {
+                                         {
+                                           std::lock_guard g{life_mutex_};
+                                           connected_ = true;
+                                         }
+                                         connected_cv_.notify_all();
+                                         flush_waiting();
+                                       },
                                    .lost = {},
                                    .push = {},
                                    .ordered = [this](redisReply* r) { on_command_reply(r); }});
@@ -131,11 +129,10 @@ error_info engine::start() {
   std::unique_lock lock{life_mutex_};
   if (connected_cv_.wait_for(lock, cfg_.connect_timeout, [this] { return connected_; }))
     return {};
-  return {errc::connection_failed,
-          "redis: could not connect to " + url() + " within "
-            + std::to_string(cfg_.connect_timeout.count()) + " ms"
-            + (last_error_.empty() ? "" : " (" + last_error_ + ")")
-            + "; still retrying in the background"};
+  return {errc::connection_failed, "redis: could not connect to " + url() + " within " +
+                                       std::to_string(cfg_.connect_timeout.count()) + " ms" +
+                                       (last_error_.empty() ? "" : " (" + last_error_ + ")") +
+                                       "; still retrying in the background"};
 }
 
 void engine::close() {
@@ -153,8 +150,7 @@ void engine::close() {
     thread_.join();
 }
 
-std::unique_ptr<connection> engine::make_connection(const std::string& role,
-                                                    connection_events ev) {
+std::unique_ptr<connection> engine::make_connection(const std::string& role, connection_events ev) {
   ev.report = [this](const error_info& e) { report(e); };
   return std::make_unique<connection>(loop_, ep_, cfg_, cfg_.client_name + "-" + role,
                                       std::move(ev));
@@ -188,21 +184,21 @@ void engine::publish(outgoing msg, publish_callback done) {
       std::size_t n = 0;
       auto r = std::from_chars(v.data(), v.data() + v.size(), n);
       if (r.ec != std::errc{} || r.ptr != v.data() + v.size())
-        return fail({errc::invalid_argument, "redis publish to '" + msg.channel
-                                               + "': option maxlen='" + v
-                                               + "' is not a non-negative number"});
+        return fail({errc::invalid_argument, "redis publish to '" + msg.channel +
+                                                 "': option maxlen='" + v +
+                                                 "' is not a non-negative number"});
       maxlen = v;
     } else
-      return fail({errc::invalid_argument, "redis publish to '" + msg.channel
-                                             + "': unknown option '" + k
-                                             + "' (known: kind, maxlen)"});
+      return fail({errc::invalid_argument, "redis publish to '" + msg.channel +
+                                               "': unknown option '" + k +
+                                               "' (known: kind, maxlen)"});
   }
   if (msg.channel.empty())
     return fail({errc::invalid_argument, "redis publish: the channel is empty"});
   if (kind != "channel" && kind != "list" && kind != "stream")
-    return fail({errc::invalid_argument, "redis publish to '" + msg.channel + "': kind '"
-                                           + std::string{kind}
-                                           + "' is not one of channel, list, stream"});
+    return fail({errc::invalid_argument, "redis publish to '" + msg.channel + "': kind '" +
+                                             std::string{kind} +
+                                             "' is not one of channel, list, stream"});
   if (!maxlen.empty() && kind != "stream")
     return fail({errc::invalid_argument,
                  "redis publish to '" + msg.channel + "': maxlen applies to streams only"});
@@ -290,8 +286,8 @@ std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,
 
 std::string engine::open_replies(std::shared_ptr<delivery_sink> sink) {
   auto name = "brook-reply-" + make_uuid();
-  subscription_spec spec{.address = name, .pattern = false, .kind = "channel", .group = {},
-                         .options = {}};
+  subscription_spec spec{
+      .address = name, .pattern = false, .kind = "channel", .group = {}, .options = {}};
   auto c = std::make_shared<channel_consumer>(*this, spec, sink, true);
   if (config_error_ || closing_) {
     sink->failed(config_error_ ? config_error_ : closed_error());
@@ -335,8 +331,8 @@ void engine::on_command_reply(redisReply* r) {
     return;
   }
   if (r->type == REDIS_REPLY_ERROR)
-    finish(c, {errc::publish_failed, "redis: " + describe_command(c.resp)
-                                       + " failed: " + std::string{r->str, r->len}});
+    finish(c, {errc::publish_failed,
+               "redis: " + describe_command(c.resp) + " failed: " + std::string{r->str, r->len}});
   else
     finish(c, {});
 }
@@ -351,10 +347,10 @@ void engine::submit(command c) {
 
 void engine::hold(command c) {
   if (waiting_.size() >= cfg_.max_queued)
-    return finish(c, {errc::disconnected, "redis: " + describe_command(c.resp) + " not sent: "
-                                            + std::to_string(waiting_.size())
-                                            + " commands already wait for the connection to "
-                                            + url() + " (max_queued)"});
+    return finish(
+        c, {errc::disconnected,
+            "redis: " + describe_command(c.resp) + " not sent: " + std::to_string(waiting_.size()) +
+                " commands already wait for the connection to " + url() + " (max_queued)"});
   c.queued = clock::now();
   waiting_.push_back(std::move(c));
   if (!housekeeping_.armed())
@@ -384,9 +380,9 @@ void engine::expire_waiting() {
       std::lock_guard guard{life_mutex_};
       why = "no connection to " + url() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
     }
-    finish(c, {errc::disconnected, "redis: " + describe_command(c.resp) + " not sent within "
-                                     + std::to_string(cfg_.queued_timeout.count())
-                                     + " ms: " + why});
+    finish(c,
+           {errc::disconnected, "redis: " + describe_command(c.resp) + " not sent within " +
+                                    std::to_string(cfg_.queued_timeout.count()) + " ms: " + why});
   }
   if (!waiting_.empty())
     housekeeping_.start(housekeeping_period);
@@ -447,8 +443,8 @@ void engine::begin_shutdown() {
 void engine::check_shutdown() {
   drain_inbox();
   flush_acks();
-  bool idle = consumers_.empty()
-              && (!cmd_ || !cmd_->ready() || (cmd_->in_flight() == 0 && waiting_.empty()));
+  bool idle = consumers_.empty() &&
+              (!cmd_ || !cmd_->ready() || (cmd_->in_flight() == 0 && waiting_.empty()));
   if (!idle && clock::now() < shutdown_deadline_) {
     shutdown_timer_.start(std::chrono::milliseconds{5});
     return;

@@ -3,13 +3,9 @@
 /// The driver's shared state: the loop thread, the command connection, the pub/sub hub and the
 /// consumers. `redis_transport` is a thin facade over it; handles and acknowledgers hold it
 /// weakly so they may outlive the transport.
-#include "connection.hpp"
-#include "event_loop.hpp"
-
+#include <atomic>
 #include <brook/redis/settings.hpp>
 #include <brook/transport.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -20,6 +16,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "connection.hpp"
+#include "event_loop.hpp"
 
 namespace brook::redis {
 

@@ -1,9 +1,8 @@
 #include "envelope.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -57,8 +56,7 @@ struct reader {
 };
 
 bool decode_binary(std::string_view bytes, envelope& env) {
-  if (bytes.size() < fixed_prefix + 2
-      || std::memcmp(bytes.data(), magic.data(), magic.size()) != 0)
+  if (bytes.size() < fixed_prefix + 2 || std::memcmp(bytes.data(), magic.data(), magic.size()) != 0)
     return false;
   reader in{bytes, magic.size()};
   if (in.uint(2) != version_v1)
@@ -137,8 +135,8 @@ std::string make_uuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t hi = rng();
   std::uint64_t lo = rng();
-  hi = (hi & ~0xf000ULL) | 0x4000ULL;                  // version 4
-  lo = (lo & ~(3ULL << 62)) | (2ULL << 62);            // RFC 4122 variant
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;        // version 4
+  lo = (lo & ~(3ULL << 62)) | (2ULL << 62);  // RFC 4122 variant
   static constexpr char hex[] = "0123456789abcdef";
   std::string s;
   s.reserve(36);
@@ -168,7 +166,8 @@ error_info encode_envelope(const outgoing& msg, std::string& out) {
     generated_id = make_uuid();
   std::pair<std::string_view, std::string_view> known[4];
   std::size_t n_known = 0;
-  known[n_known++] = {"correlation_id", msg.correlation_id.empty() ? generated_id : msg.correlation_id};
+  known[n_known++] = {"correlation_id",
+                      msg.correlation_id.empty() ? generated_id : msg.correlation_id};
   if (!msg.content_type.empty())
     known[n_known++] = {"content-type", msg.content_type};
   if (!msg.reply_to.empty())
@@ -205,11 +204,10 @@ error_info encode_envelope(const outgoing& msg, std::string& out) {
     ++count;
     block += 4 + k.size() + v.size();
     if ((k.size() > 0xffff || v.size() > 0xffff) && !err)
-      err = {errc::invalid_argument,
-             "redis envelope: header '" + std::string{k.substr(0, 64)} + "' has a "
-               + (k.size() > 0xffff ? "key" : "value") + " of "
-               + std::to_string(std::max(k.size(), v.size()))
-               + " bytes; FastStream's binary format allows at most 65535"};
+      err = {errc::invalid_argument, "redis envelope: header '" + std::string{k.substr(0, 64)} +
+                                         "' has a " + (k.size() > 0xffff ? "key" : "value") +
+                                         " of " + std::to_string(std::max(k.size(), v.size())) +
+                                         " bytes; FastStream's binary format allows at most 65535"};
   });
   if (err)
     return err;
@@ -248,7 +246,7 @@ envelope_format decode_envelope(std::string_view bytes, envelope& env) {
 }
 
 envelope_format decode_stream_entry(
-  const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env) {
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env) {
   for (auto& [k, v] : fields)
     if (k == stream_data_field)
       return decode_envelope(v, env);

@@ -10,7 +10,6 @@
 /// @endcode
 #include <brook/errc.hpp>
 #include <brook/transport.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,7 +37,7 @@ envelope_format decode_envelope(std::string_view bytes, envelope& env);
 /// Decodes a stream entry: the envelope in `__data__`, or else (a foreign producer) a JSON
 /// object of all fields as the body with content type `application/json`.
 envelope_format decode_stream_entry(
-  const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env);
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env);
 
 /// A random UUID4 in canonical text form.
 std::string make_uuid();

@@ -1,7 +1,6 @@
 #include "event_loop.hpp"
 
 #include <event2/event.h>
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 

@@ -1,9 +1,9 @@
+#include <charconv>
+#include <cstdio>
+
 #include "consumers.hpp"
 #include "envelope.hpp"
 #include "resp.hpp"
-
-#include <charconv>
-#include <cstdio>
 
 namespace brook::redis {
 
@@ -26,13 +26,15 @@ bool transient(std::string_view err) {
 
 polling_consumer::polling_consumer(engine& eng, subscription_spec spec,
                                    std::shared_ptr<delivery_sink> sink)
-  : consumer(eng, std::move(spec), std::move(sink)),
-    batch_(eng.cfg().read_batch),
-    block_(eng.cfg().block_time) {
+    : consumer(eng, std::move(spec), std::move(sink)),
+      batch_(eng.cfg().read_batch),
+      block_(eng.cfg().block_time) {
   if (spec_.address.empty())
-    option_error_ = {errc::invalid_argument, "redis " + spec_.kind + " subscription: the key is empty"};
+    option_error_ = {errc::invalid_argument,
+                     "redis " + spec_.kind + " subscription: the key is empty"};
   batch_ = parse_size("batch", batch_);
-  block_ = std::chrono::milliseconds{parse_size("block_ms", static_cast<std::size_t>(block_.count()))};
+  block_ =
+      std::chrono::milliseconds{parse_size("block_ms", static_cast<std::size_t>(block_.count()))};
   if (batch_ == 0 && !option_error_)
     option_error_ = {errc::invalid_argument,
                      "redis subscription '" + spec_.address + "': batch must be >= 1"};
@@ -46,9 +48,9 @@ std::size_t polling_consumer::parse_size(std::string_view key, std::size_t fallb
   std::size_t n = 0;
   auto r = std::from_chars(v.data(), v.data() + v.size(), n);
   if ((r.ec != std::errc{} || r.ptr != v.data() + v.size()) && !option_error_)
-    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': option "
-                                               + std::string{key} + "='" + v
-                                               + "' is not a non-negative number"};
+    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': option " +
+                                                 std::string{key} + "='" + v +
+                                                 "' is not a non-negative number"};
   return n;
 }
 
@@ -57,14 +59,13 @@ void polling_consumer::start() {
     return fail(option_error_);
   if (cancelled_)
     return;
-  conn_ = eng_.make_connection(spec_.kind + "-" + spec_.address,
-                               {.ready =
-                                  [this] {
-                                    on_connected();
-                                    pump();
-                                  },
-                                .lost = {},
-                                .push = {}});
+  conn_ = eng_.make_connection(spec_.kind + "-" + spec_.address, {.ready =
+                                                                      [this] {
+                                                                        on_connected();
+                                                                        pump();
+                                                                      },
+                                                                  .lost = {},
+                                                                  .push = {}});
   retry_ = std::make_unique<timer>(eng_.loop(), [this] { pump(); });
   conn_->open();
 }
@@ -112,8 +113,8 @@ void polling_consumer::on_error_reply(std::string_view what, const redisReply* r
   auto err = str(r);
   if (transient(err))
     return retry_->start(eng_.cfg().reconnect_backoff_min);
-  fail({errc::invalid_argument, "redis " + spec_.kind + " subscription '" + spec_.address + "': "
-                                  + std::string{what} + " failed: " + std::string{err}});
+  fail({errc::invalid_argument, "redis " + spec_.kind + " subscription '" + spec_.address +
+                                    "': " + std::string{what} + " failed: " + std::string{err}});
 }
 
 void polling_consumer::cancel() {
@@ -151,15 +152,15 @@ void polling_consumer::maybe_finish() {
 
 list_consumer::list_consumer(engine& eng, subscription_spec spec,
                              std::shared_ptr<delivery_sink> sink)
-  : polling_consumer(eng, std::move(spec), std::move(sink)) {
+    : polling_consumer(eng, std::move(spec), std::move(sink)) {
   for (auto& [k, v] : spec_.options)
     if (k != "batch" && k != "block_ms" && !option_error_)
-      option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address
-                                                 + "': unknown option '" + k
-                                                 + "' (known: batch, block_ms)"};
+      option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
+                                                   "': unknown option '" + k +
+                                                   "' (known: batch, block_ms)"};
   if (!spec_.group.empty() && !option_error_)
-    option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address
-                                               + "': lists have no consumer groups (consumers "
+    option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
+                                                 "': lists have no consumer groups (consumers "
                                                  "of one list already compete)"};
 }
 
@@ -170,8 +171,8 @@ void list_consumer::read(std::size_t n) {
   auto count = std::to_string(n);
   issue({"BLMPOP", block_seconds(), "1", spec_.address, "LEFT", "COUNT", count}, true,
         [this, n](redisReply* r) {
-          if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
-              && r->element[1]->type == REDIS_REPLY_ARRAY) {
+          if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+              r->element[1]->type == REDIS_REPLY_ARRAY) {
             auto* items = r->element[1];
             for (std::size_t i = 0; i < items->elements; ++i)
               take(str(items->element[i]));
@@ -256,9 +257,9 @@ void list_consumer::on_finished() {
     if (!e)
       return;
     dropped_.fetch_add(n, std::memory_order_relaxed);
-    eng_.report({errc::overflow, "redis: list subscription '" + spec_.address + "' lost "
-                                   + std::to_string(n)
-                                   + " popped but undelivered messages: " + e.message});
+    eng_.report({errc::overflow, "redis: list subscription '" + spec_.address + "' lost " +
+                                     std::to_string(n) +
+                                     " popped but undelivered messages: " + e.message});
   };
   eng_.submit(std::move(c));
 }

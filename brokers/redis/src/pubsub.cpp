@@ -1,7 +1,7 @@
+#include <algorithm>
+
 #include "consumers.hpp"
 #include "envelope.hpp"
-
-#include <algorithm>
 
 namespace brook::redis {
 
@@ -15,22 +15,22 @@ std::string_view str(const redisReply* r) {
 
 channel_consumer::channel_consumer(engine& eng, subscription_spec spec,
                                    std::shared_ptr<delivery_sink> sink, bool unbounded)
-  : consumer(eng, std::move(spec), std::move(sink)),
-    bound_(eng.cfg().pubsub_buffer),
-    policy_(eng.cfg().pubsub_overflow) {
+    : consumer(eng, std::move(spec), std::move(sink)),
+      bound_(eng.cfg().pubsub_buffer),
+      policy_(eng.cfg().pubsub_overflow) {
   unbounded_ = unbounded;
   if (!spec_.kind.empty() && spec_.kind != "channel")
-    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': kind '"
-                                               + spec_.kind
-                                               + "' is not one of channel, list, stream"};
+    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': kind '" +
+                                                 spec_.kind +
+                                                 "' is not one of channel, list, stream"};
   else if (!spec_.options.empty())
     option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address + "': unknown option '"
-                       + spec_.options.begin()->first + "' (channel subscriptions take none)"};
+                     "redis subscription '" + spec_.address + "': unknown option '" +
+                         spec_.options.begin()->first + "' (channel subscriptions take none)"};
   else if (!spec_.group.empty())
     option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address
-                       + "': pub/sub has no consumer groups (use kind=stream)"};
+                     "redis subscription '" + spec_.address +
+                         "': pub/sub has no consumer groups (use kind=stream)"};
   else if (spec_.address.empty())
     option_error_ = {errc::invalid_argument, "redis subscription: the channel is empty"};
 }
@@ -59,11 +59,11 @@ void channel_consumer::offer(envelope_ptr env) {
   if (now - last_report_ >= std::chrono::seconds{1}) {
     last_report_ = now;
     eng_.report({errc::overflow,
-                 "redis: pub/sub subscription '" + spec_.address + "' has dropped "
-                   + std::to_string(dropped_.load()) + " messages so far (buffer of "
-                   + std::to_string(bound_) + " full, policy "
-                   + (policy_ == overflow_policy::drop_oldest ? "drop_oldest" : "drop_newest")
-                   + "): the handler is slower than the publishers"});
+                 "redis: pub/sub subscription '" + spec_.address + "' has dropped " +
+                     std::to_string(dropped_.load()) + " messages so far (buffer of " +
+                     std::to_string(bound_) + " full, policy " +
+                     (policy_ == overflow_policy::drop_oldest ? "drop_oldest" : "drop_newest") +
+                     "): the handler is slower than the publishers"});
   }
 }
 
@@ -125,7 +125,8 @@ void pubsub_hub::close() {
 
 void pubsub_hub::on_ready() {
   // One command per kind re-subscribes everything after a reconnect.
-  for (auto [map, verb] : {std::pair{&channels_, "SUBSCRIBE"}, std::pair{&patterns_, "PSUBSCRIBE"}}) {
+  for (auto [map, verb] :
+       {std::pair{&channels_, "SUBSCRIBE"}, std::pair{&patterns_, "PSUBSCRIBE"}}) {
     if (map->empty())
       continue;
     std::vector<std::string_view> argv{verb};

@@ -1,6 +1,6 @@
-#include "engine.hpp"
-
 #include <brook/redis/settings.hpp>
+
+#include "engine.hpp"
 
 namespace brook::redis {
 

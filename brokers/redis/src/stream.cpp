@@ -16,8 +16,7 @@ public:
   stream_acknowledger(std::weak_ptr<engine> eng,
                       std::shared_ptr<const std::pair<std::string, std::string>> target,
                       std::string id)
-    : eng_(std::move(eng)), target_(std::move(target)), id_(std::move(id)) {
-  }
+      : eng_(std::move(eng)), target_(std::move(target)), id_(std::move(id)) {}
   void ack() override { settle(true); }
   /// Leaves the entry pending: XAUTOCLAIM (min_idle_ms) or a restart redelivers it.
   void nack() override { settle(false); }
@@ -41,7 +40,7 @@ private:
 
 stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
                                  std::shared_ptr<delivery_sink> sink)
-  : polling_consumer(eng, std::move(spec), std::move(sink)), group_(spec_.group) {
+    : polling_consumer(eng, std::move(spec), std::move(sink)), group_(spec_.group) {
   auto opt = [&](const char* key, std::string fallback) {
     auto it = spec_.options.find(key);
     return it == spec_.options.end() ? fallback : it->second;
@@ -60,7 +59,8 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
   for (auto& [k, v] : spec_.options) {
     bool group_only = k == "consumer" || k == "no_ack" || k == "min_idle_ms";
     if (!group_only && k != "batch" && k != "block_ms" && k != "last_id")
-      bad("unknown option '" + k + "' (known: batch, block_ms, last_id, consumer, no_ack, "
+      bad("unknown option '" + k +
+          "' (known: batch, block_ms, last_id, consumer, no_ack, "
           "min_idle_ms)");
     else if (group_only && group_.empty())
       bad("option '" + k + "' needs a consumer group");
@@ -121,8 +121,8 @@ void stream_consumer::read(std::size_t n) {
   };
   if (reading_pending_) {
     // Our own entries that were delivered before a restart and never acknowledged.
-    issue({"XREADGROUP", "GROUP", group_, consumer_name_, "COUNT", count, "STREAMS",
-           spec_.address, pending_cursor_},
+    issue({"XREADGROUP", "GROUP", group_, consumer_name_, "COUNT", count, "STREAMS", spec_.address,
+           pending_cursor_},
           false, [this, on_error](redisReply* r) {
             if (r->type == REDIS_REPLY_ERROR)
               return on_error("XREADGROUP", r);
@@ -133,12 +133,12 @@ void stream_consumer::read(std::size_t n) {
           });
     return;
   }
-  std::vector<std::string_view> argv{"XREADGROUP", "GROUP", group_, consumer_name_, "COUNT",
-                                     count,        "BLOCK", block};
+  std::vector<std::string_view> argv{"XREADGROUP", "GROUP", group_,  consumer_name_,
+                                     "COUNT",      count,   "BLOCK", block};
   if (no_ack_)
     argv.emplace_back("NOACK");
-  for (std::string_view a : {std::string_view{"STREAMS"}, std::string_view{spec_.address},
-                             std::string_view{">"}})
+  for (std::string_view a :
+       {std::string_view{"STREAMS"}, std::string_view{spec_.address}, std::string_view{">"}})
     argv.push_back(a);
   issue(argv, true, [this, on_error](redisReply* r) {
     if (r->type == REDIS_REPLY_ERROR)
@@ -163,8 +163,7 @@ void stream_consumer::create_group() {
 void stream_consumer::claim(std::size_t n) {
   auto idle = std::to_string(min_idle_.count());
   auto count = std::to_string(n);
-  issue({"XAUTOCLAIM", spec_.address, group_, consumer_name_, idle, claim_cursor_, "COUNT",
-         count},
+  issue({"XAUTOCLAIM", spec_.address, group_, consumer_name_, idle, claim_cursor_, "COUNT", count},
         false, [this](redisReply* r) {
           if (r->type == REDIS_REPLY_ERROR) {
             if (str(r).starts_with("NOGROUP"))

@@ -1,5 +1,4 @@
 #include <brook/redis/settings.hpp>
-
 #include <charconv>
 
 namespace brook::redis {
@@ -12,9 +11,8 @@ error_info bad(std::string_view url, const std::string& what) {
   if (auto at = shown.rfind('@'); at != std::string::npos)
     if (auto scheme = shown.find("://"); scheme != std::string::npos && scheme < at)
       shown.replace(scheme + 3, at - scheme - 3, "***");
-  return {errc::invalid_argument,
-          "redis url '" + shown + "': " + what
-            + " (expected redis://[[user]:password@]host[:port][/db])"};
+  return {errc::invalid_argument, "redis url '" + shown + "': " + what +
+                                      " (expected redis://[[user]:password@]host[:port][/db])"};
 }
 
 // Percent-decoding lets passwords contain '@', ':' or '/', as redis-py and others accept.

@@ -1,14 +1,14 @@
 // FastStream's Redis envelope and the URL parser: pure functions, no server.
 #include "envelope.hpp"
-#include "resp.hpp"
-
-#include <brook/redis/settings.hpp>
 
 #include <gtest/gtest.h>
 
+#include <brook/redis/settings.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "resp.hpp"
 
 namespace {
 
@@ -37,15 +37,15 @@ TEST(RedisEnvelope, EncodesTheWorkedExampleByteForByte) {
 
   // wire-compat.md: 89 42 49 4e 0d 0a 1a 0a | 00 01 | 00 00 00 12 | 00 00 00 49 | 00 02 |
   // 00 0e "correlation_id" 00 03 "abc" 00 0c "content-type" 00 10 "application/json" | {"a":1}
-  auto expected = bytes({0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x01, 0x00, 0x00,
-                         0x00, 0x12, 0x00, 0x00, 0x00, 0x49, 0x00, 0x02})
-                  + u16_str("correlation_id") + u16_str("abc") + u16_str("content-type")
-                  + u16_str("application/json") + R"({"a":1})";
+  auto expected = bytes({0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x01,
+                         0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x49, 0x00, 0x02}) +
+                  u16_str("correlation_id") + u16_str("abc") + u16_str("content-type") +
+                  u16_str("application/json") + R"({"a":1})";
   ASSERT_EQ(wire.size(), 80u);
   ASSERT_EQ(expected.size(), 80u);
   for (std::size_t i = 0; i < wire.size(); ++i)
     EXPECT_EQ(static_cast<unsigned char>(wire[i]), static_cast<unsigned char>(expected[i]))
-      << "byte " << i;
+        << "byte " << i;
 }
 
 TEST(RedisEnvelope, OrdersWellKnownHeadersFirstAndLetsUserHeadersOverride) {
@@ -112,8 +112,8 @@ TEST(RedisEnvelope, RefusesHeadersLongerThanTheFormatAllows) {
 TEST(RedisEnvelope, DecodesTheLegacyJsonEnvelope) {
   brook::envelope env;
   auto fmt = decode_envelope(
-    R"({"data": "{\"x\": 2}", "headers": {"correlation_id": "old", "content-type": "application/json", "n": 5}})",
-    env);
+      R"({"data": "{\"x\": 2}", "headers": {"correlation_id": "old", "content-type": "application/json", "n": 5}})",
+      env);
   ASSERT_EQ(fmt, envelope_format::legacy_json);
   EXPECT_EQ(env.body, R"({"x": 2})");
   EXPECT_EQ(env.correlation_id, "old");

@@ -1,18 +1,17 @@
 // Wire compatibility with Python FastStream on a real Redis: FastStream answers brook's
 // requests, brook answers FastStream's, and each decodes what the other publishes. Needs the
 // venv from scripts/interop/setup_venv.sh (BROOK_RUN_DIR, default /tmp/brook-run).
-#include "envelope.hpp"
-#include "test_support.hpp"
-
-#include <boost/json.hpp>
-
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
+
+#include "envelope.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -125,8 +124,7 @@ class RedisInterop : public ::testing::Test {
 protected:
   void SetUp() override {
     if (!std::filesystem::exists(python()))
-      GTEST_SKIP() << "no FastStream venv at " << python()
-                   << ": run scripts/interop/setup_venv.sh";
+      GTEST_SKIP() << "no FastStream venv at " << python() << ": run scripts/interop/setup_venv.sh";
     t = connect();
   }
   void TearDown() override {
@@ -209,8 +207,8 @@ TEST_F(RedisInterop, BrookAnswersFastStreamRequests) {
   std::vector<std::unique_ptr<brook::subscription>> subs;
   subs.push_back(t->subscribe({.address = prefix + ".channel", .kind = "channel"}, requests));
   subs.push_back(t->subscribe({.address = prefix + ".list", .kind = "list"}, requests));
-  subs.push_back(t->subscribe({.address = prefix + ".stream", .kind = "stream", .group = "brook"},
-                              requests));
+  subs.push_back(
+      t->subscribe({.address = prefix + ".stream", .kind = "stream", .group = "brook"}, requests));
   for (auto& s : subs)
     s->request(100);
   admin redis;
@@ -221,8 +219,8 @@ TEST_F(RedisInterop, BrookAnswersFastStreamRequests) {
   std::size_t n = 0;
   for (std::string kind : {"channel", "list", "stream"}) {
     SCOPED_TRACE(kind);
-    auto out = run_client("request " + kind + " " + quote(prefix + "." + kind) + " "
-                          + quote(R"({"q": 2})"));
+    auto out = run_client("request " + kind + " " + quote(prefix + "." + kind) + " " +
+                          quote(R"({"q": 2})"));
     auto v = json::parse(out).as_object();
     EXPECT_EQ(v.at("body"), json::parse(R"({"echo":{"q":2},"by":"brook"})"));
     EXPECT_EQ(v.at("correlation_id"), "py-request");
@@ -242,8 +240,8 @@ TEST_F(RedisInterop, BrookDecodesWhatFastStreamPublishes) {
   auto sink = std::make_shared<recording_sink>();
   auto sub = t->subscribe({.address = key, .kind = "list"}, sink);
   sub->request(10);
-  run_client("publish list " + quote(key) + " " + quote(R"({"k": "v", "n": [1, 2]})")
-             + " x-a=1 x-b=two");
+  run_client("publish list " + quote(key) + " " + quote(R"({"k": "v", "n": [1, 2]})") +
+             " x-a=1 x-b=two");
   ASSERT_TRUE(sink->wait_for(1, 10s));
   auto env = sink->at(0);
   EXPECT_EQ(json::parse(env->body), json::parse(R"({"k":"v","n":[1,2]})"));

@@ -18,7 +18,8 @@ protected:
   /// Starts this test's server on base port + `offset` and connects to it.
   void up(int offset, const std::string& server_args = "") {
     port_ = std::to_string(base_port() + offset);
-    auto start_env = server_args.empty() ? env() : env() + " BROOK_REDIS_ARGS='" + server_args + "'";
+    auto start_env =
+        server_args.empty() ? env() : env() + " BROOK_REDIS_ARGS='" + server_args + "'";
     ASSERT_EQ(services("start redis", start_env), 0);
     brook::redis::settings s;
     s.url = url();
@@ -68,8 +69,8 @@ TEST_F(RedisReconnect, RestartResumesEveryKindAndLosesNoStoredMessage) {
   auto list_sub = t->subscribe({.address = list, .kind = "list"}, list_sink);
   auto parked_sub = t->subscribe({.address = parked, .kind = "list"}, parked_sink);
   auto stream_sub = t->subscribe(
-    {.address = stream, .kind = "stream", .group = "g", .options = {{"last_id", "0"}}},
-    stream_sink);
+      {.address = stream, .kind = "stream", .group = "g", .options = {{"last_id", "0"}}},
+      stream_sink);
   ch_sub->request(100);
   list_sub->request(100);
   stream_sub->request(100);
@@ -123,8 +124,7 @@ TEST_F(RedisReconnect, RestartResumesEveryKindAndLosesNoStoredMessage) {
   }
   parked_sub->request(10);
   ASSERT_TRUE(parked_sink->wait_for(3));
-  EXPECT_EQ(parked_sink->bodies(),
-            (std::vector<std::string>{"parked-0", "parked-1", "parked-2"}));
+  EXPECT_EQ(parked_sink->bodies(), (std::vector<std::string>{"parked-0", "parked-1", "parked-2"}));
   EXPECT_TRUE(saw_event(brook::errc::ok, "restored"));
 }
 
@@ -147,7 +147,7 @@ TEST_F(RedisReconnect, PublishesMadeWhileDownAreSentWhenTheServerReturns) {
   }
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(results[0].wait_for(0ms), std::future_status::timeout)
-    << "held while the server is away, not failed";
+      << "held while the server is away, not failed";
   ASSERT_EQ(services("start redis", env()), 0);
 
   for (auto& r : results) {
@@ -157,8 +157,8 @@ TEST_F(RedisReconnect, PublishesMadeWhileDownAreSentWhenTheServerReturns) {
   }
   ASSERT_TRUE(sink->wait_for(6));
   auto got = sink->bodies();
-  EXPECT_EQ(got, (std::vector<std::string>{"first", "while-down-0", "while-down-1",
-                                           "while-down-2", "while-down-3", "while-down-4"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"first", "while-down-0", "while-down-1", "while-down-2",
+                                           "while-down-3", "while-down-4"}));
 }
 
 // Not a reconnect test, but it needs a server of its own too: one without BLMPOP, like

@@ -1,13 +1,11 @@
 #pragma once
 // Helpers shared by the Redis driver tests: a recording sink, a synchronous admin client
 // (plain hiredis, to look at the server behind the driver's back) and publish-and-wait.
-#include <brook/redis/settings.hpp>
-#include <brook/transport.hpp>
-
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
-#include <gtest/gtest.h>
-
+#include <brook/redis/settings.hpp>
+#include <brook/transport.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -117,7 +115,7 @@ public:
       lens.push_back(a.size());
     }
     auto* r = static_cast<redisReply*>(
-      redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+        redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
     if (!r) {
       ADD_FAILURE() << "redis command " << argv.at(0) << " failed: " << ctx_->errstr;
       return {};
@@ -143,8 +141,8 @@ public:
     while (pos < text.size()) {
       auto end = text.find('\n', pos);
       auto line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-      if (line.find(name_part) != std::string::npos
-          && (cmd.empty() || line.find(" cmd=" + cmd + " ") != std::string::npos))
+      if (line.find(name_part) != std::string::npos &&
+          (cmd.empty() || line.find(" cmd=" + cmd + " ") != std::string::npos))
         return true;
       if (end == std::string::npos)
         break;
@@ -180,7 +178,8 @@ inline brook::error_info publish_wait(brook::transport& t, brook::outgoing msg,
   return f.get();
 }
 
-inline brook::outgoing message(std::string channel, std::string body, std::string kind = "channel") {
+inline brook::outgoing message(std::string channel, std::string body,
+                               std::string kind = "channel") {
   brook::outgoing out;
   out.channel = std::move(channel);
   out.body = std::move(body);

@@ -1,7 +1,7 @@
 // The Redis transport against a real redis-server (scripts/services.sh start redis).
-#include "test_support.hpp"
-
 #include <atomic>
+
+#include "test_support.hpp"
 
 namespace {
 
@@ -192,8 +192,8 @@ TEST_P(RedisOverflow, CountsWhatTheBoundedBufferDrops) {
   sub->request(100);
   ASSERT_TRUE(sink->wait_for(5));
   std::this_thread::sleep_for(100ms);
-  auto kept = GetParam() == brook::redis::overflow_policy::drop_oldest ? bodies(15, 20)
-                                                                        : bodies(0, 5);
+  auto kept =
+      GetParam() == brook::redis::overflow_policy::drop_oldest ? bodies(15, 20) : bodies(0, 5);
   EXPECT_EQ(sink->bodies(), kept);
   std::lock_guard guard{events_mutex};
   ASSERT_FALSE(events.empty());
@@ -271,9 +271,10 @@ TEST_F(RedisTransport, StreamGroupClaimsEntriesOfADeadConsumer) {
   ASSERT_EQ(redis.pending(key, "g"), 1);
 
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(
-    spec(key, "stream", {{"min_idle_ms", "200"}, {"block_ms", "100"}, {"consumer", "alive"}}, "g"),
-    sink);
+  auto sub =
+      t->subscribe(spec(key, "stream",
+                        {{"min_idle_ms", "200"}, {"block_ms", "100"}, {"consumer", "alive"}}, "g"),
+                   sink);
   sub->request(10);
   ASSERT_TRUE(sink->wait_for(1, 3s));
   auto e = sink->at(0);
@@ -347,7 +348,9 @@ TEST_F(RedisTransport, StreamPublishStoresTheEnvelopeInDataAndTrims) {
   auto* fields = r->element[0]->element[1];
   ASSERT_EQ(fields->elements, 2u);
   EXPECT_EQ(std::string(fields->element[0]->str), "__data__");
-  EXPECT_EQ(std::string(fields->element[1]->str, 8), std::string("\x89" "BIN\r\n\x1a\n", 8));
+  EXPECT_EQ(std::string(fields->element[1]->str, 8), std::string("\x89"
+                                                                 "BIN\r\n\x1a\n",
+                                                                 8));
 }
 
 TEST_F(RedisTransport, RequestReplyThroughAReplyChannel) {
@@ -369,7 +372,11 @@ TEST_F(RedisTransport, RequestReplyThroughAReplyChannel) {
   for (std::string kind : {"channel", "list", "stream"}) {
     SCOPED_TRACE(kind);
     auto address = service + "-" + kind;
-    auto sub = t->subscribe(spec(address, kind, kind == "stream" ? std::map<std::string, std::string>{{"last_id", "0"}} : std::map<std::string, std::string>{}), server_sink);
+    auto sub =
+        t->subscribe(spec(address, kind,
+                          kind == "stream" ? std::map<std::string, std::string>{{"last_id", "0"}}
+                                           : std::map<std::string, std::string>{}),
+                     server_sink);
     sub->request(10);
     if (kind == "channel")
       wait_subscribed(address);
@@ -416,7 +423,7 @@ TEST_F(RedisTransport, CancellingABlockedListReaderIsImmediateAndLosesNothing) {
   ASSERT_TRUE(eventually([&] { return redis.client_in("list-" + key, "blmpop"); }));
   sub.reset();
   ASSERT_TRUE(eventually([&] { return !redis.client_in("list-" + key, ""); }, 1s))
-    << "CLIENT UNBLOCK should end the 30 s BLMPOP at once";
+      << "CLIENT UNBLOCK should end the 30 s BLMPOP at once";
   redis.run({"RPUSH", key, "after"});
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(redis.integer({"LLEN", key}), 1);
@@ -459,7 +466,8 @@ TEST_F(RedisTransport, UrlDatabaseIsSelected) {
 }
 
 TEST_F(RedisTransport, AuthenticatesWithAclUser) {
-  auto user = "brooktest" + std::to_string(std::random_device{}() % 100000);  // no ':' in a URL user
+  auto user =
+      "brooktest" + std::to_string(std::random_device{}() % 100000);  // no ':' in a URL user
   redis.run({"ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all"});
   brook::redis::settings s;
   brook::redis::endpoint ep;
@@ -549,13 +557,13 @@ TEST_F(RedisTransport, BadSubscriptionsFailThroughTheSink) {
     const char* says;
   };
   std::vector<bad_case> cases{
-    {spec("k", "queue"), "kind 'queue'"},
-    {spec("k", "list", {{"bach", "1"}}), "unknown option 'bach'"},
-    {spec("k", "list", {{"batch", "x"}}), "batch='x'"},
-    {spec("k", "list", {}, "g"), "no consumer groups"},
-    {spec("k", "channel", {{"batch", "1"}}), "unknown option 'batch'"},
-    {spec("k", "stream", {{"consumer", "c"}}), "needs a consumer group"},
-    {spec("k", "stream", {{"no_ack", "maybe"}}, "g"), "no_ack='maybe'"},
+      {spec("k", "queue"), "kind 'queue'"},
+      {spec("k", "list", {{"bach", "1"}}), "unknown option 'bach'"},
+      {spec("k", "list", {{"batch", "x"}}), "batch='x'"},
+      {spec("k", "list", {}, "g"), "no consumer groups"},
+      {spec("k", "channel", {{"batch", "1"}}), "unknown option 'batch'"},
+      {spec("k", "stream", {{"consumer", "c"}}), "needs a consumer group"},
+      {spec("k", "stream", {{"no_ack", "maybe"}}, "g"), "no_ack='maybe'"},
   };
   for (auto& c : cases) {
     auto sink = std::make_shared<recording_sink>();

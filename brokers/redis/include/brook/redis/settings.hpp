@@ -23,20 +23,26 @@
 /// ## Subscriptions (`subscription_spec`)
 /// | `kind` | Redis side | credit | acknowledger |
 /// |---|---|---|---|
-/// | `channel` (default) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`, `[ab]`) | cannot pause: a bounded buffer per subscription, see `pubsub_buffer` | none |
-/// | `list` | BLMPOP `address` LEFT COUNT min(credit, batch) (Redis < 7: LPOP count, BLPOP when empty) | pops only while credit > 0 | none (a pop is final) |
-/// | `stream`, no `group` | XREAD COUNT min(credit, batch) BLOCK | reads only while credit > 0 | none |
-/// | `stream` + `group` | XREADGROUP GROUP group consumer COUNT min(credit, batch) BLOCK | reads only while credit > 0 | ack = XACK; nack = leave pending; reject = XACK |
+/// | `channel` (default) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`,
+/// `[ab]`) | cannot pause: a bounded buffer per subscription, see `pubsub_buffer` | none | | `list`
+/// | BLMPOP `address` LEFT COUNT min(credit, batch) (Redis < 7: LPOP count, BLPOP when empty) |
+/// pops only while credit > 0 | none (a pop is final) | | `stream`, no `group` | XREAD COUNT
+/// min(credit, batch) BLOCK | reads only while credit > 0 | none | | `stream` + `group` |
+/// XREADGROUP GROUP group consumer COUNT min(credit, batch) BLOCK | reads only while credit > 0 |
+/// ack = XACK; nack = leave pending; reject = XACK |
 ///
 /// Subscription options (`subscription_spec::options`); unknown keys fail the subscription:
 /// | option | kinds | default | meaning |
 /// |---|---|---|---|
-/// | `batch` | list, stream | `settings::read_batch` | most entries fetched by one read (never more than the credit) |
-/// | `block_ms` | list, stream | `settings::block_time` | how long one blocking read waits before it is reissued (0 = no limit) |
-/// | `last_id` | stream | `$` | where a new reader (no group) or a newly created group starts; `0` = from the beginning |
-/// | `consumer` | stream + group | `brook-<random>` | consumer name; keep it stable to get your own pending entries back after a restart |
-/// | `no_ack` | stream + group | `false` | XREADGROUP NOACK: entries never become pending; deliveries carry no acknowledger |
-/// | `min_idle_ms` | stream + group | unset | XAUTOCLAIM entries pending longer than this (from dead consumers, or nacked), every `min_idle_ms` |
+/// | `batch` | list, stream | `settings::read_batch` | most entries fetched by one read (never more
+/// than the credit) | | `block_ms` | list, stream | `settings::block_time` | how long one blocking
+/// read waits before it is reissued (0 = no limit) | | `last_id` | stream | `$` | where a new
+/// reader (no group) or a newly created group starts: `$` = entries added once the subscription's
+/// connection is up, `0` = from the beginning | | `consumer` | stream + group | `brook-<random>` |
+/// consumer name; keep it stable to get your own pending entries back after a restart | | `no_ack`
+/// | stream + group | `false` | XREADGROUP NOACK: entries never become pending; deliveries carry no
+/// acknowledger | | `min_idle_ms` | stream + group | unset | XAUTOCLAIM entries pending longer than
+/// this (from dead consumers, or nacked), every `min_idle_ms` |
 ///
 /// Streams with a group: the group is created with MKSTREAM when missing (at `last_id`; when it
 /// vanishes later, e.g. a server restart without persistence, it is re-created at `0` so nothing
@@ -45,6 +51,11 @@
 /// is gone for good (FastStream leaves it pending instead); dead-lettering is the core's job.
 /// `nack` leaves it pending: it comes back through XAUTOCLAIM (`min_idle_ms`) or a restart.
 ///
+/// Pub/sub keeps nothing for absent subscribers: what is published while the SUBSCRIBE
+/// connection is down is never seen (the `errc::disconnected` event marks the gap); after the
+/// reconnect every channel and pattern is subscribed again. Lists and streams lose nothing on a
+/// reconnect: reads resume where Redis stands.
+///
 /// Envelope metadata: `kind` (channel|list|stream) everywhere; `pattern` for pattern
 /// deliveries; `stream_id` for streams, plus `group`, `consumer` and `redelivered` (`true` for
 /// claimed or re-read pending entries) with a group.
@@ -52,8 +63,8 @@
 /// ## Publishing (`outgoing::options`)
 /// | option | default | meaning |
 /// |---|---|---|
-/// | `kind` | `channel` | `channel` = PUBLISH, `list` = RPUSH, `stream` = XADD with the envelope in field `__data__` |
-/// | `maxlen` | unset | stream only: XADD MAXLEN ~ n |
+/// | `kind` | `channel` | `channel` = PUBLISH, `list` = RPUSH, `stream` = XADD with the envelope in
+/// field `__data__` | | `maxlen` | unset | stream only: XADD MAXLEN ~ n |
 ///
 /// Every message is sent as FastStream's binary envelope (BinaryMessageFormatV1). Publishes from
 /// any thread are pipelined on one connection. While Redis is unreachable they wait (bounded by
@@ -66,7 +77,6 @@
 /// `reply_to` are held until the SUBSCRIBE is confirmed, so no reply can be missed.
 #include <brook/errc.hpp>
 #include <brook/transport.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -103,19 +113,21 @@ error_info parse_url(std::string_view url, endpoint& out);
 /// Driver settings. Table of options and defaults:
 /// | field | default | meaning |
 /// |---|---|---|
-/// | `url` | `redis://127.0.0.1:6379` | server, credentials and database; `rediss://` is refused (Debian's hiredis 0.14 has no TLS) |
-/// | `db` | -1 | database number; -1 = the one in `url` (or 0) |
-/// | `client_name` | `brook` | prefix of CLIENT SETNAME (`<name>-cmd`, `<name>-sub`, `<name>-list-<key>`, ...) |
-/// | `connect_timeout` | 2 s | one connection attempt, including AUTH/SELECT; also how long `start()` waits |
-/// | `reconnect_backoff_min` / `_max` | 100 ms / 5 s | exponential backoff between attempts (doubling, +-20% jitter) |
-/// | `pubsub_buffer` | 10000 | messages a pub/sub subscription holds beyond its credit |
-/// | `pubsub_overflow` | `drop_oldest` | what goes when that buffer is full; drops are counted in `subscription::dropped()` |
-/// | `block_time` | 1 s | BLMPOP / XREAD BLOCK time; cancellation does not wait for it (CLIENT UNBLOCK) |
-/// | `read_batch` | 100 | default `batch` of list and stream subscriptions |
-/// | `max_queued` | 100000 | publishes and acks held while disconnected; beyond it publishes fail at once |
-/// | `queued_timeout` | 10 s | a held publish fails with `errc::disconnected` after this |
-/// | `close_timeout` | 2 s | how long `close()` waits for in-flight commands and pushed-back list items |
-/// | `on_event` | empty | see below |
+/// | `url` | `redis://127.0.0.1:6379` | server, credentials and database; `rediss://` is refused
+/// (Debian's hiredis 0.14 has no TLS) | | `db` | -1 | database number; -1 = the one in `url` (or 0)
+/// | | `client_name` | `brook` | prefix of CLIENT SETNAME (`<name>-cmd`, `<name>-sub`,
+/// `<name>-list-<key>`, ...) | | `connect_timeout` | 2 s | one connection attempt, including
+/// AUTH/SELECT; also how long `start()` waits | | `reconnect_backoff_min` / `_max` | 100 ms / 5 s |
+/// exponential backoff between attempts (doubling, +-20% jitter) | | `pubsub_buffer` | 10000 |
+/// messages a pub/sub subscription holds beyond its credit | | `pubsub_overflow` | `drop_oldest` |
+/// what goes when that buffer is full; drops are counted in `subscription::dropped()` | |
+/// `block_time` | 1 s | BLMPOP / XREAD BLOCK time; cancellation does not wait for it (CLIENT
+/// UNBLOCK) | | `read_batch` | 100 | default `batch` of list and stream subscriptions | |
+/// `max_queued` | 100000 | publishes and acks held while disconnected; beyond it publishes fail at
+/// once (and an ack is dropped: its entry stays pending) | | `queued_timeout` | 10 s | a held
+/// publish fails with `errc::disconnected` after this | | `close_timeout` | 2 s | how long
+/// `close()` waits for in-flight commands and pushed-back list items | | `on_event` | empty | see
+/// below |
 struct settings {
   std::string url = "redis://127.0.0.1:6379";
   int db = -1;
