@@ -110,7 +110,7 @@ void sync_command(redisContext* c, const std::vector<std::string>& argv) {
 struct consumer {
   event_base* base = event_base_new();
   redisAsyncContext* pop_ctx = nullptr;
-  redisAsyncContext* push = nullptr;  // pingpong only: re-publishes on receipt
+  redisAsyncContext* push_ctx = nullptr;  // pingpong only: re-publishes on receipt
   std::string key;
   long expected = 0;
   long got = 0;
@@ -124,13 +124,13 @@ struct consumer {
       : key(std::move(k)), expected(n) {
     pop_ctx = connect(t);
     if (with_push)
-      push = connect(t);
+      push_ctx = connect(t);
     lat_us.reserve(static_cast<std::size_t>(n));
   }
   ~consumer() {
     redisAsyncFree(pop_ctx);
-    if (push)
-      redisAsyncFree(push);
+    if (push_ctx)
+      redisAsyncFree(push_ctx);
     event_base_free(base);
   }
   consumer(const consumer&) = delete;
@@ -173,7 +173,7 @@ struct consumer {
       for (std::size_t i = 0; i < items->elements; ++i)
         self->record({items->element[i]->str, items->element[i]->len});
       // pingpong: the next message goes out the moment this one arrived.
-      if (self->push && self->got < self->expected)
+      if (self->push_ctx && self->got < self->expected)
         self->send_next();
     } else if (r->type == REDIS_REPLY_ERROR) {
       std::fprintf(stderr, "redis_raw: BLMPOP failed: %s (needs Redis >= 7)\n", r->str);
@@ -184,7 +184,7 @@ struct consumer {
   }
   void send_next() {
     auto msg = make_message(got);
-    redisAsyncCommand(push, nullptr, nullptr, "RPUSH %b %b", key.data(), key.size(), msg.data(),
+    redisAsyncCommand(push_ctx, nullptr, nullptr, "RPUSH %b %b", key.data(), key.size(), msg.data(),
                       msg.size());
   }
 };

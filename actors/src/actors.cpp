@@ -384,14 +384,22 @@ struct subscriber_state {
   std::uint64_t next_id = 0;
   std::deque<caf::actor_clock::time_point> restarts;
   bool draining = false;
+  std::vector<envelope_ptr> held;  ///< arrived while draining; handed back at the end
   std::vector<caf::response_promise> drain_waiters;
   static inline const char* name = "brook.subscriber";
 
   ~subscriber_state() {
-    // Stop the driver first so no callback reaches a dead mailbox.
+    // Stop the driver first so no callback reaches a dead mailbox; then hand
+    // back whatever this subscriber still held (a crash or a drain timeout).
     sub.reset();
     if (sink)
       sink->reset();
+    for (auto& [id, f] : inflight)
+      if (f.env->ack)
+        f.env->ack->nack();
+    for (auto& env : held)
+      if (env->ack)
+        env->ack->nack();
   }
 };
 
@@ -409,6 +417,13 @@ caf::actor spawn_handler(subscriber_actor* self) {
 void check_drained(subscriber_actor* self) {
   auto& st = self->state;
   if (st.draining && st.inflight.empty()) {
+    // Stop the subscription only now: a driver may hand back what its
+    // consumer has not settled when it closes, and in-flight work just finished.
+    st.sub.reset();
+    for (auto& env : st.held)
+      if (env->ack)
+        env->ack->nack();
+    st.held.clear();
     for (auto& rp : st.drain_waiters)
       rp.deliver(caf::ok_atom::value);
     st.drain_waiters.clear();
@@ -483,9 +498,8 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
   return {
     [=](deliver_atom, envelope_ptr& env) {
       auto& s = self->state;
-      if (s.draining) {  // arrived after drain began: hand it back untouched
-        if (env->ack)
-          env->ack->nack();
+      if (s.draining) {  // arrived after drain began: handed back untouched at the end
+        s.held.push_back(std::move(env));
         return;
       }
       // Least-loaded live handler; restarting slots are skipped.
@@ -531,7 +545,6 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
     [=](drain_atom) {
       auto& s = self->state;
       s.draining = true;
-      s.sub.reset();  // stop taking new messages; the broker keeps the rest
       auto rp = self->make_response_promise();
       s.drain_waiters.push_back(rp);
       check_drained(self);

@@ -122,6 +122,12 @@ runtime::runtime(std::size_t workers) : impl_(std::make_unique<impl>()) {
   impl_->cfg = std::make_unique<caf::actor_system_config>();
   if (workers > 0)
     impl_->cfg->set("scheduler.max-threads", workers);
+  // CAF's default idle strategy sleeps 50 us between polls for a while before
+  // it parks on a condition variable; a message arriving then waits out the
+  // sleep. Spin briefly, then park (the enqueue notifies a parked worker).
+  impl_->cfg->set("work-stealing.aggressive-poll-attempts", 2000);
+  impl_->cfg->set("work-stealing.moderate-poll-attempts", 0);
+  impl_->cfg->set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds{100}});
   impl_->own = std::make_unique<caf::actor_system>(*impl_->cfg);
   impl_->sys = impl_->own.get();
 }

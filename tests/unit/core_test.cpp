@@ -556,3 +556,18 @@ TEST(App, SeveralBrokersInOneApp) {
   EXPECT_EQ(spec.servers.size(), 2u);
   app.stop();
 }
+
+TEST(App, DrainTimeoutHandsUnfinishedMessagesBackToTheBroker) {
+  brook::memory::broker broker;
+  broker.subscriber("in").blocking().max_in_flight(8).handle([](const std::string&) {
+    std::this_thread::sleep_for(200ms);
+  });
+  brook::app app{broker};
+  app.start({.graceful_timeout = 50ms, .log_level = "off"});
+  for (int i = 0; i < 4; ++i)
+    broker.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return app.runtime()->stats()[0].in_flight == 4; }));
+  app.stop();
+  // None finished within 50 ms: all four are back in the broker, none lost.
+  EXPECT_EQ(broker.pending(), 4u);
+}

@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <deque>
+#include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <random>
 
 namespace brook::memory {
@@ -65,81 +67,99 @@ envelope to_envelope(const outgoing& m) {
   return e;
 }
 
-struct queue;
-
 struct member {
   std::shared_ptr<delivery_sink> sink;
   std::size_t credit = 0;
   bool active = true;
 };
 
+// Like a broker's queue: messages wait in `pending`; a delivered message sits
+// in `unacked` (the very object the consumer got) until it is settled. A nack,
+// or its consumer going away, puts it back at the head of `pending`.
 struct queue {
   subscription_spec spec;
-  std::deque<std::shared_ptr<const envelope>> pending;
+  std::deque<envelope_ptr> pending;
   std::vector<std::shared_ptr<member>> members;
   std::size_t next = 0;
+  struct delivery {
+    envelope_ptr env;
+    const member* to = nullptr;
+  };
+  std::unordered_map<std::uint64_t, delivery> unacked;
+  std::uint64_t next_tag = 0;
 };
 
-// recursive: a delivery to a mailbox that just closed destroys the envelope
-// inside pump(), and its acknowledger re-queues under the same lock.
 struct memory_transport::state : std::enable_shared_from_this<memory_transport::state> {
   settings cfg;
-  mutable std::recursive_mutex mtx;
+  mutable std::mutex mtx;
   std::vector<std::shared_ptr<queue>> queues;
   std::map<std::string, std::shared_ptr<delivery_sink>> replies;
-  std::atomic<std::size_t> unsettled{0}, rejected{0};
+  std::atomic<std::size_t> rejected{0};
   bool closed = false;
 
   void pump(const std::shared_ptr<queue>& q);
+  /// Moves an unacked delivery back to the head of the queue (mtx held).
+  static void requeue(queue& q, std::uint64_t tag) {
+    auto i = q.unacked.find(tag);
+    if (i == q.unacked.end())
+      return;
+    // A fresh object: the previous consumer may still hold (and settle) the old one.
+    auto again = std::make_shared<envelope>(*i->second.env);
+    q.unacked.erase(i);
+    again->ack.reset();
+    again->metadata["redelivered"] = "1";
+    q.pending.push_front(std::move(again));
+  }
 };
 
 namespace {
 
+// Holds no strong reference to its envelope (which owns it): settlement finds
+// the delivery by tag. Settling twice, or after the consumer left, is a no-op.
 class memory_ack final : public acknowledger {
 public:
-  memory_ack(std::weak_ptr<memory_transport::state> st, std::weak_ptr<queue> q,
-             std::shared_ptr<const envelope> original)
-    : st_(std::move(st)), q_(std::move(q)), original_(std::move(original)) {}
-  ~memory_ack() override {
-    // Never lose a message: one dropped without settlement goes back (without
-    // pumping: we may be inside a delivery already).
-    requeue(false);
-  }
-  void ack() override {
-    if (!done_.exchange(true))
-      if (auto st = st_.lock())
-        --st->unsettled;
-  }
-  void nack() override { requeue(true); }
+  memory_ack(std::weak_ptr<memory_transport::state> st, std::weak_ptr<queue> q, std::uint64_t tag)
+    : st_(std::move(st)), q_(std::move(q)), tag_(tag) {}
+  void ack() override { settle(false); }
   void reject() override {
-    if (done_.exchange(true))
-      return;
-    if (auto st = st_.lock()) {
-      --st->unsettled;
-      ++st->rejected;
-    }
+    if (settle(false))
+      if (auto st = st_.lock())
+        ++st->rejected;
   }
+  void nack() override { settle(true); }
 
 private:
-  void requeue(bool pump) {
+  bool settle(bool again) {
     if (done_.exchange(true))
-      return;
+      return false;
     auto st = st_.lock();
     auto q = q_.lock();
     if (!st || !q)
-      return;
-    --st->unsettled;
-    std::lock_guard lock{st->mtx};
-    auto again = std::make_shared<envelope>(*original_);
-    again->metadata["redelivered"] = "1";
-    q->pending.push_front(std::move(again));
-    if (pump)
+      return false;
+    std::unique_lock lock{st->mtx};
+    if (!q->unacked.count(tag_))
+      return false;
+    // The map's reference is released outside the lock (the envelope owns
+    // this acknowledger; the consumer's reference keeps both alive here).
+    auto i = q->unacked.find(tag_);
+    auto env = std::move(i->second.env);
+    if (again) {
+      q->unacked.erase(i);
+      auto copy = std::make_shared<envelope>(*env);
+      copy->ack.reset();
+      copy->metadata["redelivered"] = "1";
+      q->pending.push_front(std::move(copy));
       st->pump(q);
+    } else {
+      q->unacked.erase(i);
+    }
+    lock.unlock();
+    return true;
   }
 
   std::weak_ptr<memory_transport::state> st_;
   std::weak_ptr<queue> q_;
-  std::shared_ptr<const envelope> original_;
+  std::uint64_t tag_;
   std::atomic<bool> done_{false};
 };
 
@@ -161,13 +181,11 @@ void memory_transport::state::pump(const std::shared_ptr<queue>& qs) {
     if (!target)
       return;
     --target->credit;
-    auto original = std::move(q.pending.front());
+    auto env = std::move(q.pending.front());
     q.pending.pop_front();
-    auto env = std::make_shared<envelope>(*original);
-    ++unsettled;
-    // The acknowledger keeps the original for redelivery; `env` is the
-    // consumer's copy, which it may move from.
-    env->ack = std::make_shared<memory_ack>(weak_from_this(), qs, std::move(original));
+    auto tag = ++q.next_tag;
+    env->ack = std::make_shared<memory_ack>(weak_from_this(), qs, tag);
+    q.unacked.emplace(tag, queue::delivery{env, target});
     target->sink->deliver(std::move(env));
   }
 }
@@ -180,10 +198,20 @@ public:
                       std::shared_ptr<member> m)
     : st_(std::move(st)), q_(std::move(q)), m_(std::move(m)) {}
   ~memory_subscription() override {
+    // Like closing a channel: what this consumer had not settled goes back.
+    std::vector<envelope_ptr> released;
     std::lock_guard lock{st_->mtx};
     m_->active = false;
     std::erase(q_->members, m_);
     q_->next = 0;
+    std::vector<std::uint64_t> tags;
+    for (auto& [tag, d] : q_->unacked)
+      if (d.to == m_.get())
+        tags.push_back(tag);
+    std::sort(tags.rbegin(), tags.rend());  // oldest ends up first
+    for (auto tag : tags)
+      memory_transport::state::requeue(*q_, tag);
+    st_->pump(q_);
   }
   void request(std::size_t n) override {
     std::lock_guard lock{st_->mtx};
@@ -233,21 +261,15 @@ std::unique_ptr<subscription> memory_transport::subscribe(const subscription_spe
 }
 
 void memory_transport::publish(outgoing msg, publish_callback done) {
-  // Built on the first matching queue only: a publish nobody listens to costs no copy.
-  std::shared_ptr<const envelope> env;
-  auto get = [&] {
-    if (!env)
-      env = std::make_shared<const envelope>(to_envelope(msg));
-    return env;
-  };
   error_info result;
   {
     std::lock_guard lock{st_->mtx};
     if (st_->closed) {
       result = {errc::closed, "memory broker is closed"};
     } else if (auto r = st_->replies.find(msg.channel); r != st_->replies.end()) {
-      r->second->deliver(std::make_shared<envelope>(*get()));
+      r->second->deliver(std::make_shared<envelope>(to_envelope(msg)));
     } else {
+      std::vector<std::shared_ptr<queue>> hits;
       for (auto& q : st_->queues) {
         bool hit = q->spec.pattern ? matches(q->spec.address, msg.channel)
                                    : q->spec.address == msg.channel;
@@ -259,8 +281,18 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
                                       + " messages (settings::max_queue); publish refused"};
           continue;
         }
-        q->pending.push_back(get());
-        st_->pump(q);
+        hits.push_back(q);
+      }
+      // Each queue gets its own envelope (it carries its own ack); the last
+      // one takes the original, so the common single-queue case copies nothing.
+      if (!hits.empty()) {
+        auto proto = to_envelope(msg);
+        for (std::size_t k = 0; k < hits.size(); ++k) {
+          auto env = k + 1 == hits.size() ? std::make_shared<envelope>(std::move(proto))
+                                          : std::make_shared<envelope>(proto);
+          hits[k]->pending.push_back(std::move(env));
+          st_->pump(hits[k]);
+        }
       }
     }
   }
@@ -289,7 +321,13 @@ std::size_t memory_transport::pending() const {
   return n;
 }
 
-std::size_t memory_transport::unsettled() const { return st_->unsettled; }
+std::size_t memory_transport::unsettled() const {
+  std::lock_guard lock{st_->mtx};
+  std::size_t n = 0;
+  for (auto& q : st_->queues)
+    n += q->unacked.size();
+  return n;
+}
 std::size_t memory_transport::rejected() const { return st_->rejected; }
 
 std::shared_ptr<memory_transport> make_transport(settings s) {
