@@ -180,6 +180,8 @@ void engine::publish(outgoing msg, publish_callback done) {
   for (auto& [k, v] : msg.options) {
     if (k == "kind")
       kind = v;
+    else if (k == "reply")
+      continue;  // replies always PUBLISH to reply_to (FastStream's rule): the default kind
     else if (k == "maxlen") {
       std::size_t n = 0;
       auto r = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -191,7 +193,7 @@ void engine::publish(outgoing msg, publish_callback done) {
     } else
       return fail({errc::invalid_argument, "redis publish to '" + msg.channel +
                                                "': unknown option '" + k +
-                                               "' (known: kind, maxlen)"});
+                                               "' (known: kind, maxlen, reply)"});
   }
   if (msg.channel.empty())
     return fail({errc::invalid_argument, "redis publish: the channel is empty"});
