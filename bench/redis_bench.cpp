@@ -1,0 +1,120 @@
+// brook on Redis, mirroring bench/redis_raw.cpp: a list, RPUSH publishes
+// (kind=list) and a list subscriber with a typed handler.
+//   throughput  N small JSON messages published (up to 1000 in flight, like the
+//               raw bench's pipelining) while a typed handler consumes them.
+//   pingpong    one message in flight: the handler re-publishes on receipt.
+// usage: redis_bench [throughput|pingpong|all]; env BROOK_REDIS_URL, N, NPING
+#include "bench_common.hpp"
+
+#include <brook/app.hpp>
+#include <brook/redis/broker.hpp>
+
+#include <boost/describe/class.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+struct tick {
+  std::int64_t seq = 0;
+  std::int64_t sent_ns = 0;
+  std::string source;
+  std::string kind;
+};
+BOOST_DESCRIBE_STRUCT(tick, (), (seq, sent_ns, source, kind))
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           bench::clock::now().time_since_epoch())
+    .count();
+}
+
+std::string url() {
+  auto* u = std::getenv("BROOK_REDIS_URL");
+  return u ? u : "redis://127.0.0.1:6390";
+}
+
+long env_or(const char* name, long fallback) {
+  auto* v = std::getenv(name);
+  return v ? std::strtol(v, nullptr, 10) : fallback;
+}
+
+void throughput(long n) {
+  std::string key = "brook-bench:brook:throughput";
+  brook::redis::broker broker{url()};
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(n));
+  std::atomic<long> got{0};
+  broker.subscriber(brook::redis::list{.name = key, .batch = 100}).max_in_flight(1000).handle([&](const tick& t) {
+    lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
+    got.fetch_add(1, std::memory_order_release);
+  });
+  brook::app app{broker};
+  app.start({.workers = 1, .log_level = "warn"});
+  auto out = broker.publisher(brook::redis::list_out{key});
+  std::mutex mtx;
+  std::condition_variable cv;
+  long in_flight = 0;
+  auto t0 = bench::clock::now();
+  for (long i = 0; i < n; ++i) {
+    {
+      std::unique_lock lock{mtx};
+      cv.wait(lock, [&] { return in_flight < 1000; });
+      ++in_flight;
+    }
+    out.publish_async(
+      tick{i, now_ns(), "bench", "throughput"},
+      [&](const brook::error_info&) {
+        std::lock_guard lock{mtx};
+        --in_flight;
+        cv.notify_one();
+      });
+  }
+  while (got.load(std::memory_order_acquire) < n)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
+  app.stop();
+  bench::report("throughput", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
+}
+
+void pingpong(long n) {
+  std::string key = "brook-bench:brook:pingpong";
+  brook::redis::broker broker{url()};
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(n));
+  constexpr long warmup = 1000;
+  std::atomic<long> got{0};
+  std::atomic<std::int64_t> measured_from{0};
+  auto out = broker.publisher(brook::redis::list_out{key});
+  broker.subscriber(brook::redis::list{key}).handle([&](const tick& t) {
+    auto k = got.fetch_add(1) + 1;
+    if (k > warmup)
+      lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
+    if (k == warmup)
+      measured_from = now_ns();
+    if (k < n + warmup)  // the next message goes out the moment this one arrived
+      out.publish_async(tick{k, now_ns(), "bench", "pingpong"}, [](const brook::error_info&) {});
+  });
+  brook::app app{broker};
+  app.start({.workers = 1, .log_level = "warn"});
+  out.publish(tick{0, now_ns(), "bench", "pingpong"});
+  while (got.load() < n + warmup)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
+  app.stop();
+  bench::report("pingpong", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string which = argc > 1 ? argv[1] : "all";
+  if (which == "all" || which == "throughput")
+    throughput(env_or("N", 200000));
+  if (which == "all" || which == "pingpong")
+    pingpong(env_or("NPING", 20000));
+}
