@@ -4,6 +4,8 @@
 
 #include <brook/message.hpp>
 
+#include <boost/core/demangle.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -89,7 +91,7 @@ failure classify(const std::exception_ptr& ep) {
     f.type = "missing_input";
     f.text = e.what();
   } catch (const std::exception& e) {
-    f.type = typeid(e).name();
+    f.type = boost::core::demangle(typeid(e).name());
     f.text = e.what();
   } catch (...) {
     f.type = "unknown exception";
@@ -162,7 +164,8 @@ void settle(handler_actor* self, job& j) {
   if (f.forced && f.text.empty()) {
     rt.log->info("{} | {} - Processed ({})", msg.channel(), msg.message_id(), f.type);
   } else {
-    const char* what = !settled_now ? "kept for manual settlement"
+    const char* what = !settled_now && policy == ack_policy::ack_first ? "acked before processing"
+                       : !settled_now                             ? "kept for manual settlement"
                        : action == ack_action::reject ? "rejected"
                        : action == ack_action::nack   ? "nacked for redelivery"
                                                       : "acked";

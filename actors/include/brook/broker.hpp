@@ -58,6 +58,9 @@ public:
   std::string_view protocol() const noexcept;
   /// The AsyncAPI server entry for this broker.
   virtual asyncapi::server_spec server() const;
+  /// `*` in this broker's patterns spans any characters (Redis) rather than
+  /// one `.` segment (NATS-like); the test broker emulates it.
+  virtual bool glob_patterns() const noexcept { return false; }
   /// Per-broker AsyncAPI bindings of a subscriber / publisher.
   virtual boost::json::object bindings(const detail::subscriber_decl&) const { return {}; }
   virtual boost::json::object bindings(const detail::publisher_decl&) const { return {}; }

@@ -225,9 +225,32 @@ private:
   std::shared_ptr<member> m_;
 };
 
+// Drivers' kinds, emulated: a message published with `kind=list` reaches list
+// subscribers only, and so on; no kind (or `channel`) is plain pub/sub.
+std::string_view kind_of(std::string_view k) {
+  return k.empty() ? std::string_view{"channel"} : k;
+}
+
+// A list's consumers compete like a group's members; everyone else fans out.
+bool shared_queue(const subscription_spec& s) {
+  return !s.group.empty() || s.kind == "list";
+}
+
 bool same_queue(const subscription_spec& a, const subscription_spec& b) {
   return a.address == b.address && a.pattern == b.pattern && a.group == b.group
-         && a.kind == b.kind;
+         && kind_of(a.kind) == kind_of(b.kind);
+}
+
+bool glob(std::string_view p, std::string_view s) {
+  if (p.empty())
+    return s.empty();
+  if (p.front() == '*') {
+    for (std::size_t k = 0; k <= s.size(); ++k)
+      if (glob(p.substr(1), s.substr(k)))
+        return true;
+    return false;
+  }
+  return !s.empty() && (p.front() == '?' || p.front() == s.front()) && glob(p.substr(1), s.substr(1));
 }
 
 }  // namespace
@@ -245,7 +268,7 @@ std::unique_ptr<subscription> memory_transport::subscribe(const subscription_spe
   // (after a restart) finds its old queue and the messages that waited in it.
   std::shared_ptr<queue> q;
   for (auto& x : st_->queues)
-    if (same_queue(x->spec, spec) && (!spec.group.empty() || x->members.empty())) {
+    if (same_queue(x->spec, spec) && (shared_queue(spec) || x->members.empty())) {
       q = x;
       break;
     }
@@ -271,8 +294,11 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
     } else {
       std::vector<std::shared_ptr<queue>> hits;
       for (auto& q : st_->queues) {
-        bool hit = q->spec.pattern ? matches(q->spec.address, msg.channel)
+        bool hit = q->spec.pattern ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
+                                                             : matches(q->spec.address, msg.channel))
                                    : q->spec.address == msg.channel;
+        auto k = msg.options.find("kind");
+        hit = hit && kind_of(q->spec.kind) == kind_of(k == msg.options.end() ? "" : k->second);
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {

@@ -136,3 +136,23 @@ TEST(RedisBroker, TestBrokerRunsTheSameDeclarationsWithoutAndWithTheServer) {
     EXPECT_EQ(tb.handler("greet").calls().size(), 1u);
   }
 }
+
+TEST(RedisBroker, TestBrokerEmulatesRedisRouting) {
+  brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
+  std::atomic<int> fan_a{0}, fan_b{0}, list_a{0}, list_b{0}, pattern{0};
+  broker.subscriber("news").handle([&](const std::string&) { ++fan_a; });
+  broker.subscriber("news").handle([&](const std::string&) { ++fan_b; });
+  broker.subscriber(brook::redis::list{.name = "news"}).handle([&](const std::string&) { ++list_a; });
+  broker.subscriber(brook::redis::list{.name = "news"}).handle([&](const std::string&) { ++list_b; });
+  broker.subscriber(brook::redis::channel{.name = "ne*", .pattern = true})
+    .handle([&](const std::string&) { ++pattern; });
+  brook::testing::test_broker tb{broker};
+  tb.publish("news", std::string{"pubsub"});
+  tb.publish("news", std::string{"list"}, {.driver = {{"kind", "list"}}});
+  tb.publish("news.eu.today", std::string{"deep"});  // a Redis glob's * spans dots
+  ASSERT_TRUE(tb.wait_idle());
+  EXPECT_EQ(fan_a, 1);  // every channel subscriber gets each channel message
+  EXPECT_EQ(fan_b, 1);
+  EXPECT_EQ(list_a + list_b, 1);  // list consumers compete; channel messages never reach them
+  EXPECT_EQ(pattern, 2);
+}

@@ -4,6 +4,7 @@
 ///
 /// | option      | default | meaning |
 /// |-------------|---------|---------|
+/// | `glob_patterns` | false | `*` spans any characters (Redis PSUBSCRIBE) instead of one segment |
 /// | `max_queue` | 0       | messages a subscription may hold undelivered; 0 = unbounded. A publish beyond it fails with `errc::overflow` (nothing is dropped silently) |
 ///
 /// @code
@@ -20,6 +21,9 @@ namespace brook::memory {
 
 struct settings {
   std::size_t max_queue = 0;
+  /// `*` in patterns: one `.`-separated segment (false), or any characters
+  /// like a Redis glob (true). The test broker sets it from the real broker.
+  bool glob_patterns = false;
 };
 
 class memory_transport;

@@ -68,6 +68,7 @@ public:
   brook::publisher publisher(const stream_out& s);
 
   asyncapi::server_spec server() const override;
+  bool glob_patterns() const noexcept override { return true; }
   boost::json::object bindings(const detail::subscriber_decl& d) const override;
   boost::json::object bindings(const detail::publisher_decl& p) const override;
 
