@@ -1,10 +1,22 @@
+#include <brook/logger.hpp>
 #include <brook/redis/broker.hpp>
+
+#include <spdlog/logger.h>
 
 namespace brook::redis {
 
 namespace {
 settings with_url(std::string url, settings s) {
   s.url = std::move(url);
+  // The driver logs nothing itself; the broker turns its events into log lines.
+  if (!s.on_event)
+    s.on_event = [](const error_info& e) {
+      auto log = default_logger();
+      if (e.code == errc::ok)
+        log->info("redis: {}", e.message);
+      else
+        log->warn("redis: {}", e.to_string());
+    };
   return s;
 }
 }  // namespace

@@ -110,24 +110,25 @@ struct endpoint {
 /// @endcode
 error_info parse_url(std::string_view url, endpoint& out);
 
+// clang-format off
 /// Driver settings. Table of options and defaults:
+///
 /// | field | default | meaning |
 /// |---|---|---|
-/// | `url` | `redis://127.0.0.1:6379` | server, credentials and database; `rediss://` is refused
-/// (Debian's hiredis 0.14 has no TLS) | | `db` | -1 | database number; -1 = the one in `url` (or 0)
-/// | | `client_name` | `brook` | prefix of CLIENT SETNAME (`<name>-cmd`, `<name>-sub`,
-/// `<name>-list-<key>`, ...) | | `connect_timeout` | 2 s | one connection attempt, including
-/// AUTH/SELECT; also how long `start()` waits | | `reconnect_backoff_min` / `_max` | 100 ms / 5 s |
-/// exponential backoff between attempts (doubling, +-20% jitter) | | `pubsub_buffer` | 10000 |
-/// messages a pub/sub subscription holds beyond its credit | | `pubsub_overflow` | `drop_oldest` |
-/// what goes when that buffer is full; drops are counted in `subscription::dropped()` | |
-/// `block_time` | 1 s | BLMPOP / XREAD BLOCK time; cancellation does not wait for it (CLIENT
-/// UNBLOCK) | | `read_batch` | 100 | default `batch` of list and stream subscriptions | |
-/// `max_queued` | 100000 | publishes and acks held while disconnected; beyond it publishes fail at
-/// once (and an ack is dropped: its entry stays pending) | | `queued_timeout` | 10 s | a held
-/// publish fails with `errc::disconnected` after this | | `close_timeout` | 2 s | how long
-/// `close()` waits for in-flight commands and pushed-back list items | | `on_event` | empty | see
-/// below |
+/// | `url` | `redis://127.0.0.1:6379` | server, credentials and database; `rediss://` is refused (Debian's hiredis 0.14 has no TLS) |
+/// | `db` | -1 | database number; -1 = the one in `url` (or 0) |
+/// | `client_name` | `brook` | prefix of CLIENT SETNAME (`<name>-cmd`, `<name>-sub`, `<name>-list-<key>`, ...) |
+/// | `connect_timeout` | 2 s | one connection attempt, including AUTH/SELECT; also how long `start()` waits |
+/// | `reconnect_backoff_min` / `_max` | 100 ms / 5 s | exponential backoff between attempts (doubling, +-20% jitter) |
+/// | `pubsub_buffer` | 10000 | messages a pub/sub subscription holds beyond its credit |
+/// | `pubsub_overflow` | `drop_oldest` | what goes when that buffer is full; drops are counted in `subscription::dropped()` |
+/// | `block_time` | 1 s | BLMPOP / XREAD BLOCK time; cancellation does not wait for it (CLIENT UNBLOCK) |
+/// | `read_batch` | 100 | default `batch` of list and stream subscriptions |
+/// | `max_queued` | 100000 | publishes and acks held while disconnected; beyond it publishes fail at once (and an ack is dropped: its entry stays pending) |
+/// | `queued_timeout` | 10 s | a held publish fails with `errc::disconnected` after this |
+/// | `close_timeout` | 2 s | how long `close()` waits for in-flight commands and pushed-back list items |
+/// | `on_event` | empty | see below; `brook::redis::broker` logs these events when left empty |
+// clang-format on
 struct settings {
   std::string url = "redis://127.0.0.1:6379";
   int db = -1;
