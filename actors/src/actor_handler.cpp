@@ -19,9 +19,10 @@ public:
     if (env.record)
       env.record(boost::json::string{msg.body()});
     auto target = target_;
-    auto timeout = timeout_;
     auto raw = msg.raw();
-    target->home_system().spawn([=](caf::event_based_actor* self) {
+    // The timeout travels as a spawn argument: CAF 0.17 binds an empty argument
+    // tuple through a null pointer (UBSan: reference binding to null).
+    target->home_system().spawn([=](caf::event_based_actor* self, caf::timespan timeout) {
       self->request(target, timeout, deliver_msg_atom::value, raw)
         .then(
           [=](std::string& body) {
@@ -39,7 +40,7 @@ public:
                         "actor handler failed: " + self->system().render(err)))});
             self->quit();
           });
-    });
+    }, caf::timespan{timeout_});
     return std::nullopt;
   }
 

@@ -515,10 +515,12 @@ TEST(Backpressure, SlowHandlerKeepsAtMostMaxInFlightInMemory) {
 #include <caf/event_based_actor.hpp>
 
 namespace {
-caf::behavior billing(caf::event_based_actor*) {
-  return {[](brook::deliver_msg_atom, const brook::envelope_ptr& env) -> std::string {
+// Takes an argument on purpose: CAF 0.17 binds an empty spawn-argument tuple
+// through a null pointer, which UBSan reports.
+caf::behavior billing(caf::event_based_actor*, std::int32_t factor) {
+  return {[factor](brook::deliver_msg_atom, const brook::envelope_ptr& env) -> std::string {
     auto o = brook::decode_envelope<order>(*env);
-    return brook::codec::to_string(receipt{o.id, o.qty * 2});
+    return brook::codec::to_string(receipt{o.id, o.qty * factor});
   }};
 }
 }  // namespace
@@ -529,7 +531,7 @@ TEST(Embedding, AppOnAUserSystemWithAnActorHandler) {
   caf::actor_system sys{cfg};
   {
     brook::memory::broker broker;
-    auto biller = sys.spawn(billing);
+    auto biller = sys.spawn(billing, 2);
     broker.subscriber("bill").handle_with(brook::actor_handler(biller));
     brook::app app{sys, broker};
     app.start();

@@ -8,7 +8,7 @@
 /// with a `caf::error` (the message then fails like a throwing handler).
 ///
 /// @code
-/// caf::behavior billing(caf::event_based_actor*) {
+/// caf::behavior billing(caf::event_based_actor*, int shard) {
 ///   return {[](brook::deliver_msg_atom, const brook::envelope_ptr& env) -> std::string {
 ///     auto o = brook::decode_envelope<order>(*env);       // throws decode_failure
 ///     return brook::codec::to_string(receipt{o.id});
@@ -16,7 +16,7 @@
 /// }
 /// caf::actor_system sys{cfg};
 /// brook::memory::broker broker;
-/// broker.subscriber("orders").handle_with(brook::actor_handler(sys.spawn(billing)));
+/// broker.subscriber("orders").handle_with(brook::actor_handler(sys.spawn(billing, 0)));
 /// brook::app app{sys, broker};
 /// app.start();
 /// @endcode
