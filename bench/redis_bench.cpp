@@ -54,7 +54,7 @@ void throughput(long n) {
     got.fetch_add(1, std::memory_order_release);
   });
   brook::app app{broker};
-  app.start({.workers = 1, .log_level = "warn"});
+  app.start({.workers = static_cast<std::size_t>(env_or("WORKERS", 1)), .log_level = "warn"});
   auto out = broker.publisher(brook::redis::list_out{key});
   std::mutex mtx;
   std::condition_variable cv;
