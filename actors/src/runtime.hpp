@@ -27,7 +27,6 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using handlers_atom = caf::atom_constant<caf::atom("handlers")>;
-using stats_atom = caf::atom_constant<caf::atom("stats")>;
 
 /// Counters of one subscriber, readable from tests and metrics.
 struct subscriber_stats {

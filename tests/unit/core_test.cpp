@@ -1,6 +1,7 @@
 // Behaviour of the core on the in-memory broker: DI, publishing, request/reply,
 // ack policies, exceptions, filters, routers, lifespan, drain, supervision,
 // backpressure and bad input.
+#include "../support/eventually.hpp"
 #include "test_types.hpp"
 
 #include <brook/app.hpp>
@@ -25,16 +26,7 @@ using tt::receipt;
 
 namespace {
 
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return p();
-}
+using brook_test_support::eventually;
 
 struct quiet : ::testing::Environment {
   void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }

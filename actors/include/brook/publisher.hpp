@@ -63,7 +63,6 @@ struct publisher_decl {
   boost::json::object bindings;
   /// Schemas of what is published here (handler results, declared types).
   std::vector<std::function<boost::json::value(brook::codec::schema_registry&)>> schemas;
-  std::vector<std::string> type_names;
   std::shared_ptr<broker_core> core;  ///< set when attached to a broker
 };
 
@@ -107,7 +106,6 @@ public:
   template <class T>
   publisher& of() {
     decl_->schemas.push_back([](brook::codec::schema_registry& r) { return r.schema_of<T>(); });
-    decl_->type_names.push_back(brook::codec::type_name<T>());
     return *this;
   }
   publisher& title(std::string t) { decl_->title = std::move(t); return *this; }

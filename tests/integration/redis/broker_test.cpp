@@ -1,6 +1,7 @@
 // The whole brook pipeline on a real Redis server: declarations on
 // brook::redis::broker, app runtime, ack policy, backpressure, bad input, and
 // the same declarations under the test broker (in memory and with_real).
+#include "../../support/eventually.hpp"
 #include "test_support.hpp"
 
 #include <brook/app.hpp>
@@ -30,15 +31,8 @@ using brook_test::redis_url;
 using brook_test::unique;
 
 namespace {
-template <class P>
-bool eventually(P p, std::chrono::milliseconds t = 10s) {
-  auto end = std::chrono::steady_clock::now() + t;
-  while (std::chrono::steady_clock::now() < end) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return p();
+bool eventually(const std::function<bool()>& p, std::chrono::milliseconds t = 10s) {
+  return brook_test_support::eventually(p, t);
 }
 struct quiet : ::testing::Environment {
   void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }

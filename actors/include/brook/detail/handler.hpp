@@ -51,8 +51,6 @@ struct invoke_env {
 
 /// What a handler declares, for start-up checks and AsyncAPI.
 struct handler_info {
-  std::string body_type;                          ///< short type name, empty when none
-  std::string result_type;                        ///< short type name, empty for void
   std::vector<std::pair<std::type_index, std::string>> deps;  ///< dep<T> it needs
   std::vector<std::string> header_names;
   std::function<boost::json::value(brook::codec::schema_registry&)> body_schema;
@@ -232,12 +230,10 @@ public:
   explicit typed_handler(F f) : fn_(std::move(f)) {
     describe(static_cast<args*>(nullptr));
     if constexpr (has_body) {
-      info_.body_type = brook::codec::type_name<body_t>();
       info_.body_schema = [](brook::codec::schema_registry& r) { return r.schema_of<body_t>(); };
     }
     using payload = typename payload_of<result>::type;
     if constexpr (!std::is_void_v<payload> && brook::codec::is_body_v<payload>) {
-      info_.result_type = brook::codec::type_name<payload>();
       info_.result_schema = [](brook::codec::schema_registry& r) { return r.schema_of<payload>(); };
     }
   }
