@@ -137,22 +137,18 @@ private:
     if (!st || !q)
       return false;
     std::unique_lock lock{st->mtx};
-    if (!q->unacked.count(tag_))
+    auto i = q->unacked.find(tag_);
+    if (i == q->unacked.end())
       return false;
+    if (again) {
+      memory_transport::state::requeue(*q, tag_);
+      st->pump(q);
+      return true;
+    }
     // The map's reference is released outside the lock (the envelope owns
     // this acknowledger; the consumer's reference keeps both alive here).
-    auto i = q->unacked.find(tag_);
     auto env = std::move(i->second.env);
-    if (again) {
-      q->unacked.erase(i);
-      auto copy = std::make_shared<envelope>(*env);
-      copy->ack.reset();
-      copy->metadata["redelivered"] = "1";
-      q->pending.push_front(std::move(copy));
-      st->pump(q);
-    } else {
-      q->unacked.erase(i);
-    }
+    q->unacked.erase(i);
     lock.unlock();
     return true;
   }
