@@ -1,8 +1,9 @@
 #include "broker_core.hpp"
 
+#include "handoff.hpp"
+
 #include <brook/publisher.hpp>
 
-#include <condition_variable>
 #include <cstdint>
 #include <random>
 
@@ -32,22 +33,24 @@ std::string new_uuid() {
 
 class broker_core::reply_sink final : public delivery_sink {
 public:
+  using slot = std::shared_ptr<handoff<envelope_ptr>>;
+
   void deliver(envelope_ptr env) override {
-    std::promise<envelope_ptr> p;
+    slot s;
     {
       std::lock_guard lock{mtx};
       auto i = waiting.find(env->correlation_id);
       if (i == waiting.end())
         return;  // a reply after its request timed out: nobody to give it to
-      p = std::move(i->second);
+      s = std::move(i->second);
       waiting.erase(i);
     }
-    p.set_value(std::move(env));
+    s->set(std::move(env));
   }
   void failed(error_info) override {}
 
   std::mutex mtx;
-  std::unordered_map<std::string, std::promise<envelope_ptr>> waiting;
+  std::unordered_map<std::string, slot> waiting;
 };
 
 std::shared_ptr<transport> broker_core::swap_transport(std::shared_ptr<transport> t) {
@@ -82,10 +85,10 @@ envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout)
     std::lock_guard lock{mtx_};
     sink = replies_;
   }
-  std::future<envelope_ptr> reply;
+  auto reply = std::make_shared<handoff<envelope_ptr>>();
   {
     std::lock_guard lock{sink->mtx};
-    reply = sink->waiting[m.correlation_id].get_future();
+    sink->waiting[m.correlation_id] = reply;
   }
   auto corr = m.correlation_id;
   auto channel = m.channel;
@@ -94,7 +97,8 @@ envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout)
     sink->waiting.erase(corr);
     throw request_error{err.code, "request to '" + channel + "' failed: " + err.to_string()};
   }
-  if (reply.wait_for(timeout) != std::future_status::ready) {
+  auto env = reply->wait_for(timeout);
+  if (!env) {
     std::lock_guard lock{sink->mtx};
     sink->waiting.erase(corr);
     throw request_error{errc::timeout, "no reply from '" + channel + "' within "
@@ -102,30 +106,18 @@ envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout)
                                          + " ms (correlation_id " + corr
                                          + "); is a subscriber running on it?"};
   }
-  return reply.get();
+  return std::move(*env);
 }
 
 error_info publish_now(const std::shared_ptr<broker_core>& core, outgoing m) {
   if (!core)
     return {errc::invalid_argument, "publisher to '" + m.channel
                                       + "' is not attached to a broker: include its router first"};
-  // The waiter lives on this stack: the callback runs exactly once before we
-  // return (synchronously for in-process transports, so no wait at all).
-  struct waiter {
-    std::mutex mtx;
-    std::condition_variable cv;
-    bool done = false;
-    error_info result;
-  } w;
-  core->send(std::move(m), [&w](const error_info& e) {
-    std::lock_guard lock{w.mtx};
-    w.result = e;
-    w.done = true;
-    w.cv.notify_one();
-  });
-  std::unique_lock lock{w.mtx};
-  w.cv.wait(lock, [&] { return w.done; });
-  return w.result;
+  // Shared with the callback: a spinning waiter may return while the
+  // transport's thread is still inside `set`.
+  auto done = std::make_shared<handoff<error_info>>();
+  core->send(std::move(m), [done](const error_info& e) { done->set(e); });
+  return *done->wait_for(std::chrono::hours{24 * 365});
 }
 
 void publish_later(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done) {
