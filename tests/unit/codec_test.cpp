@@ -423,6 +423,103 @@ TEST(CodecDecode, ParsesConcurrentlyOnSeveralThreads) {
   EXPECT_THAT(failures, ElementsAre(0, 0, 0, 0));
 }
 
+// -- the streaming decoder (text straight into the struct) -------------------
+
+namespace sax = brook::detail::codec::sax;
+
+/// Decodes `text` with the stream alone, expecting it to finish, and checks
+/// the result against the DOM decoder's on the same starting object.
+template <class T>
+void expect_streamed_like_dom(std::string_view text, const T& start = T{},
+                              const codec_options& o = {}) {
+  T streamed = start;
+  EXPECT_EQ(sax::run(text, {&streamed, &sax::ops_of<T>()}, o), sax::outcome::ok) << text;
+  T dom = start;
+  EXPECT_FALSE(codec::from_json(boost::json::parse(text), dom, o)) << text;
+  EXPECT_EQ(codec::to_string(streamed), codec::to_string(dom)) << text;
+}
+
+TEST(CodecStream, DecodesWhatTheDomDecodes) {
+  expect_streamed_like_dom<order>(order_json);
+  expect_streamed_like_dom<node>(
+      R"({"name":"a","children":[{"name":"b","children":[{"name":"c","children":[]}]},)"
+      R"({"children":[],"name":"d"}]})");
+  expect_streamed_like_dom<std::vector<std::vector<int>>>("[[1,2],[],[3]]");
+  expect_streamed_like_dom<std::map<std::string, line_item>>(
+      R"({"a":{"sku":"x","qty":1,"price":2},"b":{"price":3,"qty":4,"sku":"y"}})");
+  expect_streamed_like_dom<std::vector<std::optional<std::int16_t>>>("[1,null,-3]");
+  expect_streamed_like_dom<std::optional<std::vector<std::string>>>(R"(["a","b"])");
+  expect_streamed_like_dom<std::optional<std::vector<std::string>>>("null");
+  expect_streamed_like_dom<page<line_item>>(R"({"items":[{"sku":"s","qty":1,"price":0.5}]})");
+  expect_streamed_like_dom<user_created>(R"({"user":"ada","event_id":"e1","ts":5})");
+  expect_streamed_like_dom<empty_message>(R"({"anything":[1,{"x":2}]})");
+  expect_streamed_like_dom<status>(R"("shipped")");
+  expect_streamed_like_dom<double>("-1.5e3");
+  expect_streamed_like_dom<std::uint64_t>("18446744073709551615");
+  expect_streamed_like_dom<brook::bytes>(R"("raw\u0000bytes")");
+}
+
+TEST(CodecStream, SkipsUnknownFieldsWhateverTheirShape) {
+  expect_streamed_like_dom<line_item>(
+      R"({"extra":{"deep":[[{"sku":"nope"}],{"a":null}]},"sku":"s","more":[],"qty":2,)"
+      R"("x":"y","price":1.25,"last":{}})");
+}
+
+TEST(CodecStream, LongEscapedStringsAndKeysArriveWhole) {
+  // Past the parser's internal buffer, strings and keys arrive in parts.
+  std::string text(9000, 'a');
+  for (std::size_t i = 0; i < text.size(); i += 7)
+    text[i] = '"';
+  std::string escaped = codec::to_string(text);
+  auto map_text = "{" + escaped + ":1," + escaped.substr(0, 5000) + "\":2}";
+  expect_streamed_like_dom<int_map>(map_text);
+  expect_streamed_like_dom<line_item>(R"({"sku":)" + escaped + R"(,"qty":1,"price":2})");
+  auto item = decoded<line_item>(R"({"sku":)" + escaped + R"(,"qty":1,"price":2})");
+  EXPECT_EQ(item.sku, text);
+}
+
+TEST(CodecStream, ReusesTheTargetLikeTheDom) {
+  order full = sample_order();
+  full.items.resize(5);
+  full.note = "old note";
+  // Fewer items than before, no note: vectors shrink and the optional resets.
+  expect_streamed_like_dom<order>(
+      with(with(order_json, R"(,"note":"leave at door")", ""), R"(,{"sku":"SKU-2","qty":1,"price":120.5})", ""),
+      full);
+  std::map<std::string, int> stale{{"old", 1}};
+  expect_streamed_like_dom<int_map>(R"({"new":2})", stale);
+}
+
+TEST(CodecStream, StopsAtTheFirstMisfitAndTheDomWordsTheError) {
+  line_item x;
+  EXPECT_EQ(sax::run(R"({"sku":1,"qty":2,"price":3})", {&x, &sax::ops_of<line_item>()}, {}),
+            sax::outcome::mismatch);
+  EXPECT_EQ(sax::run(R"({"sku":"a","qty":2})", {&x, &sax::ops_of<line_item>()}, {}),
+            sax::outcome::mismatch);
+  EXPECT_EQ(sax::run(R"({"sku":"a","qty":2,"price":3,"x":0})", {&x, &sax::ops_of<line_item>()},
+                     {.strict = true}),
+            sax::outcome::mismatch);
+  EXPECT_EQ(sax::run(R"({"sku":"a","qty":2,"price":3} x)", {&x, &sax::ops_of<line_item>()}, {}),
+            sax::outcome::mismatch);
+  EXPECT_EQ(error_of<line_item>(R"({"sku":"a","qty":2.5,"price":3})"),
+            (decode_error{"$.qty", "expected integer, got double"}));
+}
+
+TEST(CodecStream, TypesWithoutATableGoThroughTheDom) {
+  envelope e;
+  EXPECT_EQ(sax::run(R"({"kind":"a","payload":{"n":1}})", {&e, &sax::ops_of<envelope>()}, {}),
+            sax::outcome::unsupported);
+  std::vector<bool> bits;
+  EXPECT_EQ(sax::run("[true]", {&bits, &sax::ops_of<std::vector<bool>>()}, {}),
+            sax::outcome::unsupported);
+  // Still decoded, through the DOM, every time.
+  for (int i = 0; i < 3; ++i) {
+    auto got = decoded<envelope>(R"({"kind":"a","payload":{"n":)" + std::to_string(i) + "}}");
+    EXPECT_EQ(got.payload, boost::json::parse(R"({"n":)" + std::to_string(i) + "}"));
+  }
+  EXPECT_EQ(decoded<std::vector<bool>>("[true,false]"), (std::vector<bool>{true, false}));
+}
+
 TEST(CodecErrors, WrongTypeInAVectorElement) {
   EXPECT_EQ(error_of<order>(with(order_json, R"("qty":1)", R"("qty":"1")")),
             (decode_error{"$.items[1].qty", "expected integer, got string"}));

@@ -46,6 +46,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -90,6 +91,7 @@ struct codec_options {
 // The template machinery needs the types above; it lives apart to keep this
 // header readable.
 #include <brook/detail/codec_impl.hpp>
+#include <brook/detail/codec_sax.hpp>
 
 namespace brook::codec {
 
@@ -123,8 +125,10 @@ std::optional<decode_error> from_json(const boost::json::value& v, T& out,
 /// shop::order o;
 /// if (auto err = brook::codec::parse(text, o)) log(err->to_string());
 /// @endcode
-/// Thread-safe: each thread reuses its own parser and 16 KiB arena, so small
-/// bodies parse without heap allocation beyond `out`'s own strings.
+/// Thread-safe: each thread reuses its own parser. Text is decoded straight
+/// into `out` (no DOM), so a body allocates nothing beyond `out`'s own
+/// strings and vectors; types holding a `boost::json::value` or
+/// `std::vector<bool>` go through a DOM in a per-thread 16 KiB arena.
 template <class T>
 std::optional<decode_error> parse(std::string_view json_text, T& out, const codec_options& o = {}) {
   static_assert(is_body_v<T>, "brook::codec: T is not a body type (see is_body_v)");
@@ -134,6 +138,18 @@ std::optional<decode_error> parse(std::string_view json_text, T& out, const code
     // The value keeps its own storage, so parse straight into it.
     return detail::codec::parse_into(json_text, out);
   } else {
+    namespace sax = detail::codec::sax;
+    // Once a type turned out to hold something the stream cannot fill, it
+    // goes through the DOM only.
+    static std::atomic<bool> streamable{true};
+    if (streamable.load(std::memory_order_relaxed)) {
+      auto r = sax::run(json_text, {&out, &sax::ops_of<T>()}, o);
+      if (r == sax::outcome::ok)
+        return std::nullopt;
+      if (r == sax::outcome::unsupported)
+        streamable.store(false, std::memory_order_relaxed);
+    }
+    // Bad input (or a type the stream does not cover): the DOM words the error.
     return detail::codec::parse_with_arena(
         json_text, [&](const boost::json::value& v) { return brook::codec::from_json(v, out, o); });
   }
