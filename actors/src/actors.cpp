@@ -109,6 +109,11 @@ struct job {
   std::size_t publishes_left = 0;
   bool publish_failed = false;
   error_info publish_error;
+  // Publish completions: counted inline while `inline_phase` holds on
+  // `thread`, else sent to `self` as messages.
+  std::atomic<bool> inline_phase{false};
+  std::thread::id thread;
+  caf::actor self;
 };
 
 struct handler_state {
@@ -116,7 +121,32 @@ struct handler_state {
   caf::actor subscriber;
   invoke_env env;
   std::unordered_map<std::uint64_t, std::unique_ptr<job>> pending;
+  std::vector<std::unique_ptr<job>> spare;  ///< finished jobs, reused
   static inline const char* name = "brook.handler";
+
+  std::unique_ptr<job> make_job(std::uint64_t id) {
+    std::unique_ptr<job> j;
+    if (spare.empty()) {
+      j = std::make_unique<job>();
+    } else {
+      j = std::move(spare.back());
+      spare.pop_back();
+    }
+    j->id = id;
+    return j;
+  }
+  void recycle(std::unique_ptr<job> j) {
+    if (spare.size() >= 64)
+      return;
+    j->ctx = {};
+    j->msg.reset();
+    j->error = nullptr;
+    j->publishes_left = 0;
+    j->publish_failed = false;
+    j->publish_error = {};
+    j->self = caf::actor{};
+    spare.push_back(std::move(j));
+  }
 };
 
 using handler_actor = caf::stateful_actor<handler_state>;
@@ -189,69 +219,70 @@ void complete_job(handler_actor* self, std::unique_ptr<job> j) {
     }
   }
   self->send(self->state.subscriber, done_atom::value, j->id);
+  self->state.recycle(std::move(j));
 }
 
 /// Publishes the result to the handler's publishers and to reply_to.
 void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
   auto& rt = *self->state.rt;
   auto& msg = *j->msg;
-  std::vector<outgoing> out;
-  auto make = [&](const std::string& channel) {
-    outgoing m;
-    m.channel = channel;
-    m.body = r.data;
-    m.content_type = r.content_type;
-    m.headers = r.headers;
-    m.correlation_id = r.correlation_id.empty() ? std::string{msg.correlation_id()}
-                                                : r.correlation_id;
-    return m;
-  };
-  if (r.has_body)
-    for (auto& p : rt.decl->publishers) {
-      auto m = make(p->address);
-      m.options = p->driver;
-      out.push_back(std::move(m));
-    }
-  if (!msg.reply_to().empty()) {
-    auto m = make(std::string{msg.reply_to()});
-    m.options["reply"] = "1";
-    out.push_back(std::move(m));
-  }
-  if (out.empty()) {
+  auto& publishers = rt.decl->publishers;
+  const bool reply_to = !msg.reply_to().empty();
+  const std::size_t targets = (r.has_body ? publishers.size() : 0) + (reply_to ? 1 : 0);
+  if (targets == 0) {
     complete_job(self, std::move(j));
     return;
+  }
+  std::vector<outgoing> out(targets);
+  std::string correlation_id = r.correlation_id.empty() ? std::string{msg.correlation_id()}
+                                                        : std::move(r.correlation_id);
+  for (std::size_t k = 0; k < targets; ++k) {
+    auto& m = out[k];
+    const bool last = k + 1 == targets;
+    if (r.has_body && k < publishers.size()) {
+      m.channel = publishers[k]->address;
+      m.options = publishers[k]->driver;
+    } else {
+      m.channel = msg.reply_to();
+      m.options["reply"] = "1";
+    }
+    // The last target takes the encoded result; the others copy it.
+    m.body = last ? std::move(r.data) : r.data;
+    m.content_type = last ? std::move(r.content_type) : r.content_type;
+    m.headers = last ? std::move(r.headers) : r.headers;
+    m.correlation_id = last ? std::move(correlation_id) : correlation_id;
   }
   for (auto& m : out)
     for (auto& mw : rt.chain)
       mw->on_publish(m);
   // Completions of in-process transports arrive synchronously on this thread;
   // count those inline and hop through the mailbox only for asynchronous ones.
-  j->publishes_left = out.size();
+  j->publishes_left = targets;
+  j->thread = std::this_thread::get_id();
+  j->self = caf::actor_cast<caf::actor>(self);
+  j->inline_phase.store(true, std::memory_order_release);
   auto* jp = j.get();
-  auto id = j->id;
-  auto inline_phase = std::make_shared<bool>(true);
-  auto me = std::this_thread::get_id();
-  auto self_handle = caf::actor_cast<caf::actor>(self);
-  self->state.pending.emplace(id, std::move(j));
   auto transport = rt.core->get_transport();
   for (auto& m : out) {
-    transport->publish(std::move(m), [inline_phase, me, jp, id, self_handle](const error_info& e) {
-      if (*inline_phase && std::this_thread::get_id() == me) {
+    transport->publish(std::move(m), [jp](const error_info& e) {
+      if (jp->inline_phase.load(std::memory_order_acquire)
+          && std::this_thread::get_id() == jp->thread) {
         if (e) {
           jp->publish_failed = true;
           jp->publish_error = e;
         }
         --jp->publishes_left;
       } else {
-        caf::anon_send(self_handle, published_atom::value, id, e.message, static_cast<int>(e.code));
+        caf::anon_send(jp->self, published_atom::value, jp->id, e.message,
+                       static_cast<int>(e.code));
       }
     });
   }
-  *inline_phase = false;
-  if (jp->publishes_left == 0) {
-    auto node = self->state.pending.extract(id);
-    complete_job(self, std::move(node.mapped()));
-  }
+  jp->inline_phase.store(false, std::memory_order_release);
+  if (jp->publishes_left == 0)
+    complete_job(self, std::move(j));
+  else
+    self->state.pending.emplace(jp->id, std::move(j));
 }
 
 void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {
@@ -266,8 +297,7 @@ void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {
 void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
   auto& rt = *self->state.rt;
   ++rt.stats->received;
-  auto j = std::make_unique<job>();
-  j->id = id;
+  auto j = self->state.make_job(id);
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
     path = extract_path(rt.decl->spec.address, env->channel);
@@ -374,17 +404,73 @@ struct slot {
   std::size_t load = 0;
 };
 
+/// The messages a subscriber has handed to its handlers, by id. Ids are a
+/// slot index plus a generation, so a late `done` for a slot that has been
+/// reused since (its handler died) finds nothing. No allocation once warm.
+class inflight_table {
+public:
+  struct entry {
+    envelope_ptr env;
+    std::size_t handler = 0;
+    std::uint32_t generation = 0;
+  };
+
+  std::uint64_t add(envelope_ptr env, std::size_t handler) {
+    std::uint32_t index;
+    if (free_.empty()) {
+      index = static_cast<std::uint32_t>(entries_.size());
+      entries_.emplace_back();
+    } else {
+      index = free_.back();
+      free_.pop_back();
+    }
+    auto& e = entries_[index];
+    e.env = std::move(env);
+    e.handler = handler;
+    ++live_;
+    return (std::uint64_t{e.generation} << 32) | index;
+  }
+  /// The live entry of `id`, or null.
+  entry* find(std::uint64_t id) noexcept {
+    auto index = static_cast<std::uint32_t>(id);
+    if (index >= entries_.size())
+      return nullptr;
+    auto& e = entries_[index];
+    return e.env && e.generation == static_cast<std::uint32_t>(id >> 32) ? &e : nullptr;
+  }
+  void erase(entry& e) noexcept {
+    e.env.reset();
+    ++e.generation;
+    free_.push_back(static_cast<std::uint32_t>(&e - entries_.data()));
+    --live_;
+  }
+  template <class F>  // F(entry&) -> bool: erase when true
+  void erase_if(F&& f) {
+    for (auto& e : entries_)
+      if (e.env && f(e))
+        erase(e);
+  }
+  template <class F>
+  void for_each(F&& f) {
+    for (auto& e : entries_)
+      if (e.env)
+        f(e);
+  }
+  std::size_t size() const noexcept { return live_; }
+  bool empty() const noexcept { return live_ == 0; }
+
+private:
+  std::vector<entry> entries_;
+  std::vector<std::uint32_t> free_;
+  std::size_t live_ = 0;
+};
+
 struct subscriber_state {
   runtime_ptr rt;
   std::shared_ptr<actor_sink> sink;
   std::unique_ptr<subscription> sub;
   std::vector<slot> slots;
-  struct in_flight {
-    envelope_ptr env;
-    std::size_t slot;
-  };
-  std::unordered_map<std::uint64_t, in_flight> inflight;
-  std::uint64_t next_id = 0;
+  inflight_table inflight;
   std::size_t returns = 0;  ///< settled messages whose credit is not yet given back
   std::deque<caf::actor_clock::time_point> restarts;
   bool draining = false;
@@ -398,9 +484,10 @@ struct subscriber_state {
     sub.reset();
     if (sink)
       sink->reset();
-    for (auto& [id, f] : inflight)
-      if (f.env->ack)
-        f.env->ack->nack();
+    inflight.for_each([](inflight_table::entry& e) {
+      if (e.env->ack)
+        e.env->ack->nack();
+    });
     for (auto& env : held)
       if (env->ack)
         env->ack->nack();
@@ -447,17 +534,15 @@ void on_handler_exit(subscriber_actor* self, caf::exit_msg& msg) {
   it->load = 0;
   // Give the dead handler's messages back to the broker for redelivery.
   std::size_t lost = 0;
-  for (auto i = st.inflight.begin(); i != st.inflight.end();) {
-    if (i->second.slot == idx) {
-      if (auto& ack = i->second.env->ack)
-        ack->nack();
-      ++st.rt->stats->nacked;
-      i = st.inflight.erase(i);
-      ++lost;
-    } else {
-      ++i;
-    }
-  }
+  st.inflight.erase_if([&](inflight_table::entry& e) {
+    if (e.handler != idx)
+      return false;
+    if (auto& ack = e.env->ack)
+      ack->nack();
+    ++st.rt->stats->nacked;
+    ++lost;
+    return true;
+  });
   st.rt->stats->in_flight = st.inflight.size();
   auto& log = *st.rt->log;
   log.error("{} - handler actor died ({}); {} in-flight message(s) returned for redelivery",
@@ -518,9 +603,8 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
           s.sub->request(1);
         return;
       }
-      auto id = ++s.next_id;
       ++s.slots[best].load;
-      s.inflight.emplace(id, subscriber_state::in_flight{env, best});
+      auto id = s.inflight.add(env, best);
       auto n = s.inflight.size();
       s.rt->stats->in_flight = n;
       if (n > s.rt->stats->max_in_flight_seen)
@@ -529,13 +613,13 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
     },
     [=](done_atom, std::uint64_t id) {
       auto& s = self->state;
-      auto i = s.inflight.find(id);
-      if (i == s.inflight.end())
+      auto* e = s.inflight.find(id);
+      if (e == nullptr)
         return;
-      auto& sl = s.slots[i->second.slot];
+      auto& sl = s.slots[e->handler];
       if (sl.load > 0)
         --sl.load;
-      s.inflight.erase(i);
+      s.inflight.erase(*e);
       s.rt->stats->in_flight = s.inflight.size();
       // Credit goes back in chunks of an eighth of the window: drivers then
       // read in batches (XREADGROUP COUNT, BLMPOP COUNT) instead of one by one.

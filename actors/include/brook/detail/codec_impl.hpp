@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 #include <boost/mp11/algorithm.hpp>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -322,6 +323,24 @@ inline void write_json(std::string& out, const json::value& v) {
   }
 }
 
+/// `,"name":` for a described member, built at compile time (member names
+/// are identifiers: nothing to escape).
+template <class D>
+struct member_token {
+  static constexpr std::size_t size = std::char_traits<char>::length(D::name);
+  static constexpr std::array<char, size + 4> chars = [] {
+    std::array<char, size + 4> a{};
+    a[0] = ',';
+    a[1] = '"';
+    for (std::size_t i = 0; i < size; ++i)
+      a[i + 2] = D::name[i];
+    a[size + 2] = '"';
+    a[size + 3] = ':';
+    return a;
+  }();
+  static constexpr std::string_view text() { return {chars.data(), chars.size()}; }
+};
+
 template <class T>
 void write_value(std::string& out, const T& x) {
   constexpr shape s = shape_of<T>();
@@ -383,10 +402,9 @@ void write_value(std::string& out, const T& x) {
       if constexpr (is_optional<member_type<T, decltype(d)>>::value)
         if (!field)
           return;
-      constexpr std::string_view name{decltype(d)::name};
-      out += first ? "\"" : ",\"";
+      constexpr std::string_view token = member_token<decltype(d)>::text();
+      out.append(first ? token.substr(1) : token);
       first = false;
-      out.append(name).append("\":");
       detail::codec::write_value(out, field);
     });
     out += '}';

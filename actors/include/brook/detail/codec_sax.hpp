@@ -166,8 +166,11 @@ struct array_ops {
   static bool on_element(frame& f, std::string_view, slot& out, const codec_options&) {
     T& x = *static_cast<T*>(f.obj);
     // Existing elements are reused (their strings and vectors keep storage).
-    if (f.count == x.size())
+    if (f.count == x.size()) {
+      if (x.capacity() == 0)
+        x.reserve(4);  // skips the 1-2-4 growth of a fresh vector
       x.emplace_back();
+    }
     out = {&x[f.count++], &ops_of<U>()};
     return true;
   }
@@ -213,13 +216,16 @@ struct struct_ops {
     f.member = -1;
     return f.object;
   }
+  static bool same(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+  }
   static int find(std::string_view key, int previous) noexcept {
     // Producers usually write members in declaration order: try the next one.
     auto next = static_cast<std::size_t>(previous + 1);
-    if (next < size && names[next] == key)
+    if (next < size && same(names[next], key))
       return static_cast<int>(next);
     for (std::size_t i = 0; i < size; ++i)
-      if (names[i] == key)
+      if (same(names[i], key))
         return static_cast<int>(i);
     return -1;
   }

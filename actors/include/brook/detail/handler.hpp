@@ -208,6 +208,18 @@ reply encode_result(T&& x) {
 template <class T>
 struct unsupported_parameter : std::false_type {};
 
+/// Marks a thread's cached body free again when a call ends.
+struct body_lease {
+  bool* busy = nullptr;
+  body_lease() = default;
+  body_lease(const body_lease&) = delete;
+  body_lease& operator=(const body_lease&) = delete;
+  ~body_lease() {
+    if (busy)
+      *busy = false;
+  }
+};
+
 template <class F>
 class typed_handler final : public handler_base {
 public:
@@ -241,9 +253,22 @@ public:
   std::optional<call_result> invoke(message& msg, const invoke_env& env,
                                     completion done) override {
     try {
-      std::conditional_t<has_body, std::optional<body_t>, std::nullptr_t> body{};
+      // The body decodes into a per-thread object that keeps its strings' and
+      // vectors' storage between messages (decoding overwrites every member);
+      // a nested call on the same thread gets a fresh one.
+      std::conditional_t<has_body, body_t*, std::nullptr_t> body{};
+      std::conditional_t<has_body, std::optional<body_t>, std::nullptr_t> own{};
+      body_lease lease;
       if constexpr (has_body) {
-        body.emplace();
+        thread_local body_t cached{};
+        thread_local bool busy = false;
+        if (busy) {
+          body = &own.emplace();
+        } else {
+          body = &cached;
+          lease.busy = &busy;
+          busy = true;
+        }
         if (auto err = brook::codec::decode_body(msg.body(), msg.content_type(), *body, *env.codec))
           throw decode_failure{std::string{msg.channel()}, std::move(*err)};
         if (env.record)
