@@ -2,6 +2,7 @@
 // middleware chain, result publishing, handler restarts.
 #include "runtime.hpp"
 
+#include <brook/detail/adaptive_mutex.hpp>
 #include <brook/message.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -122,6 +124,7 @@ struct handler_state {
   invoke_env env;
   std::unordered_map<std::uint64_t, std::unique_ptr<job>> pending;
   std::vector<std::unique_ptr<job>> spare;  ///< finished jobs, reused
+  std::vector<std::uint64_t> done;          ///< finished since the last flush
   static inline const char* name = "brook.handler";
 
   std::unique_ptr<job> make_job(std::uint64_t id) {
@@ -218,8 +221,17 @@ void complete_job(handler_actor* self, std::unique_ptr<job> j) {
                                  j->msg->channel(), j->msg->message_id(), e.what());
     }
   }
-  self->send(self->state.subscriber, done_atom::value, j->id);
+  self->state.done.push_back(j->id);
   self->state.recycle(std::move(j));
+}
+
+/// Tells the subscriber which messages finished, once per mailbox message.
+void flush_done(handler_actor* self) {
+  auto& done = self->state.done;
+  if (!done.empty()) {
+    self->send(self->state.subscriber, done_atom::value, std::move(done));
+    done.clear();
+  }
 }
 
 /// Publishes the result to the handler's publishers and to reply_to.
@@ -358,12 +370,17 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
   if (auto calls = rt->decl->calls)
     self->state.env.record = [calls](boost::json::value v) { calls->add(std::move(v)); };
   return {
-    [=](handle_atom, std::uint64_t id, envelope_ptr& env) { process(self, id, std::move(env)); },
+    [=](handle_atom, handle_batch& batch) {
+      for (auto& [id, env] : batch.items)
+        process(self, id, std::move(env));
+      flush_done(self);
+    },
     [=](complete_atom, std::uint64_t id, result_ptr& r) {
       auto node = self->state.pending.extract(id);
       if (node.empty())
         return;
       on_result(self, std::move(node.mapped()), std::move(*r));
+      flush_done(self);
     },
     [=](published_atom, std::uint64_t id, std::string& text, int code) {
       auto i = self->state.pending.find(id);
@@ -377,6 +394,7 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
       if (--j.publishes_left == 0) {
         auto node = self->state.pending.extract(i);
         complete_job(self, std::move(node.mapped()));
+        flush_done(self);
       }
     },
   };
@@ -384,19 +402,52 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
 
 // -- subscriber actor ------------------------------------------------------------
 
+/// Collects deliveries and wakes the subscriber once per batch: while it has
+/// not yet picked up what arrived, later deliveries join the same batch
+/// instead of costing a mailbox message each.
 class actor_sink final : public delivery_sink {
 public:
   explicit actor_sink(caf::actor target) : target_(std::move(target)) {}
   void deliver(envelope_ptr env) override {
-    caf::anon_send(target_, deliver_atom::value, std::move(env));
+    caf::actor wake;
+    {
+      std::lock_guard lock{mtx_};
+      queue_.push_back(std::move(env));
+      if (!scheduled_ && target_) {
+        scheduled_ = true;
+        wake = target_;
+      }
+    }
+    if (wake)
+      caf::anon_send(wake, deliver_atom::value);
   }
   void failed(error_info err) override {
-    caf::anon_send(target_, failed_atom::value, err.to_string());
+    caf::actor target;
+    {
+      std::lock_guard lock{mtx_};
+      target = target_;
+    }
+    if (target)
+      caf::anon_send(target, failed_atom::value, err.to_string());
   }
-  void reset() { target_ = caf::actor{}; }
+  /// Swaps what arrived into `into` (empty; its capacity is kept for the next batch).
+  void take(std::vector<envelope_ptr>& into) {
+    std::lock_guard lock{mtx_};
+    into.swap(queue_);
+    scheduled_ = false;
+  }
+  /// Detaches the subscriber; returns what it never picked up.
+  std::vector<envelope_ptr> reset() {
+    std::lock_guard lock{mtx_};
+    target_ = caf::actor{};
+    return std::move(queue_);
+  }
 
 private:
+  adaptive_mutex mtx_;
   caf::actor target_;
+  std::vector<envelope_ptr> queue_;
+  bool scheduled_ = false;
 };
 
 struct slot {
@@ -471,6 +522,8 @@ struct subscriber_state {
   std::unique_ptr<subscription> sub;
   std::vector<slot> slots;
   inflight_table inflight;
+  std::vector<envelope_ptr> arrived;   ///< the batch being dispatched
+  std::vector<handle_batch> outgoing;  ///< per handler slot, sent after each batch
   std::size_t returns = 0;  ///< settled messages whose credit is not yet given back
   std::deque<caf::actor_clock::time_point> restarts;
   bool draining = false;
@@ -483,7 +536,8 @@ struct subscriber_state {
     // back whatever this subscriber still held (a crash or a drain timeout).
     sub.reset();
     if (sink)
-      sink->reset();
+      for (auto& env : sink->reset())
+        held.push_back(std::move(env));
     inflight.for_each([](inflight_table::entry& e) {
       if (e.env->ack)
         e.env->ack->nack();
@@ -511,6 +565,10 @@ void check_drained(subscriber_actor* self) {
     // Stop the subscription only now: a driver may hand back what its
     // consumer has not settled when it closes, and in-flight work just finished.
     st.sub.reset();
+    st.sink->take(st.arrived);  // delivered but not yet picked up
+    for (auto& env : st.arrived)
+      st.held.push_back(std::move(env));
+    st.arrived.clear();
     for (auto& env : st.held)
       if (env->ack)
         env->ack->nack();
@@ -568,11 +626,40 @@ void on_handler_exit(subscriber_actor* self, caf::exit_msg& msg) {
   check_drained(self);
 }
 
+/// Assigns one delivery to the least-loaded live handler's next batch.
+void dispatch(subscriber_actor* self, envelope_ptr env) {
+  auto& s = self->state;
+  if (s.draining) {  // arrived after drain began: handed back untouched at the end
+    s.held.push_back(std::move(env));
+    return;
+  }
+  // Restarting slots are skipped.
+  std::size_t best = s.slots.size();
+  for (std::size_t i = 0; i < s.slots.size(); ++i)
+    if (s.slots[i].actor && (best == s.slots.size() || s.slots[i].load < s.slots[best].load))
+      best = i;
+  if (best == s.slots.size()) {
+    if (env->ack)
+      env->ack->nack();
+    if (s.sub)
+      s.sub->request(1);
+    return;
+  }
+  ++s.slots[best].load;
+  auto id = s.inflight.add(env, best);
+  auto n = s.inflight.size();
+  s.rt->stats->in_flight = n;
+  if (n > s.rt->stats->max_in_flight_seen)
+    s.rt->stats->max_in_flight_seen = n;
+  s.outgoing[best].items.emplace_back(id, std::move(env));
+}
+
 caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
   auto& st = self->state;
   st.rt = rt;
   self->set_exit_handler([=](caf::exit_msg& msg) { on_handler_exit(self, msg); });
   st.slots.resize(rt->decl->options.max_concurrency);
+  st.outgoing.resize(st.slots.size());
   for (auto& s : st.slots)
     s.actor = spawn_handler(self);
   st.sink = std::make_shared<actor_sink>(caf::actor_cast<caf::actor>(self));
@@ -585,48 +672,38 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
   st.sub->request(rt->decl->options.max_in_flight);
   rt->subscribed = true;
   return {
-    [=](deliver_atom, envelope_ptr& env) {
+    [=](deliver_atom) {
       auto& s = self->state;
-      if (s.draining) {  // arrived after drain began: handed back untouched at the end
-        s.held.push_back(std::move(env));
-        return;
+      auto& batch = s.arrived;
+      s.sink->take(batch);
+      for (auto& env : batch)
+        dispatch(self, std::move(env));
+      batch.clear();
+      for (std::size_t i = 0; i < s.slots.size(); ++i) {
+        auto& out = s.outgoing[i];
+        if (!out.items.empty() && s.slots[i].actor)
+          self->send(s.slots[i].actor, handle_atom::value, std::move(out));
+        out.items.clear();
       }
-      // Least-loaded live handler; restarting slots are skipped.
-      std::size_t best = s.slots.size();
-      for (std::size_t i = 0; i < s.slots.size(); ++i)
-        if (s.slots[i].actor && (best == s.slots.size() || s.slots[i].load < s.slots[best].load))
-          best = i;
-      if (best == s.slots.size()) {
-        if (env->ack)
-          env->ack->nack();
-        if (s.sub)
-          s.sub->request(1);
-        return;
-      }
-      ++s.slots[best].load;
-      auto id = s.inflight.add(env, best);
-      auto n = s.inflight.size();
-      s.rt->stats->in_flight = n;
-      if (n > s.rt->stats->max_in_flight_seen)
-        s.rt->stats->max_in_flight_seen = n;
-      self->send(s.slots[best].actor, handle_atom::value, id, std::move(env));
     },
-    [=](done_atom, std::uint64_t id) {
+    [=](done_atom, std::vector<std::uint64_t>& ids) {
       auto& s = self->state;
-      auto* e = s.inflight.find(id);
-      if (e == nullptr)
-        return;
-      auto& sl = s.slots[e->handler];
-      if (sl.load > 0)
-        --sl.load;
-      s.inflight.erase(*e);
+      for (auto id : ids) {
+        auto* e = s.inflight.find(id);
+        if (e == nullptr)
+          continue;
+        auto& sl = s.slots[e->handler];
+        if (sl.load > 0)
+          --sl.load;
+        s.inflight.erase(*e);
+        ++s.returns;
+      }
       s.rt->stats->in_flight = s.inflight.size();
       // Credit goes back in chunks of an eighth of the window: drivers then
       // read in batches (XREADGROUP COUNT, BLMPOP COUNT) instead of one by one.
       // With nothing in flight everything goes back, so the driver never starves.
-      ++s.returns;
       auto chunk = std::max<std::size_t>(1, s.rt->decl->options.max_in_flight / 8);
-      if (s.sub && (s.returns >= chunk || s.inflight.empty())) {
+      if (s.sub && s.returns > 0 && (s.returns >= chunk || s.inflight.empty())) {
         s.sub->request(s.returns);
         s.returns = 0;
       }

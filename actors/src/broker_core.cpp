@@ -9,10 +9,19 @@
 
 namespace brook::detail {
 
+std::uint64_t random64() noexcept {
+  // splitmix64 over a per-thread random seed: ids need uniqueness, not secrecy.
+  thread_local std::uint64_t state = (std::uint64_t{std::random_device{}()} << 32)
+                                     ^ std::random_device{}();
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 std::string new_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto hi = rng();
-  auto lo = rng();
+  auto hi = random64();
+  auto lo = random64();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   // Hand-formatted: snprintf was a visible share of a publish in profiles.

@@ -1,6 +1,7 @@
 #pragma once
 // The runtime side of a broker: its transport (swappable by the test broker),
 // request/reply bookkeeping and the process-wide id generator.
+#include <brook/detail/ids.hpp>
 #include <brook/logger.hpp>
 #include <brook/transport.hpp>
 
@@ -13,8 +14,6 @@
 
 namespace brook::detail {
 
-/// A random UUID4 string (correlation ids, message ids).
-std::string new_uuid();
 
 class broker_core : public std::enable_shared_from_this<broker_core> {
 public:

@@ -47,6 +47,11 @@ struct subscriber_runtime {
 };
 
 using runtime_ptr = std::shared_ptr<subscriber_runtime>;
+
+/// Messages a subscriber hands to one handler actor at once, with their ids.
+struct handle_batch {
+  std::vector<std::pair<std::uint64_t, envelope_ptr>> items;
+};
 using result_ptr = std::shared_ptr<call_result>;
 
 /// `orders.{region}` -> `orders.*` for the driver (placeholders become wildcards).
@@ -62,3 +67,4 @@ caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::result_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::runtime_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::handle_batch)

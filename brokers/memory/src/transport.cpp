@@ -1,12 +1,14 @@
 // The in-memory transport: per-subscription queues, credit, ack semantics.
 #include <brook/memory/transport.hpp>
 
+#include <brook/detail/adaptive_mutex.hpp>
+#include <brook/detail/ids.hpp>
+
 #include <atomic>
 #include <deque>
 #include <algorithm>
 #include <map>
 #include <unordered_map>
-#include <random>
 
 namespace brook::memory {
 
@@ -36,11 +38,10 @@ bool matches(std::string_view pattern, std::string_view channel) {
 
 namespace {
 std::string random_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char hex[] = "0123456789abcdef";
   std::string s(32, '0');
   for (std::size_t half = 0; half < 2; ++half) {
-    auto v = rng();
+    auto v = detail::random64();
     for (std::size_t k = 0; k < 16; ++k, v >>= 4)
       s[half * 16 + k] = hex[v & 0xf];
   }
@@ -48,14 +49,8 @@ std::string random_id() {
 }
 }  // namespace
 
-envelope to_envelope(const outgoing& m) {
+envelope to_envelope(outgoing&& m) {
   envelope e;
-  e.channel = m.channel;
-  e.body = m.body;
-  e.correlation_id = m.correlation_id;
-  e.reply_to = m.reply_to;
-  e.content_type = m.content_type;
-  e.message_id = m.message_id.empty() ? random_id() : m.message_id;
   e.headers.reserve(m.headers.size() + 3);
   e.headers.push_back({"correlation_id", m.correlation_id});
   if (!m.content_type.empty())
@@ -64,6 +59,12 @@ envelope to_envelope(const outgoing& m) {
     e.headers.push_back({"reply_to", m.reply_to});
   for (auto& kv : m.headers)
     e.headers.set(kv.first, kv.second);
+  e.channel = std::move(m.channel);
+  e.body = std::move(m.body);
+  e.correlation_id = std::move(m.correlation_id);
+  e.reply_to = std::move(m.reply_to);
+  e.content_type = std::move(m.content_type);
+  e.message_id = m.message_id.empty() ? random_id() : std::move(m.message_id);
   return e;
 }
 
@@ -91,7 +92,7 @@ struct queue {
 
 struct memory_transport::state : std::enable_shared_from_this<memory_transport::state> {
   settings cfg;
-  mutable std::mutex mtx;
+  mutable detail::adaptive_mutex mtx;
   std::vector<std::shared_ptr<queue>> queues;
   std::map<std::string, std::shared_ptr<delivery_sink>> replies;
   std::atomic<std::size_t> rejected{0};
@@ -286,7 +287,7 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
     if (st_->closed) {
       result = {errc::closed, "memory broker is closed"};
     } else if (auto r = st_->replies.find(msg.channel); r != st_->replies.end()) {
-      r->second->deliver(std::make_shared<envelope>(to_envelope(msg)));
+      r->second->deliver(std::make_shared<envelope>(to_envelope(std::move(msg))));
     } else {
       std::vector<std::shared_ptr<queue>> hits;
       for (auto& q : st_->queues) {
@@ -308,7 +309,7 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       // Each queue gets its own envelope (it carries its own ack); the last
       // one takes the original, so the common single-queue case copies nothing.
       if (!hits.empty()) {
-        auto proto = to_envelope(msg);
+        auto proto = to_envelope(std::move(msg));
         for (std::size_t k = 0; k < hits.size(); ++k) {
           auto env = k + 1 == hits.size() ? std::make_shared<envelope>(std::move(proto))
                                           : std::make_shared<envelope>(proto);

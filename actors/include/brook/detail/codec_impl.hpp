@@ -237,6 +237,23 @@ const char* enum_name(E e) noexcept {
 
 inline void write_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  // Most strings need no escaping: check without branching (the loop
+  // vectorizes), then copy in one go.
+  bool plain = true;
+  for (char c : s) {
+    auto ch = static_cast<unsigned char>(c);
+    plain &= (ch >= 0x20) & (ch != '"') & (ch != '\\');
+  }
+  if (plain) {
+    const std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    if (!s.empty())
+      std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out += '"';
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -43,7 +43,8 @@ private:
 };
 
 /// Builds the envelope a consumer sees for `m` (FastStream's header rules:
-/// correlation_id, content-type, reply_to, then user headers).
-envelope to_envelope(const outgoing& m);
+/// correlation_id, content-type, reply_to, then user headers). Takes the
+/// strings of `m`.
+envelope to_envelope(outgoing&& m);
 
 }  // namespace brook::memory
