@@ -227,10 +227,14 @@ void engine::publish(outgoing msg, publish_callback done) {
     append_array_header(resp, 3);
     append_bulk(resp, kind == "channel" ? "PUBLISH" : "RPUSH");
     append_bulk(resp, msg.channel);
+    if (kind == "list")
+      c.value_at = resp.size();
   }
   append_bulk(resp, wire);
-  if (!msg.reply_to.empty() && is_reply_channel(msg.reply_to))
+  if (!msg.reply_to.empty() && is_reply_channel(msg.reply_to)) {
     c.gate = std::move(msg.reply_to);
+    c.value_at = 0;
+  }
   c.done = std::move(done);
   ensure_thread();
   bool first;
@@ -250,14 +254,59 @@ bool engine::is_reply_channel(const std::string& name) {
   return reply_channels_.contains(name);
 }
 
+namespace {
+
+/// `$5\r\nRPUSH\r\n$<n>\r\n<key>\r\n` of a mergeable command (after its array header).
+std::string_view push_prefix(const command& c) {
+  auto header_end = c.resp.find('\n') + 1;
+  return std::string_view{c.resp}.substr(header_end, c.value_at - header_end);
+}
+
+/// Limits of one merged RPUSH: bounded memory and latency per command.
+constexpr std::size_t max_merged_values = 1024;
+constexpr std::size_t max_merged_bytes = 1 << 20;
+
+}  // namespace
+
 void engine::drain_inbox() {
   std::vector<command> batch;
   {
     std::lock_guard guard{inbox_mutex_};
     batch.swap(inbox_);
   }
-  for (auto& c : batch)
-    submit(std::move(c));
+  for (std::size_t i = 0; i < batch.size();) {
+    // A run of RPUSHes to one key goes as one RPUSH with many values: Redis appends them in
+    // order, atomically, and the one reply settles every publish of the run.
+    std::size_t end = i + 1;
+    if (batch[i].value_at != 0) {
+      auto prefix = push_prefix(batch[i]);
+      std::size_t bytes = batch[i].resp.size();
+      while (end < batch.size() && end - i < max_merged_values && bytes < max_merged_bytes &&
+             batch[end].value_at != 0 && push_prefix(batch[end]) == prefix)
+        bytes += batch[end++].resp.size();
+    }
+    if (end == i + 1) {
+      submit(std::move(batch[i++]));
+      continue;
+    }
+    command merged;
+    merged.resp.reserve(batch[i].resp.size() * (end - i));
+    append_array_header(merged.resp, 2 + (end - i));
+    merged.resp += push_prefix(batch[i]);
+    std::vector<publish_callback> dones;
+    dones.reserve(end - i);
+    for (; i < end; ++i) {
+      auto& c = batch[i];
+      merged.resp.append(c.resp, c.value_at);
+      if (c.done)
+        dones.push_back(std::move(c.done));
+    }
+    merged.done = [dones = std::move(dones)](const error_info& e) {
+      for (auto& done : dones)
+        done(e);
+    };
+    submit(std::move(merged));
+  }
 }
 
 std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,

@@ -32,6 +32,9 @@ struct command {
   publish_callback done;  ///< may be empty
   std::string gate;       ///< our reply channel that must be subscribed before sending
   clock::time_point queued{};
+  /// Single-value RPUSHes: where the value's bulk starts in `resp`. Neighbours in one
+  /// drain with the same key are sent as one multi-value RPUSH (0 = not mergeable).
+  std::size_t value_at = 0;
 };
 
 /// One subscription's state on the loop thread; the core's handle shares it.

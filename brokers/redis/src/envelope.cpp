@@ -1,11 +1,12 @@
 #include "envelope.hpp"
 
+#include <brook/detail/ids.hpp>
+
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstring>
-#include <random>
 
 namespace brook::redis {
 
@@ -131,24 +132,7 @@ void fill_well_known(envelope& env) {
 
 }  // namespace
 
-std::string make_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t hi = rng();
-  std::uint64_t lo = rng();
-  hi = (hi & ~0xf000ULL) | 0x4000ULL;        // version 4
-  lo = (lo & ~(3ULL << 62)) | (2ULL << 62);  // RFC 4122 variant
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(36);
-  for (int i = 0; i < 32; ++i) {
-    auto word = i < 16 ? hi : lo;
-    auto nibble = (word >> (60 - 4 * (i % 16))) & 0xf;
-    if (i == 8 || i == 12 || i == 16 || i == 20)
-      s.push_back('-');
-    s.push_back(hex[nibble]);
-  }
-  return s;
-}
+std::string make_uuid() { return detail::new_uuid(); }
 
 error_info encode_envelope(const outgoing& msg, std::string& out) {
   // FastStream builds a dict: the well-known headers, then `update(user headers)`, so a user

@@ -405,24 +405,49 @@ TEST_F(RedisTransport, RequestReplyThroughAReplyChannel) {
   }
 }
 
-TEST_F(RedisTransport, ManyPublishesArePipelined) {
-  auto key = unique("pipeline");
+/// Calls of `command` so far, from INFO commandstats.
+long long command_calls(admin& redis, const std::string& command) {
+  auto r = redis.run({"INFO", "commandstats"});
+  std::string info = r && r->str ? std::string{r->str, r->len} : std::string{};
+  auto at = info.find("cmdstat_" + command + ":calls=");
+  return at == std::string::npos ? 0 : std::atoll(info.c_str() + at + command.size() + 15);
+}
+
+TEST_F(RedisTransport, ManyPublishesArePipelinedAndRunsOfPushesMerged) {
+  // Runs of 50 publishes alternate between two lists: pushes to one key that queue up
+  // together go out as one multi-value RPUSH, without mixing keys or reordering.
+  auto a = unique("pipeline-a"), b = unique("pipeline-b");
   constexpr int n = 20000;
   std::atomic<int> ok{0}, failed{0};
   std::promise<void> all;
+  auto rpush_before = command_calls(redis, "rpush");
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i)
-    t->publish(message(key, body(i), "list"), [&](const brook::error_info& e) {
+    t->publish(message(i % 100 < 50 ? a : b, body(i), "list"), [&](const brook::error_info& e) {
       (e ? failed : ok)++;
       if (ok + failed == n)
         all.set_value();
     });
   ASSERT_EQ(all.get_future().wait_for(10s), std::future_status::ready);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto rpushes = command_calls(redis, "rpush") - rpush_before;
   EXPECT_EQ(failed, 0);
-  EXPECT_EQ(redis.integer({"LLEN", key}), n);
-  std::cout << "[ info ] " << n << " publishes in " << secs << " s (" << n / secs << "/s)\n";
-  redis.run({"DEL", key});
+  EXPECT_EQ(redis.integer({"LLEN", a}), n / 2);
+  EXPECT_EQ(redis.integer({"LLEN", b}), n / 2);
+  EXPECT_LT(rpushes, n / 2) << "publishes were not merged";
+  std::cout << "[ info ] " << n << " publishes in " << secs << " s (" << n / secs << "/s), "
+            << rpushes << " RPUSH commands\n";
+  for (auto& [key, first] : {std::pair{a, 0}, std::pair{b, 50}}) {
+    auto sink = std::make_shared<recording_sink>();
+    auto sub = t->subscribe(spec(key, "list", {{"batch", "500"}}), sink);
+    sub->request(n);
+    ASSERT_TRUE(sink->wait_for(n / 2));
+    auto got = sink->bodies();
+    std::vector<std::string> want;
+    for (int i = first; i < n; i += i % 50 == 49 ? 51 : 1)
+      want.push_back(body(i));
+    EXPECT_EQ(got, want) << key;
+  }
 }
 
 TEST_F(RedisTransport, CancellingABlockedListReaderIsImmediateAndLosesNothing) {
