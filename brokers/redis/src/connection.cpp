@@ -79,6 +79,9 @@ void connection::attempt() {
   }
   ctx_ = c;
   c->data = this;
+  // Keep the read buffer between replies: by default hiredis drops it once it is empty and
+  // over 16 KiB, and batched reads then regrow it reply after reply.
+  c->c.reader->maxbuf = 0;
   redisLibeventAttach(c, loop_.base());
   redisAsyncSetConnectCallback(c, &connection::on_connect);
   redisAsyncSetDisconnectCallback(c, &connection::on_disconnect);

@@ -17,22 +17,22 @@ namespace brook::redis {
 /// append_bulk(cmd, "orders");
 /// @endcode
 inline void append_bulk(std::string& out, std::string_view arg) {
-  char len[24];
-  auto end = std::to_chars(len, len + sizeof len, arg.size()).ptr;
-  out += '$';
-  out.append(len, end);
-  out += "\r\n";
-  out += arg;
-  out += "\r\n";
+  char head[24] = {'$'};
+  auto end = std::to_chars(head + 1, head + sizeof head - 2, arg.size()).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(head, static_cast<std::size_t>(end - head));
+  out.append(arg.data(), arg.size());
+  out.append("\r\n", 2);
 }
 
 /// Appends the array header of a command with `n` arguments.
 inline void append_array_header(std::string& out, std::size_t n) {
-  char len[24];
-  auto end = std::to_chars(len, len + sizeof len, n).ptr;
-  out += '*';
-  out.append(len, end);
-  out += "\r\n";
+  char head[24] = {'*'};
+  auto end = std::to_chars(head + 1, head + sizeof head - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(head, static_cast<std::size_t>(end - head));
 }
 
 /// "VERB key" of a formatted command, for error messages.

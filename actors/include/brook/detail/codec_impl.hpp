@@ -284,7 +284,7 @@ template <class I>
 void write_integer(std::string& out, I x) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, x);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
 // Shortest round-trip form; integral values keep a ".0" so readers (Boost's
