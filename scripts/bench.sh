@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
-# Builds (Release) and runs a broker's benchmarks; prints one JSON line per case.
-# usage: scripts/bench.sh memory|redis [N]
+# Builds (Release) and runs a broker's benchmarks; prints one JSON line per case and run,
+# then one summary line per case with the medians (and, for brokers, brook/raw).
+# usage: scripts/bench.sh memory|redis [N]      environment: ROUNDS (default 5)
 #   redis: starts redis-server on 127.0.0.1 (scripts/services.sh) and runs, in one
-#   invocation, the raw hiredis baseline and brook on the same workload.
+#   invocation, the raw hiredis baseline and brook on the same workload, alternating
+#   raw and brook ROUNDS times so both see the same machine (a 2-vCPU VM's speed drifts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${1:-memory}
 n=${2:-200000}
+rounds=${ROUNDS:-5}
 build=${BROOK_BENCH_DIR:-build-bench}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBROOK_BUILD_TESTS=OFF \
       -DBROOK_BUILD_SAMPLES=OFF >/dev/null
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 case "$broker" in
   memory)
     cmake --build "$build" --target memory_bench >/dev/null
-    "$build/bench/memory_bench" "$n" ;;
+    for ((r = 0; r < rounds; r++)); do
+      "$build/bench/memory_bench" "$n" | tee -a "$out"
+    done ;;
   redis)
     cmake --build "$build" --target redis_raw redis_bench >/dev/null
     scripts/services.sh start redis >/dev/null
     export BROOK_REDIS_URL=${BROOK_REDIS_URL:-redis://127.0.0.1:6390} N=$n NPING=${NPING:-20000}
-    "$build/bench/redis_raw" throughput
-    "$build/bench/redis_bench" throughput
-    "$build/bench/redis_raw" pingpong
-    "$build/bench/redis_bench" pingpong ;;
+    for ((r = 0; r < rounds; r++)); do
+      for bench in throughput pingpong; do
+        "$build/bench/redis_raw" "$bench" | tee -a "$out"
+        "$build/bench/redis_bench" "$bench" | tee -a "$out"
+      done
+    done ;;
   *) echo "bench.sh: unknown broker '$broker' (have: memory, redis)" >&2; exit 2 ;;
 esac
+python3 scripts/bench_summary.py < "$out"

@@ -55,6 +55,10 @@ protected:
   virtual void on_finished() {}
 
   void pump();
+  /// From a read's reply handler, before its `arrived` items are delivered: asks for the
+  /// next batch now, within the credit those items leave, so the server pops it while this
+  /// batch is decoded and handed over (one read in flight, never idle between batches).
+  void read_ahead(std::size_t arrived);
   /// Sends a read; the handler gets the reply (never null) unless the read was lost.
   void issue(command_args argv, bool blocking, std::function<void(redisReply*)> handler);
   /// Handles an error reply: retries transient ones after a pause, fails on the rest.

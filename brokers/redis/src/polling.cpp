@@ -85,6 +85,14 @@ void polling_consumer::pump() {
     read(std::min(credit, batch_));
 }
 
+void polling_consumer::read_ahead(std::size_t arrived) {
+  if (cancelled_ || reading_ || !backlog_empty() || !conn_ || !conn_->ready() || retry_->armed())
+    return;
+  auto credit = credit_.load(std::memory_order_acquire);
+  if (credit > arrived)
+    read(std::min(credit - arrived, batch_));
+}
+
 void polling_consumer::issue(command_args argv, bool blocking,
                              std::function<void(redisReply*)> handler) {
   reading_ = true;
@@ -174,6 +182,8 @@ void list_consumer::read(std::size_t n) {
           if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
               r->element[1]->type == REDIS_REPLY_ARRAY) {
             auto* items = r->element[1];
+            if (n > 1 && items->elements == n)  // a full batch: more is likely waiting
+              read_ahead(items->elements);
             for (std::size_t i = 0; i < items->elements; ++i)
               take(str(items->element[i]));
           } else if (r->type == REDIS_REPLY_ERROR && str(r).starts_with("ERR unknown command")) {
