@@ -128,7 +128,9 @@ public:
   subscriber_builder& description(std::string d) { decl_->description = std::move(d); return *this; }
   subscriber_builder& include_in_schema(bool b) { decl_->include_in_schema = b; return *this; }
 
-  /// Adds a handler; parameters are injected by type (see inject.hpp).
+  /// Adds a handler; parameters are injected by type (see inject.hpp). A body
+  /// taken by reference is valid during the call only (its object is reused
+  /// for the next message on that thread); take it by value to keep it.
   template <class F>
   subscriber_builder& handle(F f, filter_fn filter = {}) {
     return handle_with(detail::make_handler(std::move(f)), std::move(filter));
