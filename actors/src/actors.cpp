@@ -523,7 +523,7 @@ struct subscriber_state {
   std::vector<slot> slots;
   inflight_table inflight;
   std::vector<envelope_ptr> arrived;   ///< the batch being dispatched
-  std::vector<handle_batch> outgoing;  ///< per handler slot, sent after each batch
+  std::vector<handle_batch> batches;  ///< per handler slot, sent after each batch
   std::size_t returns = 0;  ///< settled messages whose credit is not yet given back
   std::deque<caf::actor_clock::time_point> restarts;
   bool draining = false;
@@ -651,7 +651,7 @@ void dispatch(subscriber_actor* self, envelope_ptr env) {
   s.rt->stats->in_flight = n;
   if (n > s.rt->stats->max_in_flight_seen)
     s.rt->stats->max_in_flight_seen = n;
-  s.outgoing[best].items.emplace_back(id, std::move(env));
+  s.batches[best].items.emplace_back(id, std::move(env));
 }
 
 caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
@@ -659,7 +659,7 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
   st.rt = rt;
   self->set_exit_handler([=](caf::exit_msg& msg) { on_handler_exit(self, msg); });
   st.slots.resize(rt->decl->options.max_concurrency);
-  st.outgoing.resize(st.slots.size());
+  st.batches.resize(st.slots.size());
   for (auto& s : st.slots)
     s.actor = spawn_handler(self);
   st.sink = std::make_shared<actor_sink>(caf::actor_cast<caf::actor>(self));
@@ -680,7 +680,7 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
         dispatch(self, std::move(env));
       batch.clear();
       for (std::size_t i = 0; i < s.slots.size(); ++i) {
-        auto& out = s.outgoing[i];
+        auto& out = s.batches[i];
         if (!out.items.empty() && s.slots[i].actor)
           self->send(s.slots[i].actor, handle_atom::value, std::move(out));
         out.items.clear();

@@ -44,11 +44,7 @@ public:
   bool on_object_end(std::size_t, error_code& ec) { return end(ec); }
   bool on_array_end(std::size_t, error_code& ec) { return end(ec); }
 
-  bool on_key_part(jsv s, std::size_t, error_code&) {
-    if (skip_ == 0)
-      parts_.append(s.data(), s.size());
-    return true;
-  }
+  bool on_key_part(jsv s, std::size_t, error_code&) { return part(s); }
   bool on_key(jsv s, std::size_t, error_code& ec) {
     if (skip_ > 0)
       return true;
@@ -57,11 +53,7 @@ public:
     parts_.clear();
     return ok || stop(ec);
   }
-  bool on_string_part(jsv s, std::size_t, error_code&) {
-    if (skip_ == 0)
-      parts_.append(s.data(), s.size());
-    return true;
-  }
+  bool on_string_part(jsv s, std::size_t, error_code&) { return part(s); }
   bool on_string(jsv s, std::size_t, error_code& ec) {
     if (skip_ > 0)
       return true;
@@ -109,6 +101,13 @@ private:
   bool give_up(error_code& ec) {
     unsupported_ = true;
     return stop(ec);
+  }
+
+  /// A key or string continues past the parser's buffer: collect its pieces.
+  bool part(jsv s) {
+    if (skip_ == 0)
+      parts_.append(s.data(), s.size());
+    return true;
   }
 
   std::string_view whole(jsv last) {

@@ -290,12 +290,13 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       r->second->deliver(std::make_shared<envelope>(to_envelope(std::move(msg))));
     } else {
       std::vector<std::shared_ptr<queue>> hits;
+      auto kind_option = msg.options.find("kind");
+      auto kind = kind_of(kind_option == msg.options.end() ? "" : kind_option->second);
       for (auto& q : st_->queues) {
         bool hit = q->spec.pattern ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
                                                              : matches(q->spec.address, msg.channel))
                                    : q->spec.address == msg.channel;
-        auto k = msg.options.find("kind");
-        hit = hit && kind_of(q->spec.kind) == kind_of(k == msg.options.end() ? "" : k->second);
+        hit = hit && kind_of(q->spec.kind) == kind;
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {

@@ -1,5 +1,7 @@
 #include "engine.hpp"
 
+#include <brook/detail/ids.hpp>
+
 #include <charconv>
 
 #include "consumers.hpp"
@@ -336,7 +338,7 @@ std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,
 }
 
 std::string engine::open_replies(std::shared_ptr<delivery_sink> sink) {
-  auto name = "brook-reply-" + make_uuid();
+  auto name = "brook-reply-" + detail::new_uuid();
   subscription_spec spec{
       .address = name, .pattern = false, .kind = "channel", .group = {}, .options = {}};
   auto c = std::make_shared<channel_consumer>(*this, spec, sink, true);

@@ -122,7 +122,7 @@ void fill_well_known(envelope& env) {
   env.content_type = get("content-type");
   env.message_id = get("message_id");
   if (env.correlation_id.empty() || env.message_id.empty()) {
-    auto id = make_uuid();
+    auto id = detail::new_uuid();
     if (env.correlation_id.empty())
       env.correlation_id = id;
     if (env.message_id.empty())
@@ -131,8 +131,6 @@ void fill_well_known(envelope& env) {
 }
 
 }  // namespace
-
-std::string make_uuid() { return detail::new_uuid(); }
 
 error_info encode_envelope(const outgoing& msg, std::string& out) {
   // FastStream builds a dict: the well-known headers, then `update(user headers)`, so a user
@@ -147,7 +145,7 @@ error_info encode_envelope(const outgoing& msg, std::string& out) {
   };
   std::string generated_id;
   if (msg.correlation_id.empty())
-    generated_id = make_uuid();
+    generated_id = detail::new_uuid();
   std::pair<std::string_view, std::string_view> known[4];
   std::size_t n_known = 0;
   known[n_known++] = {"correlation_id",

@@ -39,7 +39,4 @@ envelope_format decode_envelope(std::string_view bytes, envelope& env);
 envelope_format decode_stream_entry(
     const std::vector<std::pair<std::string_view, std::string_view>>& fields, envelope& env);
 
-/// A random UUID4 in canonical text form.
-std::string make_uuid();
-
 }  // namespace brook::redis

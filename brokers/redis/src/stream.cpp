@@ -1,3 +1,5 @@
+#include <brook/detail/ids.hpp>
+
 #include "consumers.hpp"
 #include "envelope.hpp"
 
@@ -47,7 +49,7 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
   };
   start_id_ = opt("last_id", "$");
   last_id_ = start_id_;
-  consumer_name_ = opt("consumer", "brook-" + make_uuid().substr(0, 13));
+  consumer_name_ = opt("consumer", "brook-" + detail::new_uuid().substr(0, 13));
   auto no_ack = opt("no_ack", "false");
   no_ack_ = no_ack == "true" || no_ack == "1";
   min_idle_ = std::chrono::milliseconds{parse_size("min_idle_ms", 0)};
