@@ -57,7 +57,13 @@ app& app::after_shutdown(std::function<void()> f) { after_shutdown_.push_back(st
 app& app::middleware(middleware_ptr m) { mws_.push_back(std::move(m)); return *this; }
 
 bool app::running() const noexcept { return signal_->running; }
-bool app::ready() const noexcept { return signal_->ready; }
+bool app::ready() const noexcept {
+  return signal_->ready && rt_ && rt_->subscriptions_ready();
+}
+
+std::vector<detail::subscriber_snapshot> app::stats() const {
+  return rt_ ? rt_->stats() : std::vector<detail::subscriber_snapshot>{};
+}
 
 void app::start(run_options o) {
   if (signal_->running)

@@ -60,12 +60,13 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
       return;
     auto& rt = *c->rt;
     auto now = self->clock().now();
-    while (!c->restarts.empty() && now - c->restarts.front() > rt.decl->options.restart_window)
+    auto& policy = rt.decl->options.restarts;
+    while (!c->restarts.empty() && now - c->restarts.front() > policy.window)
       c->restarts.pop_front();
-    if (c->restarts.size() >= rt.decl->options.max_restarts) {
+    if (c->restarts.size() >= policy.max_restarts) {
       auto why = "subscriber '" + rt.decl->spec.address + "' failed "
                  + std::to_string(c->restarts.size() + 1) + " times within "
-                 + std::to_string(rt.decl->options.restart_window.count())
+                 + std::to_string(policy.window.count())
                  + " ms; giving up (" + self->system().render(msg.reason) + ")";
       rt.log->critical("{}", why);
       if (st.escalate)
@@ -76,8 +77,8 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
     ++rt.stats->restarts;
     rt.log->error("{} - subscriber died ({}); restarting", rt.decl->spec.address,
                   self->system().render(msg.reason));
-    auto delay = std::chrono::milliseconds{50} * (1u << std::min<std::size_t>(c->restarts.size() - 1, 6));
-    self->delayed_send(self, delay, restart_atom::value, c->id);
+    self->delayed_send(self, policy.backoff.delay(c->restarts.size(), random01()),
+                       restart_atom::value, c->id);
     st.children.emplace_back(caf::actor{}, c);
   });
   return {
@@ -193,8 +194,16 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     rt->has_path_params = d->spec.address.find('{') != std::string::npos;
     prepared.push_back(rt);
   }
-  if (auto err = core->get_transport()->start())
-    throw std::runtime_error("broker " + b.server().url + ": " + err.to_string());
+  bool reachable = true;
+  if (auto err = core->get_transport()->start()) {
+    if (!is_retryable(err.code))
+      throw std::runtime_error("broker " + b.server().url + ": " + err.to_string());
+    // Not up yet: the driver keeps connecting; readiness stays false until it does.
+    reachable = false;
+    core->log->warn("broker {}: {}; the service starts and connects when the broker is up "
+                    "(ready() is false until then)",
+                    b.server().url, err.to_string());
+  }
   for (auto& rt : prepared) {
     caf::anon_send(im.supervisor, add_atom::value, rt);
     std::lock_guard lock{im.mtx};
@@ -202,14 +211,22 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
   }
   im.brokers.push_back(&b);
   // Wait until every subscription exists, so a publish right after start finds it.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{reachable ? 10 : 0};
   for (auto& rt : prepared)
     while (!rt->subscribed && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::microseconds{200});
   for (auto& rt : prepared)
-    if (!rt->subscribed)
+    if (!rt->subscribed && reachable)
       throw std::runtime_error("subscriber '" + rt->decl->spec.address
                                + "' did not subscribe within 10 s");
+}
+
+bool runtime::subscriptions_ready() const {
+  std::lock_guard lock{impl_->mtx};
+  for (auto& rt : impl_->subscribers)
+    if (!rt->subscribed)
+      return false;
+  return true;
 }
 
 bool runtime::stop(std::chrono::milliseconds timeout) {
@@ -247,8 +264,24 @@ std::vector<subscriber_snapshot> runtime::stats() const {
   std::vector<subscriber_snapshot> out;
   for (auto& rt : impl_->subscribers) {
     auto& s = *rt->stats;
-    out.push_back({rt->decl->spec.address, s.received, s.processed, s.failed, s.rejected, s.nacked,
-                   s.decode_errors, s.restarts, s.in_flight, s.max_in_flight_seen});
+    subscriber_snapshot x;
+    x.address = rt->decl->spec.address;
+    x.received = s.received;
+    x.processed = s.processed;
+    x.failed = s.failed;
+    x.rejected = s.rejected;
+    x.nacked = s.nacked;
+    x.decode_errors = s.decode_errors;
+    x.restarts = s.restarts;
+    x.acked = s.acked;
+    x.retried = s.retried;
+    x.dead_lettered = s.dead_lettered;
+    x.in_flight = s.in_flight;
+    x.max_in_flight_seen = s.max_in_flight_seen;
+    for (std::size_t r = 0; r < drop_reason_count; ++r)
+      if (auto n = s.dropped[r].load())
+        x.dropped.emplace(std::string{to_string(static_cast<drop_reason>(r))}, n);
+    out.push_back(std::move(x));
   }
   return out;
 }

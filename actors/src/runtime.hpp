@@ -3,6 +3,7 @@
 #include "broker_core.hpp"
 
 #include <brook/caf.hpp>
+#include <brook/detail/runtime.hpp>
 #include <brook/subscriber.hpp>
 
 #include <caf/actor.hpp>
@@ -10,6 +11,7 @@
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -27,12 +29,21 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using handlers_atom = caf::atom_constant<caf::atom("handlers")>;
+using cancelled_atom = caf::atom_constant<caf::atom("cancelled")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 
 /// Counters of one subscriber, readable from tests and metrics.
 struct subscriber_stats {
-  std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, rejected{0}, nacked{0},
-    decode_errors{0}, restarts{0};
+  std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, acked{0}, rejected{0},
+    nacked{0}, decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0};
+  std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
+  /// The driver's own drop count of subscriptions that ended (restarts).
+  std::atomic<std::uint64_t> driver_dropped_before{0};
   std::atomic<std::size_t> in_flight{0}, max_in_flight_seen{0};
+  void drop(drop_reason r, std::uint64_t n = 1) noexcept {
+    dropped[static_cast<std::size_t>(r)].fetch_add(n, std::memory_order_relaxed);
+  }
 };
 
 /// Everything a subscriber's actors need, resolved at start.
@@ -44,6 +55,9 @@ struct subscriber_runtime {
   std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
   bool has_path_params = false;
   std::atomic<bool> subscribed{false};  ///< readiness: the driver subscription exists
+  /// The current subscription's capabilities; written by the subscriber actor
+  /// before it hands out a delivery, read by its handlers.
+  capabilities caps;
 };
 
 using runtime_ptr = std::shared_ptr<subscriber_runtime>;
@@ -59,6 +73,9 @@ std::string wildcard_address(const std::string& address);
 /// Captures `{name}` values of `pattern` from a concrete `channel`.
 std::vector<std::pair<std::string, std::string>> extract_path(std::string_view pattern,
                                                               std::string_view channel);
+
+/// Spawns a handler actor linked to `parent` (its subscriber), detached when blocking.
+caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber);
 
 /// Spawns a subscriber actor linked to `parent` (it spawns its handlers and subscribes).
 caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);

@@ -95,8 +95,12 @@ public:
   void request_stop();
 
   bool running() const noexcept;
-  /// False after supervision escalated.
+  /// True while running with every subscription confirmed by its broker;
+  /// false before, while a broker is unreachable at start, and after escalation.
   bool ready() const noexcept;
+  /// Per-subscriber counters: received, processed, acked, nacked, rejected,
+  /// dead-lettered, retried and drops by reason (see `detail::subscriber_snapshot`).
+  std::vector<detail::subscriber_snapshot> stats() const;
 
   /// The AsyncAPI description of this service.
   asyncapi::service_spec describe() const;

@@ -22,11 +22,20 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 namespace brook {
+
+/// The result of a `brook::deferred` whose every `promise` copy was destroyed
+/// without a value or an exception: the message fails (and its credit returns).
+struct broken_promise : std::logic_error {
+  broken_promise()
+    : std::logic_error("the promise of a deferred result was destroyed without set_value or "
+                       "set_exception; complete it on every path") {}
+};
 
 namespace detail {
 template <class T>
@@ -49,6 +58,23 @@ struct deferred_state {
     cb(std::move(v), e);
   }
 };
+
+/// Shared by a promise's copies; the last one gone completes an unfinished
+/// state with `broken_promise`.
+template <class T>
+struct promise_owner {
+  std::shared_ptr<deferred_state<T>> st = std::make_shared<deferred_state<T>>();
+  promise_owner() = default;
+  promise_owner(const promise_owner&) = delete;
+  promise_owner& operator=(const promise_owner&) = delete;
+  ~promise_owner() {
+    std::unique_lock lock{st->mtx};
+    if (st->value || st->error)
+      return;
+    st->error = std::make_exception_ptr(broken_promise{});
+    st->fire(lock);
+  }
+};
 }  // namespace detail
 
 template <class T>
@@ -59,7 +85,7 @@ template <class T>
 class promise {
 public:
   using value_type = typename detail::deferred_state<T>::value_type;
-  promise() : st_(std::make_shared<detail::deferred_state<T>>()) {}
+  promise() : owner_(std::make_shared<detail::promise_owner<T>>()), st_(owner_->st) {}
 
   template <class U = T>
     requires(!std::is_void_v<U>)
@@ -89,6 +115,7 @@ public:
   deferred<T> get_deferred() const { return deferred<T>{st_}; }
 
 private:
+  std::shared_ptr<detail::promise_owner<T>> owner_;
   std::shared_ptr<detail::deferred_state<T>> st_;
 };
 

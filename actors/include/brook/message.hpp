@@ -6,8 +6,10 @@
 #include <brook/logger.hpp>
 #include <brook/transport.hpp>
 
+#include <chrono>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,6 +60,11 @@ public:
 
 private:
   decode_error error_;
+};
+
+/// A deferred result did not complete within the subscriber's `timeout`.
+class handler_timeout : public std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 /// A header or path parameter the handler requires was missing or malformed.
@@ -115,21 +122,30 @@ public:
     return out;
   }
 
+  /// Attempt number, redelivered flag, partition/offset and the broker's own id.
+  const delivery_info& delivery() const noexcept { return env_->delivery; }
+
   /// Manual settlement (ack_policy::manual, or to settle early). The first
-  /// call wins; later calls and the policy's own settlement are ignored.
+  /// call wins; later calls and the policy's own settlement are ignored. A
+  /// nack of a delivery its broker cannot take back (Redis pub/sub, lists) is
+  /// counted as a drop, with its reason, in the subscriber's counters.
+  /// Under `manual`, a message still unsettled when its handler finishes is
+  /// nacked (and a warning says where).
   void ack() { settle(ack_action::ack); }
   void nack() { settle(ack_action::nack); }
   void reject() { settle(ack_action::reject); }
-  bool settled() const noexcept { return settled_; }
+  bool settled() const noexcept { return settled_.has_value(); }
+  /// How it was settled, if it was.
+  std::optional<ack_action> settled_as() const noexcept { return settled_; }
   /// Settles with `a` unless already settled; returns whether it did.
-  bool settle(ack_action a) {
+  bool settle(ack_action a, std::chrono::milliseconds delay = std::chrono::milliseconds{0}) {
     if (settled_)
       return false;
-    settled_ = true;
+    settled_ = a;
     if (auto& ack = env_->ack) {
       switch (a) {
         case ack_action::ack: ack->ack(); break;
-        case ack_action::nack: ack->nack(); break;
+        case ack_action::nack: delay.count() > 0 ? ack->nack_after(delay) : ack->nack(); break;
         case ack_action::reject: ack->reject(); break;
       }
     }
@@ -145,7 +161,7 @@ private:
   brook::logger log_;
   brook::context* ctx_;
   std::vector<std::pair<std::string, std::string>> path_;
-  bool settled_ = false;
+  std::optional<ack_action> settled_;
 };
 
 }  // namespace brook

@@ -20,6 +20,7 @@
 /// @endcode
 #include <brook/detail/handler.hpp>
 #include <brook/middleware.hpp>
+#include <brook/policy.hpp>
 #include <brook/publisher.hpp>
 #include <brook/transport.hpp>
 
@@ -29,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,15 +45,19 @@ namespace brook {
 /// | `ack`             | `reject_on_error` | see `ack_policy` |
 /// | `blocking`        | false             | handlers run on dedicated threads (blocking clients) |
 /// | `codec`           | tolerant          | `strict` rejects unknown fields; `max_body_bytes` caps bodies |
-/// | `max_restarts`    | 5 per 10 s        | handler actor restarts before the subscriber escalates |
+/// | `restarts`        | 5 per 10 s, 10 ms..1 s backoff | actor restarts before escalating (see `restart_policy`) |
+/// | `retry`           | none              | retries of nacked messages, max attempts (see `retry_policy`) |
+/// | `dead_letter`     | none              | where messages go after `retry.max_attempts` |
+/// | `timeout`         | none              | a deferred result that takes longer fails with `handler_timeout` |
 struct subscriber_options {
   std::size_t max_in_flight = 64;
   std::size_t max_concurrency = 1;
   ack_policy ack = ack_policy::reject_on_error;
   bool blocking = false;
   codec_options codec{};
-  std::size_t max_restarts = 5;
-  std::chrono::milliseconds restart_window{10000};
+  restart_policy restarts{};
+  std::optional<retry_policy> retry;
+  std::chrono::milliseconds timeout{0};
 };
 
 using filter_fn = std::function<bool(const message&)>;
@@ -82,6 +88,7 @@ struct subscriber_decl {
   boost::json::object bindings;
   std::vector<handler_entry> handlers;
   std::vector<std::shared_ptr<publisher_decl>> publishers;
+  std::shared_ptr<publisher_decl> dead_letter;  ///< null = reject after the last attempt
   std::vector<middleware_ptr> middlewares;  ///< outermost first
   std::shared_ptr<dependency_registry> deps;
   std::shared_ptr<call_log> calls;  ///< null unless a test broker records
@@ -117,10 +124,19 @@ public:
   subscriber_builder& strict(bool b = true) { decl_->options.codec.strict = b; return *this; }
   subscriber_builder& max_body_bytes(std::size_t n) { decl_->options.codec.max_body_bytes = n; return *this; }
   subscriber_builder& restarts(std::size_t max, std::chrono::milliseconds window) {
-    decl_->options.max_restarts = max;
-    decl_->options.restart_window = window;
+    decl_->options.restarts.max_restarts = max;
+    decl_->options.restarts.window = window;
     return *this;
   }
+  subscriber_builder& restarts(restart_policy p) { decl_->options.restarts = p; return *this; }
+  /// Retries nacked messages with backoff, up to `p.max_attempts` deliveries.
+  subscriber_builder& retry(retry_policy p) { decl_->options.retry = p; return *this; }
+  /// After the last attempt the message is published to `p` (any broker) with
+  /// `x-brook-dead-letter-reason`, `x-brook-original-channel`, `x-brook-attempts`
+  /// and `x-brook-broker-id` headers, then acknowledged.
+  subscriber_builder& dead_letter(const brook::publisher& p) { decl_->dead_letter = p.decl(); return *this; }
+  /// A deferred result not complete within `t` fails the message (`handler_timeout`).
+  subscriber_builder& timeout(std::chrono::milliseconds t) { decl_->options.timeout = t; return *this; }
   subscriber_builder& middleware(middleware_ptr m) { decl_->middlewares.push_back(std::move(m)); return *this; }
   /// AsyncAPI: handler name (default `Handle<Address>`), title, description.
   subscriber_builder& name(std::string n) { decl_->name = std::move(n); return *this; }

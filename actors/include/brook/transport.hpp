@@ -13,6 +13,11 @@
 /// Redis pub/sub, buffer up to a bound and count what overflows). Every
 /// delivered envelope carries an `acknowledger` (or none when the broker has no
 /// acknowledgement); the core calls exactly one of ack/nack/reject on it.
+/// Each subscription reports its `capabilities`; the core decides what a nack,
+/// a handler's death or a drain means from them, never from the broker's name
+/// (a nack of a delivery that cannot be redelivered is a counted drop).
+/// `cancel(done)` stops a subscription: the driver takes nothing more from the
+/// broker and calls `done` once no delivery can follow.
 /// `publish` may be called from any thread; `done` is called exactly once.
 ///
 /// @code
@@ -27,7 +32,9 @@
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +54,48 @@ public:
   virtual void nack() = 0;
   /// Processing failed for good: drop or dead-letter (basic.reject, term, ...).
   virtual void reject() = 0;
+  /// Redeliver after `delay` (JetStream nak with delay, a DLX with TTL). Only
+  /// called when the subscription's capabilities say `delayed_nack`.
+  virtual void nack_after(std::chrono::milliseconds delay) {
+    (void)delay;
+    nack();
+  }
+  /// Still working: extends the broker's ack deadline (JetStream +WPI). Optional.
+  virtual void in_progress() {}
+};
+
+/// How a subscription's deliveries are settled on the broker.
+enum class ack_mode {
+  none,         ///< no acknowledgement: taken is gone (Redis pub/sub, lists, NOACK streams)
+  per_message,  ///< each delivery is settled on its own (XACK, basic.ack, JetStream ack)
+  cumulative,   ///< an offset commits everything before it (Kafka): see commit_tracker
+};
+
+/// What a subscription can do. The core reads these to decide what a nack, a
+/// handler's death, a retry and a drain mean for it.
+/// @code
+/// brook::capabilities c{.acks = brook::ack_mode::per_message, .nack_redelivers = true};
+/// @endcode
+struct capabilities {
+  ack_mode acks = ack_mode::none;
+  bool nack_redelivers = false;  ///< a nack brings the message back (to this group)
+  bool delayed_nack = false;     ///< `acknowledger::nack_after(delay)` is native
+  bool pausable = true;          ///< no credit stops the broker; false: a bounded, counted buffer
+  bool ordered = true;           ///< deliveries arrive in publish order (per partition)
+  bool counts_attempts = false;  ///< `delivery_info::attempt` is the broker's own count
+  bool native_max_deliveries = false;  ///< the broker stops redelivering by itself
+  /// Whether a delivery that the core gives up on can be kept by the broker.
+  bool can_keep() const noexcept { return acks != ack_mode::none && nack_redelivers; }
+};
+
+/// Where and how often a message was delivered, in the same words on every driver.
+struct delivery_info {
+  std::uint32_t attempt = 1;   ///< 1 on the first delivery; from the broker or an attempt header
+  bool redelivered = false;    ///< the broker says it delivered this message before
+  std::int32_t partition = -1; ///< Kafka partition; -1 when the broker has none
+  std::int64_t offset = -1;    ///< Kafka offset / stream sequence; -1 when none
+  std::int64_t timestamp_ms = 0;  ///< broker timestamp (ms since the epoch); 0 when unknown
+  std::string broker_id;       ///< the broker's own id: stream entry id, list key, delivery tag
 };
 
 /// One inbound message as a driver hands it to the core.
@@ -61,6 +110,7 @@ struct envelope {
   /// Native metadata, e.g. `stream_id`, `offset`, `partition`, `pattern`.
   std::map<std::string, std::string> metadata;
   std::shared_ptr<acknowledger> ack;  ///< null when the broker has no acks
+  delivery_info delivery;             ///< attempt, redelivered, partition/offset, broker id
 };
 
 using envelope_ptr = std::shared_ptr<envelope>;
@@ -96,6 +146,10 @@ public:
   virtual void deliver(envelope_ptr env) = 0;
   /// The subscription failed and will not deliver any more (fatal driver error).
   virtual void failed(error_info err) = 0;
+  /// The broker confirmed the subscription (SUBSCRIBE acknowledged, the first
+  /// read issued): a message published from now on reaches it. Drivers whose
+  /// `subscription::reports_ready()` is true call it, once per (re)connect.
+  virtual void subscribed() {}
 };
 
 /// A live subscription; destroying it cancels it (undelivered messages stay
@@ -105,7 +159,22 @@ public:
   virtual ~subscription() = default;
   /// Grants `n` more deliveries (credit). Thread-safe.
   virtual void request(std::size_t n) = 0;
-  /// Counters for tests and metrics.
+  /// What this subscription can do (fixed for its lifetime).
+  virtual brook::capabilities capabilities() const noexcept { return {}; }
+  /// Stops taking messages from the broker: what was not delivered stays there
+  /// (or is counted in `dropped()` when the broker cannot keep it). `done` runs
+  /// once, on any thread, when no `deliver` can follow. Idempotent; a second
+  /// call's `done` also runs. The default suits drivers that deliver only
+  /// inside `request` (nothing can be in transit).
+  virtual void cancel(std::function<void()> done) {
+    if (done)
+      done();
+  }
+  /// Whether the driver calls `delivery_sink::subscribed()`; when false the
+  /// subscription counts as live as soon as `subscribe` returns.
+  virtual bool reports_ready() const noexcept { return false; }
+  /// Messages the driver took from the broker and lost (overflow, a failed
+  /// push-back); each is also reported through the driver's log.
   virtual std::size_t dropped() const noexcept { return 0; }
 };
 

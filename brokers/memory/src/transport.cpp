@@ -74,6 +74,27 @@ struct member {
   bool active = true;
 };
 
+/// What a subscription of `spec` can do: a memory queue has acks and
+/// redelivery; when standing in for another driver, that driver's semantics.
+capabilities capabilities_for(const settings& cfg, const subscription_spec& spec) {
+  capabilities c;
+  if (cfg.emulate == "redis") {
+    if (spec.kind == "stream" && !spec.group.empty()) {
+      auto no_ack = spec.options.find("no_ack");
+      if (no_ack == spec.options.end() || (no_ack->second != "true" && no_ack->second != "1")) {
+        c.acks = ack_mode::per_message;
+        c.nack_redelivers = true;
+      }
+    }
+    c.pausable = spec.kind == "list" || spec.kind == "stream";
+    return c;
+  }
+  c.acks = ack_mode::per_message;
+  c.nack_redelivers = true;
+  c.counts_attempts = true;
+  return c;
+}
+
 // Like a broker's queue: messages wait in `pending`; a delivered message sits
 // in `unacked` (the very object the consumer got) until it is settled. A nack,
 // or its consumer going away, puts it back at the head of `pending`.
@@ -86,6 +107,7 @@ struct queue {
     envelope_ptr env;
     const member* to = nullptr;
   };
+  capabilities caps;
   std::unordered_map<std::uint64_t, delivery> unacked;
   std::uint64_t next_tag = 0;
 };
@@ -108,7 +130,9 @@ struct memory_transport::state : std::enable_shared_from_this<memory_transport::
     auto again = std::make_shared<envelope>(*i->second.env);
     q.unacked.erase(i);
     again->ack.reset();
-    again->metadata["redelivered"] = "1";
+    again->metadata["redelivered"] = "true";
+    again->delivery.redelivered = true;
+    ++again->delivery.attempt;
     q.pending.push_front(std::move(again));
   }
 };
@@ -181,8 +205,11 @@ void memory_transport::state::pump(const std::shared_ptr<queue>& qs) {
     auto env = std::move(q.pending.front());
     q.pending.pop_front();
     auto tag = ++q.next_tag;
-    env->ack = std::make_shared<memory_ack>(weak_from_this(), qs, tag);
-    q.unacked.emplace(tag, queue::delivery{env, target});
+    env->delivery.broker_id = q.spec.address + "#" + std::to_string(tag);
+    if (q.caps.acks != ack_mode::none) {
+      env->ack = std::make_shared<memory_ack>(weak_from_this(), qs, tag);
+      q.unacked.emplace(tag, queue::delivery{env, target});
+    }
     target->sink->deliver(std::move(env));
   }
 }
@@ -214,6 +241,17 @@ public:
     std::lock_guard lock{st_->mtx};
     m_->credit += n;
     st_->pump(q_);
+  }
+  brook::capabilities capabilities() const noexcept override { return q_->caps; }
+  void cancel(std::function<void()> done) override {
+    {
+      // Deliveries happen under the lock: after it, none can follow.
+      std::lock_guard lock{st_->mtx};
+      m_->active = false;
+      st_->pump(q_);  // what it would have taken goes to the other members
+    }
+    if (done)
+      done();
   }
 
 private:
@@ -272,6 +310,7 @@ std::unique_ptr<subscription> memory_transport::subscribe(const subscription_spe
   if (!q) {
     q = std::make_shared<queue>();
     q->spec = spec;
+    q->caps = capabilities_for(st_->cfg, spec);
     st_->queues.push_back(q);
   }
   auto m = std::make_shared<member>();

@@ -59,8 +59,11 @@ subscriber_builder broker::subscriber(const stream& st) {
     s.options["consumer"] = st.consumer;
   if (st.no_ack)
     s.options["no_ack"] = "true";
-  if (st.min_idle.count() > 0)
-    s.options["min_idle_ms"] = std::to_string(st.min_idle.count());
+  // Claiming dead consumers' entries is the default wherever entries can be pending.
+  auto min_idle = st.min_idle.value_or(
+    st.group.empty() || st.no_ack ? std::chrono::milliseconds{0} : std::chrono::milliseconds{60000});
+  if (min_idle.count() > 0 || st.min_idle)
+    s.options["min_idle_ms"] = std::to_string(min_idle.count());
   if (!st.last_id.empty())
     s.options["last_id"] = st.last_id;
   return brook::router::subscriber(std::move(s));

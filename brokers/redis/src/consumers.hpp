@@ -72,7 +72,7 @@ protected:
   bool reading_ = false;
   bool blocking_ = false;
   bool handling_ = false;
-  bool retired_ = false;
+  bool finishing_ = false;
 
 private:
   void maybe_finish();

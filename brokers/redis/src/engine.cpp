@@ -3,6 +3,9 @@
 #include <brook/detail/ids.hpp>
 
 #include <charconv>
+#include <cstdio>
+
+#include <unistd.h>
 
 #include "consumers.hpp"
 #include "envelope.hpp"
@@ -31,6 +34,18 @@ public:
       e->post([c = consumer_] { c->kick(); });
   }
   std::size_t dropped() const noexcept override { return consumer_->dropped(); }
+  brook::capabilities capabilities() const noexcept override { return consumer_->caps(); }
+  bool reports_ready() const noexcept override { return true; }
+  void cancel(std::function<void()> done) override {
+    auto e = eng_.lock();
+    if (!e || !e->post([c = consumer_, done] {
+          c->cancel();
+          c->when_retired(done);
+        })) {
+      if (done)
+        done();  // the loop is gone: nothing can be delivered any more
+    }
+  }
 
 private:
   std::weak_ptr<engine> eng_;
@@ -60,10 +75,38 @@ void consumer::deliver(envelope_ptr env) {
   try {
     sink_->deliver(std::move(env));
   } catch (const std::exception& ex) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);  // the envelope in hand is gone
     fail({errc::handler_failed, "redis: delivery sink threw: " + std::string{ex.what()}});
   } catch (...) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
     fail({errc::handler_failed, "redis: delivery sink threw"});
   }
+}
+
+void consumer::confirmed() {
+  if (confirmed_)
+    return;
+  confirmed_ = true;
+  sink_->subscribed();
+}
+
+void consumer::when_retired(std::function<void()> f) {
+  if (!f)
+    return;
+  if (retired_)
+    return f();
+  on_retired_.push_back(std::move(f));
+}
+
+void consumer::retire_now() {
+  if (retired_)
+    return;
+  retired_ = true;
+  eng_.retire(this);
+  auto waiting = std::move(on_retired_);
+  on_retired_.clear();
+  for (auto& f : waiting)
+    f();
 }
 
 void consumer::fail(error_info err) {
@@ -474,6 +517,16 @@ void engine::unblock(long long client_id) {
     return;  // the blocked read ends by itself within block_time
   auto id = std::to_string(client_id);
   cmd_->send({"CLIENT", "UNBLOCK", id}, [](redisReply*) {});
+}
+
+std::string engine::stable_consumer_name(const std::string& stream, const std::string& group) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "localhost");
+  std::lock_guard lock{names_mutex_};
+  auto n = ++consumer_names_[{stream, group}];
+  auto name = std::string{"brook:"} + host + ":" + stream;
+  return n == 1 ? name : name + ":" + std::to_string(n);
 }
 
 void engine::retire(const consumer* c) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,12 @@ public:
   /// Any thread: adds credit; returns the credit before, so 0 means "kick the loop".
   std::size_t add_credit(std::size_t n) noexcept { return credit_.fetch_add(n); }
   std::size_t dropped() const noexcept { return dropped_.load(); }
+  /// Fixed at construction from the kind and options.
+  const capabilities& caps() const noexcept { return caps_; }
+  /// Loop thread: runs `f` once this consumer has retired (at once if it has).
+  void when_retired(std::function<void()> f);
+  /// Loop thread: the broker confirmed the subscription / the first read went out.
+  void confirmed();
 
 protected:
   /// Takes one credit unit (loop thread; only the loop thread takes).
@@ -64,6 +71,8 @@ protected:
   void deliver(envelope_ptr env);
   /// Reports a fatal error once to the sink and cancels.
   void fail(error_info err);
+  /// Tells the engine, then whoever waits in `when_retired`.
+  void retire_now();
   /// An option error found while parsing, reported by `start()`.
   error_info option_error_;
   engine& eng_;
@@ -71,9 +80,13 @@ protected:
   std::shared_ptr<delivery_sink> sink_;
   std::atomic<std::size_t> credit_{0};
   std::atomic<std::size_t> dropped_{0};
+  capabilities caps_;
   bool unbounded_ = false;
   bool cancelled_ = false;
   bool failed_ = false;
+  bool retired_ = false;
+  bool confirmed_ = false;
+  std::vector<std::function<void()>> on_retired_;
 };
 
 /// The single SUBSCRIBE connection and the channel/pattern -> consumers map.
@@ -99,6 +112,8 @@ private:
   consumer_map channels_;
   consumer_map patterns_;
   std::set<std::string> confirmed_;
+  std::set<std::string> confirmed_patterns_;
+  void confirm(consumer_map& map, std::string_view name);
 };
 
 class engine : public std::enable_shared_from_this<engine> {
@@ -136,6 +151,9 @@ public:
   void on_subscribed() { flush_waiting(); }
   /// Drops a finished consumer.
   void retire(const consumer* c);
+  /// `brook:<host>:<stream>`, with `:<n>` for the n-th subscriber of the same stream and
+  /// group in this process: the same on every restart, so pending entries are found again.
+  std::string stable_consumer_name(const std::string& stream, const std::string& group);
   void report(const error_info& e);
 
 private:
@@ -177,6 +195,8 @@ private:
   // can never be checked before it is known.
   std::mutex reply_mutex_;
   std::set<std::string> reply_channels_;
+  std::mutex names_mutex_;
+  std::map<std::pair<std::string, std::string>, int> consumer_names_;
 
   // Loop thread only.
   phase phase_ = phase::running;

@@ -113,8 +113,14 @@ void polling_consumer::issue(command_args argv, bool blocking,
     else if (r && !reading_)
       pump();
   });
-  if (!sent)
+  if (!sent) {
     reading_ = blocking_ = false;
+    return;
+  }
+  // The first read is out: from now on a published message reaches this subscription.
+  auto verb = argv.size() == 0 ? std::string_view{} : argv.data()[0];
+  if (verb != "XGROUP" && verb != "XREVRANGE")
+    confirmed();
 }
 
 void polling_consumer::on_error_reply(std::string_view what, const redisReply* r) {
@@ -144,9 +150,9 @@ void polling_consumer::shutdown() {
 }
 
 void polling_consumer::maybe_finish() {
-  if (!cancelled_ || reading_ || handling_ || retired_)
+  if (!cancelled_ || reading_ || handling_ || finishing_)
     return;
-  retired_ = true;
+  finishing_ = true;
   on_finished();
   if (conn_)
     conn_->close();
@@ -155,7 +161,7 @@ void polling_consumer::maybe_finish() {
   std::shared_ptr<connection> conn{std::move(conn_)};
   std::shared_ptr<timer> retry{std::move(retry_)};
   eng_.loop().post([conn, retry] {});
-  eng_.retire(this);
+  retire_now();
 }
 
 list_consumer::list_consumer(engine& eng, subscription_spec spec,
@@ -240,6 +246,7 @@ void list_consumer::deliver_raw(std::string_view raw) {
   auto env = std::make_shared<envelope>();
   decode_envelope(raw, *env);
   env->channel = spec_.address;
+  env->delivery.broker_id = spec_.address;
   env->metadata.emplace("kind", "list");
   deliver(std::move(env));
 }

@@ -19,6 +19,7 @@ channel_consumer::channel_consumer(engine& eng, subscription_spec spec,
       bound_(eng.cfg().pubsub_buffer),
       policy_(eng.cfg().pubsub_overflow) {
   unbounded_ = unbounded;
+  caps_.pausable = false;  // Redis pushes regardless: a bounded buffer, overflow counted
   if (!spec_.kind.empty() && spec_.kind != "channel")
     option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': kind '" +
                                                  spec_.kind +
@@ -79,11 +80,16 @@ void channel_consumer::cancel() {
   if (cancelled_)
     return;
   cancelled_ = true;
-  // Pub/sub cannot give messages back: what the buffer holds is lost, and counted.
-  dropped_.fetch_add(buffer_.size(), std::memory_order_relaxed);
-  buffer_.clear();
   eng_.hub().remove(this);
-  eng_.retire(this);
+  // Pub/sub cannot give messages back: what the buffer holds was taken from Redis, so it
+  // goes to the core now, past the credit (a drain finishes it; a stopped subscriber
+  // counts it as lost).
+  while (!buffer_.empty()) {
+    auto env = std::move(buffer_.front());
+    buffer_.pop_front();
+    deliver(std::move(env));
+  }
+  retire_now();
 }
 
 void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
@@ -92,13 +98,19 @@ void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
   subs.push_back(c);
   if (!conn_) {
     conn_ = eng_.make_connection("sub", {.ready = [this] { on_ready(); },
-                                         .lost = [this](const error_info&) { confirmed_.clear(); },
+                                         .lost =
+                                             [this](const error_info&) {
+                                               confirmed_.clear();
+                                               confirmed_patterns_.clear();
+                                             },
                                          .push = [this](redisReply* r) { on_push(r); }});
     conn_->open();
     return;
   }
   if (subs.size() == 1)
     conn_->send_subscribe({c->is_pattern() ? "PSUBSCRIBE" : "SUBSCRIBE", c->address()});
+  else if ((c->is_pattern() ? confirmed_patterns_ : confirmed_).contains(c->address()))
+    c->confirmed();  // the server already confirmed this name for a sibling
 }
 
 void pubsub_hub::remove(const channel_consumer* c) {
@@ -110,8 +122,7 @@ void pubsub_hub::remove(const channel_consumer* c) {
   if (!it->second.empty())
     return;
   map.erase(it);
-  if (!c->is_pattern())
-    confirmed_.erase(c->address());
+  (c->is_pattern() ? confirmed_patterns_ : confirmed_).erase(c->address());
   if (conn_)
     conn_->send_subscribe({c->is_pattern() ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", c->address()});
 }
@@ -121,6 +132,7 @@ void pubsub_hub::close() {
   channels_.clear();
   patterns_.clear();
   confirmed_.clear();
+  confirmed_patterns_.clear();
 }
 
 void pubsub_hub::on_ready() {
@@ -148,8 +160,21 @@ void pubsub_hub::on_push(redisReply* r) {
     dispatch(patterns_, std::string{pattern}, str(r->element[2]), str(r->element[3]), pattern);
   } else if (kind == "subscribe") {
     confirmed_.emplace(str(r->element[1]));
+    confirm(channels_, str(r->element[1]));
     eng_.on_subscribed();
+  } else if (kind == "psubscribe") {
+    confirmed_patterns_.emplace(str(r->element[1]));
+    confirm(patterns_, str(r->element[1]));
   }
+}
+
+void pubsub_hub::confirm(consumer_map& map, std::string_view name) {
+  auto it = map.find(std::string{name});
+  if (it == map.end())
+    return;
+  auto subs = it->second;
+  for (auto& c : subs)
+    c->confirmed();
 }
 
 void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string_view channel,
@@ -160,6 +185,7 @@ void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string
   auto env = std::make_shared<envelope>();
   decode_envelope(data, *env);
   env->channel.assign(channel);
+  env->delivery.broker_id.assign(channel);
   env->metadata.emplace("kind", "channel");
   if (!pattern.empty())
     env->metadata.emplace("pattern", std::string{pattern});

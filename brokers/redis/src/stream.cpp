@@ -49,7 +49,9 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
   };
   start_id_ = opt("last_id", "$");
   last_id_ = start_id_;
-  consumer_name_ = opt("consumer", "brook-" + detail::new_uuid().substr(0, 13));
+  consumer_name_ = opt("consumer", "");
+  if (consumer_name_.empty() && spec_.options.find("consumer") == spec_.options.end())
+    consumer_name_ = eng.stable_consumer_name(spec_.address, group_);
   auto no_ack = opt("no_ack", "false");
   no_ack_ = no_ack == "true" || no_ack == "1";
   min_idle_ = std::chrono::milliseconds{parse_size("min_idle_ms", 0)};
@@ -76,6 +78,10 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
   if (consumer_name_.empty())
     bad("option consumer is empty");
   reading_pending_ = !group_.empty() && !no_ack_;
+  if (!group_.empty() && !no_ack_) {
+    caps_.acks = ack_mode::per_message;
+    caps_.nack_redelivers = true;  // left pending: re-read after a restart, claimed once idle
+  }
   pending_cursor_ = "0";
   ack_target_ = std::make_shared<const std::pair<std::string, std::string>>(spec_.address, group_);
 }
@@ -242,6 +248,9 @@ void stream_consumer::deliver_entry(std::string_view id, const field_views& fiel
   auto& md = env->metadata;
   md.emplace("kind", "stream");
   md.emplace("stream_id", std::string{id});
+  env->delivery.broker_id.assign(id);
+  env->delivery.redelivered = redelivered;
+  env->delivery.attempt = redelivered ? 2 : 1;  // at least; Redis counts in XPENDING
   if (!group_.empty()) {
     md.emplace("group", group_);
     md.emplace("consumer", consumer_name_);

@@ -286,7 +286,11 @@ public:
         return call_result{};
       } else if constexpr (is_deferred<result>::value) {
         result d = call(seq);
-        d.on_complete([done = std::move(done)](auto&& value, std::exception_ptr e) {
+        // Scoped dependencies live until the deferred result completes.
+        std::shared_ptr<dependency_registry::scope> keep;
+        if (!scope.values.empty())
+          keep = std::make_shared<dependency_registry::scope>(std::move(scope));
+        d.on_complete([done = std::move(done), keep](auto&& value, std::exception_ptr e) {
           if (e) {
             done(call_result{{}, e});
             return;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,12 +25,36 @@ class dependency_registry;
 
 namespace brook::detail {
 
-/// A snapshot of one subscriber's counters.
+/// Why a subscriber lost a message it had taken from the broker.
+enum class drop_reason : std::uint8_t {
+  handler_died,       ///< in flight on a handler actor that died; the broker cannot redeliver
+  not_redeliverable,  ///< nacked (policy, nack_message, a failed result publish), no redelivery
+  stopped,            ///< the subscriber stopped (drain timeout, escalation) holding it
+  driver,             ///< the driver's own count: pub/sub overflow, a failed push-back
+};
+inline constexpr std::size_t drop_reason_count = 4;
+std::string_view to_string(drop_reason r) noexcept;
+
+/// A snapshot of one subscriber's counters. Every message taken from the
+/// broker ends in exactly one of: acked (`processed` or a policy ack), `rejected`,
+/// `nacked` (back on the broker), `dead_lettered` or `dropped` with a reason.
 struct subscriber_snapshot {
   std::string address;
   std::uint64_t received = 0, processed = 0, failed = 0, rejected = 0, nacked = 0,
-                decode_errors = 0, restarts = 0;
+                decode_errors = 0, restarts = 0, acked = 0, retried = 0, dead_lettered = 0;
   std::size_t in_flight = 0, max_in_flight_seen = 0;
+  /// Losses by reason (`handler_died`, `not_redeliverable`, `stopped`, `driver`).
+  std::map<std::string, std::uint64_t, std::less<>> dropped;
+  std::uint64_t dropped_total() const noexcept {
+    std::uint64_t n = 0;
+    for (auto& [k, v] : dropped)
+      n += v;
+    return n;
+  }
+  std::uint64_t dropped_for(std::string_view reason) const {
+    auto i = dropped.find(reason);
+    return i == dropped.end() ? 0 : i->second;
+  }
 };
 
 class runtime {
@@ -56,6 +81,8 @@ public:
   bool escalated() const noexcept;
 
   std::vector<subscriber_snapshot> stats() const;
+  /// Every subscription is confirmed by its broker (readiness).
+  bool subscriptions_ready() const;
   /// Live handler actors of the subscriber on `address` (tests, introspection).
   std::vector<caf::actor> handler_actors(std::string_view address) const;
   caf::actor_system& system();

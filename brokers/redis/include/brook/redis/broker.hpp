@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace brook::redis {
@@ -36,13 +37,21 @@ struct list {
 };
 
 /// A stream: XREAD without `group`; XREADGROUP with it (created on demand).
+///
+/// With a group, the consumer name is stable across restarts (default
+/// `brook:<host>:<stream>`, a `:<n>` suffix for a second subscriber of the same
+/// stream and group in one process), so a restarted service first re-reads its
+/// own pending entries; entries of consumers that died elsewhere are claimed
+/// once idle for `min_idle` (XAUTOCLAIM; default 60 s, 0 = never).
 struct stream {
   std::string name;
   std::string group;
-  std::string consumer;                      ///< default: a unique name per subscriber
+  std::string consumer;                      ///< default: stable, from host and stream
   std::size_t batch = 0;                     ///< COUNT per read; bounded by credit too
   bool no_ack = false;                       ///< XREADGROUP NOACK
-  std::chrono::milliseconds min_idle{0};     ///< > 0: claim stale pending entries (XAUTOCLAIM)
+  /// Claim pending entries idle this long (XAUTOCLAIM); default 60 s with a
+  /// group and acks, `std::chrono::milliseconds{0}` turns claiming off.
+  std::optional<std::chrono::milliseconds> min_idle;
   std::string last_id;                       ///< start id; default `$` (new entries)
 };
 

@@ -1,0 +1,601 @@
+// The handler actor: runs one subscriber's handler for the messages it is
+// given, publishes results, settles each message by policy and by what its
+// subscription can do, retries with backoff and dead-letters.
+#include "runtime.hpp"
+
+#include <brook/message.hpp>
+
+#include <boost/core/demangle.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+namespace brook::detail {
+
+double random01() noexcept {
+  thread_local std::minstd_rand gen{std::random_device{}()};
+  return std::uniform_real_distribution<double>{0.0, 1.0}(gen);
+}
+
+std::string_view to_string(drop_reason r) noexcept {
+  switch (r) {
+    case drop_reason::handler_died: return "handler_died";
+    case drop_reason::not_redeliverable: return "not_redeliverable";
+    case drop_reason::stopped: return "stopped";
+    case drop_reason::driver: return "driver";
+  }
+  return "unknown";
+}
+
+namespace {
+
+/// A result that could not be published; its code says whether a retry can help.
+class publish_failure : public std::runtime_error {
+public:
+  explicit publish_failure(error_info e)
+    : std::runtime_error("publishing the result failed: " + e.to_string()), code(e.code) {}
+  errc code;
+};
+
+/// Maps an exception to how the message is settled, and a text for the log.
+struct failure {
+  std::optional<ack_action> forced;  // from ack/nack/reject_message or a middleware
+  bool is_decode = false;
+  bool retryable = false;  // a result publish that can succeed later: never ack the input
+  std::string type, text;
+};
+
+failure classify(const std::exception_ptr& ep) {
+  failure f;
+  try {
+    std::rethrow_exception(ep);
+  } catch (const ack_message&) {
+    f.forced = ack_action::ack;
+    f.type = "ack_message";
+  } catch (const nack_message&) {
+    f.forced = ack_action::nack;
+    f.type = "nack_message";
+  } catch (const reject_message&) {
+    f.forced = ack_action::reject;
+    f.type = "reject_message";
+  } catch (const decode_failure& e) {
+    f.is_decode = true;
+    f.type = "decode_failure";
+    f.text = e.what();
+  } catch (const missing_input& e) {
+    f.is_decode = true;
+    f.type = "missing_input";
+    f.text = e.what();
+  } catch (const publish_failure& e) {
+    f.retryable = is_retryable(e.code) || e.code == errc::closed;
+    f.type = "publish_failure";
+    f.text = e.what();
+  } catch (const std::exception& e) {
+    f.type = boost::core::demangle(typeid(e).name());
+    f.text = e.what();
+  } catch (...) {
+    f.type = "unknown exception";
+  }
+  return f;
+}
+
+enum class stage { running, publishing, waiting_retry, dead_lettering };
+
+struct job {
+  std::uint64_t id = 0;
+  std::uint32_t run = 0;      ///< bumped per attempt: stale completions are ignored
+  std::uint32_t retries = 0;  ///< in-process retries so far
+  stage at = stage::running;
+  context ctx;
+  std::optional<message> msg;
+  std::exception_ptr error;
+  std::size_t publishes_left = 0;
+  error_info publish_error;
+  std::string give_up_reason;  ///< set while dead-lettering
+  bool dead_lettered = false;
+};
+
+/// Where publish completions go. Shared with the callbacks (not the job): a
+/// callback that runs after its handler actor died finds no job to touch.
+struct publish_gate {
+  caf::actor_addr self;
+  // Completions of in-process transports arrive synchronously on the
+  // publishing thread: counted here while `inline_job` is that job's id + 1.
+  std::atomic<std::uint64_t> inline_job{0};
+  std::atomic<std::thread::id> thread{};
+  std::size_t inline_left = 0;
+  error_info inline_error;
+};
+
+struct handler_state {
+  runtime_ptr rt;
+  caf::actor subscriber;
+  invoke_env env;
+  std::shared_ptr<publish_gate> gate = std::make_shared<publish_gate>();
+  std::unordered_map<std::uint64_t, std::unique_ptr<job>> pending;
+  std::vector<std::unique_ptr<job>> spare;  ///< finished jobs, reused
+  std::vector<std::uint64_t> done;          ///< finished since the last flush
+  bool warned_unsettled = false;
+  static inline const char* name = "brook.handler";
+
+  std::unique_ptr<job> make_job(std::uint64_t id) {
+    std::unique_ptr<job> j;
+    if (spare.empty()) {
+      j = std::make_unique<job>();
+    } else {
+      j = std::move(spare.back());
+      spare.pop_back();
+    }
+    j->id = id;
+    return j;
+  }
+  void recycle(std::unique_ptr<job> j) {
+    if (spare.size() >= 64)
+      return;
+    j->ctx = {};
+    j->msg.reset();
+    j->error = nullptr;
+    j->publishes_left = 0;
+    j->publish_error = {};
+    j->retries = 0;
+    j->at = stage::running;
+    j->give_up_reason.clear();
+    j->dead_lettered = false;
+    spare.push_back(std::move(j));
+  }
+};
+
+using handler_actor = caf::stateful_actor<handler_state>;
+
+void run_job(handler_actor* self, std::unique_ptr<job> j);
+void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out);
+
+/// Counts how `msg` ended, once, from what it was settled with and what its
+/// subscription can do: a nack that the broker cannot honour is a loss.
+void account(handler_actor* self, message& msg, bool dead_lettered) {
+  auto& rt = *self->state.rt;
+  auto& stats = *rt.stats;
+  auto how = msg.settled_as();
+  if (!how)
+    return;
+  if (dead_lettered) {
+    ++stats.dead_lettered;
+    return;
+  }
+  switch (*how) {
+    case ack_action::ack: ++stats.acked; break;
+    case ack_action::reject: ++stats.rejected; break;
+    case ack_action::nack:
+      if (rt.caps.can_keep() && msg.raw()->ack) {
+        ++stats.nacked;
+      } else {
+        stats.drop(drop_reason::not_redeliverable);
+        rt.log->error("{} | {} - message lost: nacked, but this {} subscription cannot redeliver "
+                      "(broker id {}); counted as dropped (not_redeliverable). Use a kind with "
+                      "acks (a Redis stream with a group) or set .retry(...) to retry in process",
+                      msg.channel(), msg.message_id(), rt.core->get_transport()->protocol(),
+                      msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
+      }
+      break;
+  }
+}
+
+void finish_job(handler_actor* self, std::unique_ptr<job> j) {
+  auto& chain = self->state.rt->chain;
+  for (auto i = chain.rbegin(); i != chain.rend(); ++i) {
+    try {
+      (*i)->after_processed(*j->msg, j->error);
+    } catch (const std::exception& e) {
+      self->state.rt->log->error("{} | {} - middleware after_processed threw: {}",
+                                 j->msg->channel(), j->msg->message_id(), e.what());
+    }
+  }
+  account(self, *j->msg, j->dead_lettered);
+  self->state.done.push_back(j->id);
+  self->state.recycle(std::move(j));
+}
+
+/// After the last attempt: to the dead-letter publisher, or rejected.
+void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts,
+             const failure& f) {
+  auto& rt = *self->state.rt;
+  auto& msg = *j->msg;
+  auto reason = f.type + (f.text.empty() ? "" : ": " + f.text);
+  auto& dlq = rt.decl->dead_letter;
+  if (!dlq || !dlq->core) {
+    msg.settle(ack_action::reject);
+    rt.log->error("{} | {} - gave up after {} attempt(s) ({}); rejected (no dead-letter "
+                  "publisher: set .dead_letter(...) to keep such messages)",
+                  msg.channel(), msg.message_id(), attempts, reason);
+    finish_job(self, std::move(j));
+    return;
+  }
+  outgoing m;
+  m.channel = dlq->address;
+  m.options = dlq->driver;
+  m.body = std::string{msg.body()};
+  m.content_type = std::string{msg.content_type()};
+  m.correlation_id = std::string{msg.correlation_id()};
+  m.message_id = std::string{msg.message_id()};
+  for (auto& [k, v] : msg.headers())
+    if (k != "correlation_id" && k != "content-type" && k != "reply_to" && k != "message_id")
+      m.headers.set(k, v);
+  m.headers.set("x-brook-dead-letter-reason", reason);
+  m.headers.set("x-brook-original-channel", std::string{msg.channel()});
+  m.headers.set("x-brook-attempts", std::to_string(attempts));
+  if (!msg.delivery().broker_id.empty())
+    m.headers.set("x-brook-broker-id", msg.delivery().broker_id);
+  j->at = stage::dead_lettering;
+  j->give_up_reason = std::move(reason);
+  std::vector<outgoing> out;
+  out.push_back(std::move(m));
+  publish_all(self, std::move(j), std::move(out));
+}
+
+/// Settles a finished job by policy, capabilities and retry policy.
+void settle_job(handler_actor* self, std::unique_ptr<job> j) {
+  auto& rt = *self->state.rt;
+  auto& msg = *j->msg;
+  auto policy = rt.decl->options.ack;
+  auto& stats = *rt.stats;
+  if (j->publish_error && !j->error)
+    j->error = std::make_exception_ptr(publish_failure{j->publish_error});
+  if (!j->error) {
+    if (policy != ack_policy::manual) {
+      msg.settle(ack_action::ack);
+    } else if (!msg.settled()) {
+      if (!self->state.warned_unsettled) {
+        self->state.warned_unsettled = true;
+        rt.log->warn("{} | {} - ack_policy::manual: the handler returned without settling the "
+                     "message; nacked (call m.ack(), m.nack() or m.reject() before returning, or "
+                     "return a deferred result). Logged once per handler actor",
+                     msg.channel(), msg.message_id());
+      }
+      msg.settle(ack_action::nack);
+    }
+    ++stats.processed;
+    if (rt.log->should_log(spdlog::level::info))
+      rt.log->info("{} | {} - Processed", msg.channel(), msg.message_id());
+    finish_job(self, std::move(j));
+    return;
+  }
+  ++stats.failed;
+  auto f = classify(j->error);
+  if (!f.forced)
+    for (auto& m : rt.chain)
+      if (auto a = m->on_exception(msg, j->error)) {
+        f.forced = a;
+        break;
+      }
+  ack_action action;
+  if (f.forced)
+    action = *f.forced;
+  else if (f.is_decode)
+    action = ack_action::reject;  // a retry cannot fix a malformed body
+  else if (f.retryable || policy == ack_policy::nack_on_error)
+    action = ack_action::nack;  // the output was never written: keep the input
+  else if (policy == ack_policy::ack)
+    action = ack_action::ack;
+  else
+    action = ack_action::reject;
+  if (f.is_decode)
+    ++stats.decode_errors;
+  // Under `manual` the core settles only what the user cannot: decode errors
+  // (the handler never ran) and forced outcomes; unsettled ones are nacked.
+  const bool core_settles = policy != ack_policy::manual || f.forced || f.is_decode
+                            || !msg.settled();
+  if (core_settles && !msg.settled() && action == ack_action::nack && rt.decl->options.retry) {
+    auto& retry = *rt.decl->options.retry;
+    auto attempt = msg.delivery().attempt + j->retries;
+    if (retry.max_attempts > 0 && attempt >= retry.max_attempts) {
+      give_up(self, std::move(j), attempt, f);
+      return;
+    }
+    auto delay = retry.backoff.delay(attempt, random01());
+    ++stats.retried;
+    rt.log->warn("{} | {} - {}: {} (attempt {}; retrying in {} ms)", msg.channel(),
+                 msg.message_id(), f.type, f.text, attempt, delay.count());
+    if (rt.caps.delayed_nack && msg.raw()->ack) {
+      msg.settle(ack_action::nack, delay);
+      finish_job(self, std::move(j));
+      return;
+    }
+    // The broker cannot wait for us: keep the message (and its credit) here.
+    ++j->retries;
+    ++j->run;
+    j->at = stage::waiting_retry;
+    auto id = j->id;
+    auto run = j->run;
+    self->state.pending.emplace(id, std::move(j));
+    self->delayed_send(self, delay, retry_atom::value, id, run);
+    return;
+  }
+  bool settled_now = core_settles ? msg.settle(action) : false;
+  if (f.forced && f.text.empty()) {
+    rt.log->info("{} | {} - Processed ({})", msg.channel(), msg.message_id(), f.type);
+  } else {
+    auto how = msg.settled_as();
+    const char* what = !settled_now && policy == ack_policy::ack_first ? "acked before processing"
+                       : !settled_now                             ? "settled by the handler"
+                       : *how == ack_action::reject               ? "rejected"
+                       : *how == ack_action::nack                 ? "nacked"
+                                                                  : "acked";
+    rt.log->error("{} | {} - {}: {} (message {}; broker id {})", msg.channel(), msg.message_id(),
+                  f.type, f.text, what,
+                  msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
+  }
+  finish_job(self, std::move(j));
+}
+
+/// Tells the subscriber which messages finished, once per mailbox message.
+void flush_done(handler_actor* self) {
+  auto& done = self->state.done;
+  if (!done.empty()) {
+    self->send(self->state.subscriber, done_atom::value, std::move(done));
+    done.clear();
+  }
+}
+
+/// All publishes of `out` are confirmed (or failed): settle the job.
+void on_published(handler_actor* self, std::unique_ptr<job> j) {
+  if (j->at == stage::dead_lettering) {
+    auto& rt = *self->state.rt;
+    auto& msg = *j->msg;
+    if (j->publish_error) {
+      // Not dead-lettered: keep the message on the broker if it can, else count it.
+      msg.settle(ack_action::nack);
+      rt.log->error("{} | {} - gave up ({}), and the dead-letter publish failed: {}",
+                    msg.channel(), msg.message_id(), j->give_up_reason,
+                    j->publish_error.to_string());
+    } else {
+      msg.settle(ack_action::ack);
+      j->dead_lettered = true;
+      rt.log->error("{} | {} - gave up ({}); dead-lettered to '{}'", msg.channel(),
+                    msg.message_id(), j->give_up_reason, rt.decl->dead_letter->address);
+    }
+    finish_job(self, std::move(j));
+    return;
+  }
+  settle_job(self, std::move(j));
+}
+
+void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out) {
+  auto& rt = *self->state.rt;
+  if (j->at != stage::dead_lettering) {
+    j->at = stage::publishing;
+    for (auto& m : out)
+      for (auto& mw : rt.chain)
+        mw->on_publish(m);
+  }
+  auto& gate = *self->state.gate;
+  const auto id = j->id;
+  const auto run = j->run;
+  gate.thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  gate.inline_left = out.size();
+  gate.inline_error = {};
+  gate.inline_job.store(id + 1, std::memory_order_release);
+  // Completions come back by id and attempt, never by pointer.
+  auto g = self->state.gate;
+  auto make_done = [&g, id, run] {
+    return [g, id, run](const error_info& e) {
+      if (g->inline_job.load(std::memory_order_acquire) == id + 1
+          && std::this_thread::get_id() == g->thread.load(std::memory_order_relaxed)) {
+        if (e)
+          g->inline_error = e;
+        --g->inline_left;
+        return;
+      }
+      if (auto target = caf::actor_cast<caf::actor>(g->self))
+        caf::anon_send(target, published_atom::value, id, run, e.message,
+                       static_cast<int>(e.code));
+    };
+  };
+  auto core = j->at == stage::dead_lettering ? rt.decl->dead_letter->core : rt.core;
+  auto transport = core->get_transport();
+  j->publishes_left = out.size();
+  for (auto& m : out)
+    transport->publish(std::move(m), make_done());
+  gate.inline_job.store(0, std::memory_order_release);
+  // What completed inline is settled; the rest arrives as published_atom.
+  j->publishes_left = gate.inline_left;
+  if (gate.inline_error)
+    j->publish_error = std::move(gate.inline_error);
+  if (j->publishes_left == 0)
+    on_published(self, std::move(j));
+  else
+    self->state.pending.emplace(id, std::move(j));
+}
+
+/// Publishes the result to the handler's publishers and to reply_to.
+void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
+  auto& rt = *self->state.rt;
+  auto& msg = *j->msg;
+  auto& publishers = rt.decl->publishers;
+  const bool reply_to = !msg.reply_to().empty();
+  const std::size_t targets = (r.has_body ? publishers.size() : 0) + (reply_to ? 1 : 0);
+  if (targets == 0) {
+    settle_job(self, std::move(j));
+    return;
+  }
+  std::vector<outgoing> out(targets);
+  std::string correlation_id = r.correlation_id.empty() ? std::string{msg.correlation_id()}
+                                                        : std::move(r.correlation_id);
+  for (std::size_t k = 0; k < targets; ++k) {
+    auto& m = out[k];
+    const bool last = k + 1 == targets;
+    if (r.has_body && k < publishers.size()) {
+      m.channel = publishers[k]->address;
+      m.options = publishers[k]->driver;
+    } else {
+      m.channel = msg.reply_to();
+      m.options["reply"] = "1";
+    }
+    // The last target takes the encoded result; the others copy it.
+    m.body = last ? std::move(r.data) : r.data;
+    m.content_type = last ? std::move(r.content_type) : r.content_type;
+    m.headers = last ? std::move(r.headers) : r.headers;
+    m.correlation_id = last ? std::move(correlation_id) : correlation_id;
+  }
+  publish_all(self, std::move(j), std::move(out));
+}
+
+void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {
+  if (r.error) {
+    j->error = r.error;
+    settle_job(self, std::move(j));
+    return;
+  }
+  finish(self, std::move(j), std::move(r.value));
+}
+
+void run_job(handler_actor* self, std::unique_ptr<job> j) {
+  auto& rt = *self->state.rt;
+  auto& msg = *j->msg;
+  j->at = stage::running;
+  j->error = nullptr;
+  j->publish_error = {};
+  try {
+    for (auto& m : rt.chain)
+      m->on_receive(msg);
+  } catch (...) {
+    j->error = std::current_exception();
+    settle_job(self, std::move(j));
+    return;
+  }
+  handler_base* h = nullptr;
+  for (auto& e : rt.decl->handlers) {
+    bool match = true;
+    if (e.filter) {
+      try {
+        match = e.filter(msg);
+      } catch (...) {
+        match = false;
+      }
+    }
+    if (match) {
+      h = e.handler.get();
+      break;
+    }
+  }
+  if (!h) {
+    j->error = std::make_exception_ptr(reject_message{});
+    rt.log->warn("{} | {} - no handler's filter accepted the message; rejected", msg.channel(),
+                 msg.message_id());
+    settle_job(self, std::move(j));
+    return;
+  }
+  auto self_handle = caf::actor_cast<caf::actor>(self);
+  const auto id = j->id;
+  const auto run = j->run;
+  auto r = h->invoke(msg, self->state.env, [self_handle, id, run](call_result res) {
+    caf::anon_send(self_handle, complete_atom::value, id, run,
+                   std::make_shared<call_result>(std::move(res)));
+  });
+  if (r) {
+    on_result(self, std::move(j), std::move(*r));
+    return;
+  }
+  self->state.pending.emplace(id, std::move(j));
+  if (auto t = rt.decl->options.timeout; t.count() > 0)
+    self->delayed_send(self, t, timeout_atom::value, id, run);
+}
+
+void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
+  auto& rt = *self->state.rt;
+  ++rt.stats->received;
+  auto j = self->state.make_job(id);
+  std::vector<std::pair<std::string, std::string>> path;
+  if (rt.has_path_params)
+    path = extract_path(rt.decl->spec.address, env->channel);
+  logger log{rt.log, env->channel, env->message_id};
+  j->msg.emplace(std::move(env), std::move(log), &j->ctx, std::move(path));
+  auto& msg = *j->msg;
+  if (rt.log->should_log(spdlog::level::info))
+    rt.log->info("{} | {} - Received", msg.channel(), msg.message_id());
+  if (rt.decl->options.ack == ack_policy::ack_first)
+    msg.settle(ack_action::ack);
+  run_job(self, std::move(j));
+}
+
+/// The job `id` at attempt `run` waiting in `at`, taken out of `pending`.
+std::unique_ptr<job> take(handler_actor* self, std::uint64_t id, std::uint32_t run, stage at) {
+  auto& pending = self->state.pending;
+  auto i = pending.find(id);
+  if (i == pending.end() || i->second->run != run || i->second->at != at)
+    return nullptr;
+  auto j = std::move(i->second);
+  pending.erase(i);
+  return j;
+}
+
+caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subscriber) {
+  self->state.rt = rt;
+  self->state.subscriber = std::move(subscriber);
+  self->state.gate->self = self->address();
+  self->state.env.codec = &rt->decl->options.codec;
+  self->state.env.deps = rt->decl->deps.get();
+  if (auto calls = rt->decl->calls)
+    self->state.env.record = [calls](boost::json::value v) { calls->add(std::move(v)); };
+  return {
+    [=](handle_atom, handle_batch& batch) {
+      for (auto& [id, env] : batch.items)
+        process(self, id, std::move(env));
+      flush_done(self);
+    },
+    [=](complete_atom, std::uint64_t id, std::uint32_t run, result_ptr& r) {
+      if (auto j = take(self, id, run, stage::running)) {
+        on_result(self, std::move(j), std::move(*r));
+        flush_done(self);
+      }
+    },
+    [=](timeout_atom, std::uint64_t id, std::uint32_t run) {
+      if (auto j = take(self, id, run, stage::running)) {
+        ++j->run;  // the late result, if any, is ignored
+        j->error = std::make_exception_ptr(handler_timeout{
+          "no result within " + std::to_string(self->state.rt->decl->options.timeout.count())
+          + " ms (subscriber timeout)"});
+        settle_job(self, std::move(j));
+        flush_done(self);
+      }
+    },
+    [=](retry_atom, std::uint64_t id, std::uint32_t run) {
+      if (auto j = take(self, id, run, stage::waiting_retry)) {
+        j->ctx = {};
+        run_job(self, std::move(j));
+        flush_done(self);
+      }
+    },
+    [=](published_atom, std::uint64_t id, std::uint32_t run, std::string& text, int code) {
+      auto& pending = self->state.pending;
+      auto i = pending.find(id);
+      if (i == pending.end() || i->second->run != run
+          || (i->second->at != stage::publishing && i->second->at != stage::dead_lettering))
+        return;
+      auto& j = *i->second;
+      if (code != 0)
+        j.publish_error = {static_cast<errc>(code), std::move(text)};
+      if (--j.publishes_left == 0) {
+        auto node = std::move(i->second);
+        pending.erase(i);
+        on_published(self, std::move(node));
+        flush_done(self);
+      }
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber) {
+  return rt->decl->options.blocking
+           ? parent->spawn<caf::detached + caf::linked>(handler_impl, rt, std::move(subscriber))
+           : parent->spawn<caf::linked>(handler_impl, rt, std::move(subscriber));
+}
+
+}  // namespace brook::detail
