@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -58,6 +59,11 @@ public:
   std::size_t add_credit(std::size_t n) noexcept { return credit_.fetch_add(n); }
   std::size_t dropped() const noexcept { return dropped_.load(); }
 
+  /// Loop thread: a payload on `where` (stream entry `id`, if any) began with the binary
+  /// envelope's magic but did not parse, and was delivered as raw bytes. Reported at once,
+  /// then at most once a minute per subscription with the count in between.
+  void warn_malformed(std::string_view where, std::string_view id = {});
+
 protected:
   /// Takes one credit unit (loop thread; only the loop thread takes).
   bool take_credit() noexcept;
@@ -74,6 +80,11 @@ protected:
   bool unbounded_ = false;
   bool cancelled_ = false;
   bool failed_ = false;
+
+private:
+  std::size_t malformed_unreported_ = 0;
+  clock::time_point malformed_reported_{};
+  bool malformed_seen_ = false;
 };
 
 /// The single SUBSCRIBE connection and the channel/pattern -> consumers map.
