@@ -505,6 +505,23 @@ TEST(CodecStream, StopsAtTheFirstMisfitAndTheDomWordsTheError) {
             (decode_error{"$.qty", "expected integer, got double"}));
 }
 
+// Found by fuzz/json_codec_fuzz.cpp: the stream sees every occurrence of a duplicate key, the
+// DOM only the last, so a wrong-typed earlier one stops the stream and the DOM decides.
+TEST(CodecStream, DuplicateKeysEndWithTheLastOccurrenceLikeTheDom) {
+  std::string_view text = R"({"sku":"a","qty":-218.5e-616,"qty":8,"price":1})";
+  line_item x;
+  EXPECT_EQ(sax::run(text, {&x, &sax::ops_of<line_item>()}, {}), sax::outcome::mismatch);
+  line_item got;
+  ASSERT_FALSE(codec::decode_body(text, "application/json", got));
+  EXPECT_EQ(got, (line_item{"a", 8, 1}));
+  // Every occurrence fits: the stream keeps the last one too.
+  expect_streamed_like_dom<line_item>(R"({"sku":"a","qty":1,"price":1,"qty":2,"sku":"b"})");
+  expect_streamed_like_dom<order>(
+      R"({"id":"o","state":"paid","ship_to":{"street":"s","zip":"z","country":"c"},"items":[],)"
+      R"("prices":{},"ts":1,"ship_to":{"street":"t","zip":"y"},"items":[{"sku":"k","qty":1,)"
+      R"("price":2}],"note":"n","note":null})");
+}
+
 TEST(CodecStream, TypesWithoutATableGoThroughTheDom) {
   envelope e;
   EXPECT_EQ(sax::run(R"({"kind":"a","payload":{"n":1}})", {&e, &sax::ops_of<envelope>()}, {}),

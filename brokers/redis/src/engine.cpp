@@ -109,6 +109,26 @@ void consumer::retire_now() {
     f();
 }
 
+void consumer::warn_malformed(std::string_view where, std::string_view id) {
+  ++malformed_unreported_;
+  auto now = clock::now();
+  if (malformed_seen_ && now - malformed_reported_ < std::chrono::minutes{1})
+    return;
+  std::string msg = "redis: " + spec_.kind + " '" + std::string{where} + "'";
+  if (!id.empty())
+    msg += " entry " + std::string{id};
+  msg +=
+      ": payload starts like a FastStream binary envelope but does not parse (truncated, "
+      "another format version, or header lengths that fit neither as bytes nor as "
+      "characters); delivered as raw bytes without headers";
+  if (malformed_unreported_ > 1)
+    msg += " (" + std::to_string(malformed_unreported_) + " such payloads since the last warning)";
+  malformed_seen_ = true;
+  malformed_reported_ = now;
+  malformed_unreported_ = 0;
+  eng_.report({errc::decode_failed, std::move(msg)});
+}
+
 void consumer::fail(error_info err) {
   if (failed_)
     return;

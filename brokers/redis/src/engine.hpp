@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,11 @@ public:
   /// Loop thread: the broker confirmed the subscription / the first read went out.
   void confirmed();
 
+  /// Loop thread: a payload on `where` (stream entry `id`, if any) began with the binary
+  /// envelope's magic but did not parse, and was delivered as raw bytes. Reported at once,
+  /// then at most once a minute per subscription with the count in between.
+  void warn_malformed(std::string_view where, std::string_view id = {});
+
 protected:
   /// Takes one credit unit (loop thread; only the loop thread takes).
   bool take_credit() noexcept;
@@ -87,6 +93,11 @@ protected:
   bool retired_ = false;
   bool confirmed_ = false;
   std::vector<std::function<void()>> on_retired_;
+
+private:
+  std::size_t malformed_unreported_ = 0;
+  clock::time_point malformed_reported_{};
+  bool malformed_seen_ = false;
 };
 
 /// The single SUBSCRIBE connection and the channel/pattern -> consumers map.

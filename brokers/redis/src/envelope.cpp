@@ -54,33 +54,94 @@ struct reader {
     pos += n;
     return v;
   }
+  // `n` well-formed UTF-8 characters (the shortest forms, no surrogates, as Python's
+  // str.encode() writes them).
+  std::string_view chars(std::size_t n) {
+    auto start = pos;
+    for (; n > 0 && ok; --n) {
+      auto width = utf8_width(data.substr(std::min(pos, data.size())));
+      if (width == 0)
+        ok = false;
+      pos += width;
+    }
+    return ok ? data.substr(start, pos - start) : std::string_view{};
+  }
+
+  // The length of the UTF-8 character that starts `s`, 0 when there is none.
+  static std::size_t utf8_width(std::string_view s) {
+    if (s.empty())
+      return 0;
+    auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    auto lead = at(0);
+    if (lead < 0x80)
+      return 1;
+    std::size_t width = lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
+    if (width == 0 || s.size() < width)
+      return 0;
+    // The second byte's range excludes overlong forms, surrogates and code points > U+10FFFF.
+    unsigned char lo = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
+    if (at(1) < lo || at(1) > hi)
+      return 0;
+    for (std::size_t i = 2; i < width; ++i)
+      if ((at(i) & 0xc0) != 0x80)
+        return 0;
+    return width;
+  }
 };
 
-bool decode_binary(std::string_view bytes, envelope& env) {
-  if (bytes.size() < fixed_prefix + 2 || std::memcmp(bytes.data(), magic.data(), magic.size()) != 0)
-    return false;
-  reader in{bytes, magic.size()};
-  if (in.uint(2) != version_v1)
-    return false;
-  auto headers_at = in.uint(4);
-  auto data_at = in.uint(4);
-  if (!in.ok || headers_at > bytes.size() || data_at > bytes.size())
-    return false;
-  in.pos = headers_at;
-  auto count = in.uint(2);
-  brook::headers hs;
-  hs.reserve(count);
+// How a header block's u16 lengths count: bytes per the format, or characters as FastStream
+// (0.6 to at least 0.7.8) writes them (Python's len(str), of a value it then UTF-8 encodes).
+enum class length_unit { bytes, chars };
+
+// Reads `count` headers from `in` into `hs`; false when they do not fit.
+bool read_headers(reader& in, std::uint32_t count, length_unit unit, brook::headers& hs) {
+  auto text = [&] {
+    auto n = in.uint(2);
+    return unit == length_unit::bytes ? in.bytes(n) : in.chars(n);
+  };
+  // A header takes at least 4 bytes, so a garbage count cannot make this allocate much.
+  hs.reserve(std::min<std::size_t>(count, (in.data.size() - std::min(in.pos, in.data.size())) / 4));
   for (std::uint32_t i = 0; i < count && in.ok; ++i) {
-    auto key = in.bytes(in.uint(2));
-    auto value = in.bytes(in.uint(2));
+    auto key = text();
+    auto value = text();
     if (in.ok)
       hs.set(std::string{key}, std::string{value});
   }
+  return in.ok;
+}
+
+enum class binary_result { decoded, not_binary, malformed };
+
+binary_result decode_binary(std::string_view bytes, envelope& env) {
+  if (bytes.size() < magic.size() || std::memcmp(bytes.data(), magic.data(), magic.size()) != 0)
+    return binary_result::not_binary;
+  reader in{bytes, magic.size()};
+  if (in.uint(2) != version_v1)
+    return binary_result::malformed;
+  auto headers_at = in.uint(4);
+  auto data_at = in.uint(4);
+  if (!in.ok || headers_at > bytes.size() || data_at > bytes.size())
+    return binary_result::malformed;
+  in.pos = headers_at;
+  auto count = in.uint(2);
   if (!in.ok)
-    return false;
+    return binary_result::malformed;
+  auto block_at = in.pos;
+  brook::headers hs;
+  // FastStream's header block always ends at the data offset. When byte lengths do not lead
+  // there, they may be character counts (non-ASCII headers from Python); that reading must
+  // end exactly at the data offset too. Byte lengths that fit but end elsewhere would leave
+  // garbled headers (a character-counted last value, cut short), so they are not accepted.
+  if (!read_headers(in, count, length_unit::bytes, hs) || in.pos != data_at) {
+    reader again{bytes, block_at};
+    hs = {};
+    if (!read_headers(again, count, length_unit::chars, hs) || again.pos != data_at)
+      return binary_result::malformed;
+  }
   env.headers = std::move(hs);
   env.body.assign(bytes.substr(data_at));
-  return true;
+  return binary_result::decoded;
 }
 
 std::string json_text(const boost::json::value& v) {
@@ -215,9 +276,15 @@ error_info encode_envelope(const outgoing& msg, std::string& out) {
 
 envelope_format decode_envelope(std::string_view bytes, envelope& env) {
   auto fmt = envelope_format::raw;
-  if (decode_binary(bytes, env))
+  auto binary = decode_binary(bytes, env);
+  if (binary == binary_result::decoded)
     fmt = envelope_format::binary_v1;
-  else if (decode_legacy_json(bytes, env))
+  else if (binary == binary_result::malformed) {
+    // The magic cannot start JSON, so this is raw bytes; the caller warns.
+    fmt = envelope_format::malformed_binary;
+    env.headers = {};
+    env.body.assign(bytes);
+  } else if (decode_legacy_json(bytes, env))
     fmt = envelope_format::legacy_json;
   else {
     env.headers = {};

@@ -244,7 +244,8 @@ void list_consumer::take(std::string_view raw) {
 
 void list_consumer::deliver_raw(std::string_view raw) {
   auto env = std::make_shared<envelope>();
-  decode_envelope(raw, *env);
+  if (decode_envelope(raw, *env) == envelope_format::malformed_binary)
+    warn_malformed(spec_.address);
   env->channel = spec_.address;
   env->delivery.broker_id = spec_.address;
   env->metadata.emplace("kind", "list");

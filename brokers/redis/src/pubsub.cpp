@@ -183,12 +183,14 @@ void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string
   if (it == map.end() || it->second.empty())
     return;
   auto env = std::make_shared<envelope>();
-  decode_envelope(data, *env);
+  bool malformed = decode_envelope(data, *env) == envelope_format::malformed_binary;
   env->channel.assign(channel);
   env->delivery.broker_id.assign(channel);
   env->metadata.emplace("kind", "channel");
   if (!pattern.empty())
     env->metadata.emplace("pattern", std::string{pattern});
+  if (malformed)  // once, by the first subscription; a pattern's names the channel
+    it->second.front()->warn_malformed(channel);
   if (it->second.size() == 1) {
     auto only = it->second.front();  // offer() may cancel it, which edits the vector
     only->offer(std::move(env));

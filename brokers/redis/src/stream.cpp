@@ -243,7 +243,8 @@ void stream_consumer::deliver_front() {
 void stream_consumer::deliver_entry(std::string_view id, const field_views& fields,
                                     bool redelivered) {
   auto env = std::make_shared<envelope>();
-  decode_stream_entry(fields, *env);
+  if (decode_stream_entry(fields, *env) == envelope_format::malformed_binary)
+    warn_malformed(spec_.address, id);
   env->channel = spec_.address;
   auto& md = env->metadata;
   md.emplace("kind", "stream");

@@ -141,22 +141,145 @@ TEST(RedisEnvelope, PlainJsonAndTextAreRawBytes) {
   }
 }
 
-TEST(RedisEnvelope, TruncatedBinaryFallsBackToRaw) {
+TEST(RedisEnvelope, TruncatedBinaryFallsBackToRawAndSaysItLookedLikeAnEnvelope) {
   brook::outgoing out;
   out.correlation_id = "abc";
   out.body = "payload";
   std::string wire;
   ASSERT_FALSE(encode_envelope(out, wire));
-  for (std::size_t cut : {10u, 19u, 25u, 40u}) {
+  for (std::size_t cut : {8u, 10u, 19u, 25u, 40u}) {
     auto part = wire.substr(0, cut);
     brook::envelope env;
-    EXPECT_EQ(decode_envelope(part, env), envelope_format::raw) << cut;
+    EXPECT_EQ(decode_envelope(part, env), envelope_format::malformed_binary) << cut;
     EXPECT_EQ(env.body, part);
+    EXPECT_TRUE(env.headers.empty());
+    EXPECT_FALSE(env.correlation_id.empty());
   }
+  // Shorter than the magic: nothing says it was meant to be an envelope.
+  brook::envelope short_env;
+  EXPECT_EQ(decode_envelope(wire.substr(0, 7), short_env), envelope_format::raw);
   auto bad_version = wire;
   bad_version[9] = 2;
   brook::envelope env;
-  EXPECT_EQ(decode_envelope(bad_version, env), envelope_format::raw);
+  EXPECT_EQ(decode_envelope(bad_version, env), envelope_format::malformed_binary);
+  EXPECT_EQ(env.body, bad_version);
+}
+
+// A header block the way FastStream (0.6 - 0.7.8, BinaryWriter.write_string) writes it: the
+// u16 is len(str), the character count, followed by the UTF-8 bytes. The data offset is right
+// (FastStream measures the finished block in bytes).
+std::string faststream_envelope(const std::vector<std::pair<std::string, std::string>>& hs,
+                                const std::string& body) {
+  auto chars = [](const std::string& s) {
+    std::size_t n = 0;
+    for (unsigned char c : s)
+      n += (c & 0xc0) != 0x80;
+    return n;
+  };
+  std::string block;
+  for (auto& [k, v] : hs)
+    for (auto* s : {&k, &v}) {
+      auto n = chars(*s);
+      block += bytes({static_cast<int>(n >> 8), static_cast<int>(n & 0xff)}) + *s;
+    }
+  auto be = [](std::size_t v, int width) {
+    std::string out;
+    for (int shift = 8 * (width - 1); shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>((v >> shift) & 0xff));
+    return out;
+  };
+  std::string magic_and_version = bytes({0x89, 'B', 'I', 'N', 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x01});
+  return magic_and_version + be(18, 4) + be(20 + block.size(), 4) + be(hs.size(), 2) + block + body;
+}
+
+TEST(RedisEnvelope, DecodesFastStreamsCharacterCountLengths) {
+  std::vector<std::pair<std::string, std::string>> hs{
+      {"correlation_id", "c-1"}, {"content-type", "text/plain"}, {"greeting", "héllo wörld"},
+      {"city", "日本"},          {"emoji", "\xf0\x9f\x8e\x89!"}, {"ключ", "значение"},
+      {"x-ascii", "plain"}};
+  auto wire = faststream_envelope(hs, "body ü");
+  brook::envelope env;
+  ASSERT_EQ(decode_envelope(wire, env), envelope_format::binary_v1);
+  brook::headers expected;
+  for (auto& [k, v] : hs)
+    expected.set(k, v);
+  EXPECT_EQ(env.headers, expected);
+  EXPECT_EQ(env.body, "body ü");
+  EXPECT_EQ(env.correlation_id, "c-1");
+  EXPECT_EQ(env.content_type, "text/plain");
+}
+
+TEST(RedisEnvelope, DecodesACharacterCountedValueAsTheLastHeader) {
+  // Read with byte lengths, the last value is cut short without overrunning anything: only
+  // the data offset shows that the byte reading is wrong.
+  auto wire = faststream_envelope({{"correlation_id", "c"}, {"city", "日本"}}, "{}");
+  brook::envelope env;
+  ASSERT_EQ(decode_envelope(wire, env), envelope_format::binary_v1);
+  ASSERT_NE(env.headers.find("city"), nullptr);
+  EXPECT_EQ(*env.headers.find("city"), "日本");
+  EXPECT_EQ(env.body, "{}");
+}
+
+TEST(RedisEnvelope, AsciiFastStreamEnvelopesAreByteIdenticalToOurs) {
+  brook::outgoing out;
+  out.correlation_id = "abc";
+  out.content_type = "application/json";
+  out.body = R"({"a":1})";
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  EXPECT_EQ(wire,
+            faststream_envelope({{"correlation_id", "abc"}, {"content-type", "application/json"}},
+                                R"({"a":1})"));
+}
+
+TEST(RedisEnvelope, KeepsWritingByteLengthsForNonAsciiHeaders) {
+  brook::outgoing out;
+  out.correlation_id = "c";
+  out.headers = {{"city", "日本"}};
+  out.body = "b";
+  std::string wire;
+  ASSERT_FALSE(encode_envelope(out, wire));
+  // correlation_id, c, city, then the value's length: 6 bytes, not 2 characters.
+  auto at = 20 + 2 + 14 + 2 + 1 + 2 + 4;
+  EXPECT_EQ(static_cast<unsigned char>(wire[at]), 0);
+  EXPECT_EQ(static_cast<unsigned char>(wire[at + 1]), 6);
+  brook::envelope env;
+  ASSERT_EQ(decode_envelope(wire, env), envelope_format::binary_v1);
+  EXPECT_EQ(*env.headers.find("city"), "日本");
+  EXPECT_EQ(env.body, "b");
+}
+
+TEST(RedisEnvelope, LengthsThatFitNeitherWayAreMalformed) {
+  auto wire = faststream_envelope({{"correlation_id", "c"}, {"k", "日本"}}, "body");
+  // Too long as bytes and as characters.
+  auto too_long = wire;
+  too_long[20 + 2 + 14 + 2 + 1 + 2 + 1 + 1] = 9;  // "k"'s value length 2 -> 9
+  brook::envelope env;
+  EXPECT_EQ(decode_envelope(too_long, env), envelope_format::malformed_binary);
+  EXPECT_EQ(env.body, too_long);
+  EXPECT_TRUE(env.headers.empty());
+  // Character counting over bytes that are not UTF-8 fails too.
+  auto not_utf8 = faststream_envelope({{"k", "\xff\xfe"}}, "x");
+  not_utf8[20 + 2 + 1 + 1] = 1;  // declares one character for two invalid bytes
+  brook::envelope env2;
+  EXPECT_EQ(decode_envelope(not_utf8, env2), envelope_format::malformed_binary);
+  EXPECT_EQ(env2.body, not_utf8);
+  // A character count that reaches past the data offset into the body is rejected.
+  auto past = faststream_envelope({{"k", "é"}}, "ab");
+  past[20 + 2 + 1 + 1] = 3;  // "é" + "ab" as three characters would eat the body
+  brook::envelope env3;
+  EXPECT_EQ(decode_envelope(past, env3), envelope_format::malformed_binary);
+}
+
+TEST(RedisEnvelope, GarbageAfterTheMagicIsMalformedNotLost) {
+  std::string magic = bytes({0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a});
+  for (std::string tail : {std::string{}, std::string("\x00\x01", 2),
+                           std::string("\x00\x01\xff\xff\xff\xff\x00\x00\x00\x00", 10),
+                           std::string("\x00\x01\x00\x00\x00\x12\x00\x00\x00\x14\xff\xff", 12)}) {
+    brook::envelope env;
+    EXPECT_EQ(decode_envelope(magic + tail, env), envelope_format::malformed_binary) << tail.size();
+    EXPECT_EQ(env.body, magic + tail);
+  }
 }
 
 TEST(RedisEnvelope, StreamEntryUsesTheDataField) {

@@ -146,7 +146,10 @@ struct settings {
   /// Driver conditions worth a log line: a connection lost (`errc::disconnected`), restored
   /// (`errc::ok` with a message), failed attempts (`errc::connection_failed`, first and then
   /// at most once per backoff maximum), pub/sub overflow (`errc::overflow`, at most once per
-  /// second per subscription, with the running total). The driver logs nothing itself.
+  /// second per subscription, with the running total), a payload that starts like a binary
+  /// envelope but does not parse and is delivered as raw bytes (`errc::decode_failed`, naming
+  /// the channel or key and a stream entry's id; at once, then at most once a minute per
+  /// subscription with the count). The driver logs nothing itself.
   /// @warning Called on the driver thread: must be thread-safe and must not block.
   std::function<void(const error_info&)> on_event;
 };
