@@ -80,6 +80,7 @@ public:
         return;
       }
       queue_.push_back(std::move(env));
+      ++rt_->stats->held;
       if (!scheduled_) {
         scheduled_ = true;
         wake = target_;
@@ -205,6 +206,7 @@ private:
 /// subscription can keep it, else counts it as lost for `why`. Returns
 /// whether it was lost.
 bool give_back(subscriber_runtime& rt, envelope& env, drop_reason why) {
+  --rt.stats->held;
   if (env.ack && rt.caps.can_keep()) {
     env.ack->nack();
     ++rt.stats->nacked;
@@ -372,6 +374,7 @@ void dispatch(subscriber_actor* self, envelope_ptr env) {
     // Taken after the drain began: the broker keeps it for the next consumer.
     env->ack->nack();
     ++s.rt->stats->nacked;
+    --s.rt->stats->held;
     return;
   }
   // Restarting slots are skipped.
@@ -435,6 +438,7 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
         if (sl.load > 0)
           --sl.load;
         s.inflight.erase(*e);
+        --s.rt->stats->held;
         ++s.returns;
       }
       s.rt->stats->in_flight = s.inflight.size();

@@ -278,6 +278,7 @@ std::vector<subscriber_snapshot> runtime::stats() const {
     x.dead_lettered = s.dead_lettered;
     x.in_flight = s.in_flight;
     x.max_in_flight_seen = s.max_in_flight_seen;
+    x.held = static_cast<std::size_t>(std::max<std::int64_t>(0, s.held.load()));
     for (std::size_t r = 0; r < drop_reason_count; ++r)
       if (auto n = s.dropped[r].load())
         x.dropped.emplace(std::string{to_string(static_cast<drop_reason>(r))}, n);

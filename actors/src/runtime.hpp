@@ -41,6 +41,8 @@ struct subscriber_stats {
   /// The driver's own drop count of subscriptions that ended (restarts).
   std::atomic<std::uint64_t> driver_dropped_before{0};
   std::atomic<std::size_t> in_flight{0}, max_in_flight_seen{0};
+  /// Taken from the driver and not yet finished (queued, dispatched, waiting).
+  std::atomic<std::int64_t> held{0};
   void drop(drop_reason r, std::uint64_t n = 1) noexcept {
     dropped[static_cast<std::size_t>(r)].fetch_add(n, std::memory_order_relaxed);
   }

@@ -295,7 +295,7 @@ TEST_P(AckPolicy, SettlesAsDocumented) {
   brook::memory::broker broker;
   std::atomic<int> calls{0}, redeliveries{0};
   broker.subscriber("in").ack(c.policy).handle([&](const std::string&, brook::message& m) {
-    if (m.metadata("redelivered") == "1") {
+    if (m.delivery().redelivered) {
       ++redeliveries;
       return;  // succeed the second time
     }
@@ -326,7 +326,7 @@ TEST(Ack, ManualSettlementAndSettleExceptions) {
   });
   std::atomic<int> second{0};
   broker.subscriber("nack-once").handle([&](brook::message& m) {
-    if (m.metadata("redelivered") != "1")
+    if (!m.delivery().redelivered)
       throw brook::nack_message{};
     ++second;
   });
@@ -351,7 +351,7 @@ TEST(Ack, ExceptionMiddlewareMapsPerType) {
   auto errors = std::make_shared<brook::exception_middleware>();
   std::atomic<int> observed{0};
   errors->on<db_timeout>([](const db_timeout&, brook::message& m) {
-    return m.metadata("redelivered") == "1" ? brook::ack_action::ack : brook::ack_action::nack;
+    return m.delivery().redelivered ? brook::ack_action::ack : brook::ack_action::nack;
   });
   errors->on<std::logic_error>([&](const std::logic_error&, brook::message&) { ++observed; });
   broker.middleware(errors);

@@ -118,7 +118,7 @@ bool test_broker::wait_idle(std::chrono::milliseconds timeout) const {
     for (auto& m : memories_)
       idle = idle && m->pending() == 0 && m->unsettled() == 0;
     for (auto& s : runtime().stats())
-      idle = idle && s.in_flight == 0;
+      idle = idle && s.in_flight == 0 && s.held == 0;
     if (idle)
       return true;
     if (std::chrono::steady_clock::now() > deadline)

@@ -43,6 +43,9 @@ struct subscriber_snapshot {
   std::uint64_t received = 0, processed = 0, failed = 0, rejected = 0, nacked = 0,
                 decode_errors = 0, restarts = 0, acked = 0, retried = 0, dead_lettered = 0;
   std::size_t in_flight = 0, max_in_flight_seen = 0;
+  /// Delivered by the driver and not finished yet (queued for dispatch, in
+  /// flight, waiting for a handler restart or a retry).
+  std::size_t held = 0;
   /// Losses by reason (`handler_died`, `not_redeliverable`, `stopped`, `driver`).
   std::map<std::string, std::uint64_t, std::less<>> dropped;
   std::uint64_t dropped_total() const noexcept {
