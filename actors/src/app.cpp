@@ -62,7 +62,7 @@ bool app::ready() const noexcept {
 }
 
 std::vector<detail::subscriber_snapshot> app::stats() const {
-  return rt_ ? rt_->stats() : std::vector<detail::subscriber_snapshot>{};
+  return rt_ ? rt_->stats() : final_stats_;
 }
 
 void app::start(run_options o) {
@@ -139,8 +139,10 @@ void app::stop() {
     f();
   if (!rt_->stop(opts_.graceful_timeout))
     default_logger()->warn("graceful timeout of {} ms passed with messages still in flight; "
-                           "the broker will redeliver what was not acknowledged",
+                           "those with acks were returned to their broker, the others are "
+                           "counted as dropped (stopped) in stats()",
                            opts_.graceful_timeout.count());
+  final_stats_ = rt_->stats();
   rt_.reset();
   for (auto& f : after_shutdown_)
     f();

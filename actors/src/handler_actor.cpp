@@ -154,7 +154,10 @@ struct handler_state {
 using handler_actor = caf::stateful_actor<handler_state>;
 
 void run_job(handler_actor* self, std::unique_ptr<job> j);
-void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out);
+/// Publishes `out[k]` through `cores[k]` (each publisher's own broker; empty:
+/// all through the subscriber's).
+void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
+                 std::vector<broker_core*> cores);
 
 /// Counts how `msg` ended, once, from what it was settled with and what its
 /// subscription can do: a nack that the broker cannot honour is a loss.
@@ -235,7 +238,7 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
   j->give_up_reason = std::move(reason);
   std::vector<outgoing> out;
   out.push_back(std::move(m));
-  publish_all(self, std::move(j), std::move(out));
+  publish_all(self, std::move(j), std::move(out), {dlq->core.get()});
 }
 
 /// Settles a finished job by policy, capabilities and retry policy.
@@ -365,7 +368,8 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
   settle_job(self, std::move(j));
 }
 
-void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out) {
+void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
+                 std::vector<broker_core*> cores) {
   auto& rt = *self->state.rt;
   if (j->at != stage::dead_lettering) {
     j->at = stage::publishing;
@@ -396,11 +400,10 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
                        static_cast<int>(e.code));
     };
   };
-  auto core = j->at == stage::dead_lettering ? rt.decl->dead_letter->core : rt.core;
-  auto transport = core->get_transport();
   j->publishes_left = out.size();
-  for (auto& m : out)
-    transport->publish(std::move(m), make_done());
+  for (std::size_t k = 0; k < out.size(); ++k)
+    (cores.empty() ? rt.core.get() : cores[k])->get_transport()->publish(std::move(out[k]),
+                                                                         make_done());
   gate.inline_job.store(0, std::memory_order_release);
   // What completed inline is settled; the rest arrives as published_atom.
   j->publishes_left = gate.inline_left;
@@ -424,6 +427,7 @@ void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
     return;
   }
   std::vector<outgoing> out(targets);
+  std::vector<broker_core*> cores;  // empty: all through the subscriber's broker
   std::string correlation_id = r.correlation_id.empty() ? std::string{msg.correlation_id()}
                                                         : std::move(r.correlation_id);
   for (std::size_t k = 0; k < targets; ++k) {
@@ -432,6 +436,10 @@ void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
     if (r.has_body && k < publishers.size()) {
       m.channel = publishers[k]->address;
       m.options = publishers[k]->driver;
+      if (publishers[k]->core && publishers[k]->core != rt.core) {
+        cores.resize(targets, rt.core.get());  // a publisher of another broker
+        cores[k] = publishers[k]->core.get();
+      }
     } else {
       m.channel = msg.reply_to();
       m.options["reply"] = "1";
@@ -442,7 +450,7 @@ void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
     m.headers = last ? std::move(r.headers) : r.headers;
     m.correlation_id = last ? std::move(correlation_id) : correlation_id;
   }
-  publish_all(self, std::move(j), std::move(out));
+  publish_all(self, std::move(j), std::move(out), std::move(cores));
 }
 
 void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {

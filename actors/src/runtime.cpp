@@ -9,6 +9,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/logger.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
@@ -20,6 +21,14 @@
 namespace brook::detail {
 
 namespace {
+
+/// CAF 0.17 keeps a reference to the system's logger in a thread-local of
+/// every thread that spawned an actor or used a scoped_actor, and
+/// ~actor_system waits for that logger to die: destroying the system on
+/// another thread then hangs. Brook drops the reference after each use.
+struct logger_tls_guard {
+  ~logger_tls_guard() { caf::logger::set_current_actor_system(nullptr); }
+};
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
@@ -129,6 +138,7 @@ runtime::runtime(std::size_t workers) : impl_(std::make_unique<impl>()) {
   impl_->cfg->set("work-stealing.aggressive-poll-attempts", 2000);
   impl_->cfg->set("work-stealing.moderate-poll-attempts", 0);
   impl_->cfg->set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds{100}});
+  logger_tls_guard tls;
   impl_->own = std::make_unique<caf::actor_system>(*impl_->cfg);
   impl_->sys = impl_->own.get();
 }
@@ -157,6 +167,7 @@ bool runtime::escalated() const noexcept {
 void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
                            std::shared_ptr<dependency_registry> deps) {
   auto& im = *impl_;
+  logger_tls_guard tls;
   if (!im.supervisor) {
     im.supervisor = im.sys->spawn(supervisor_impl, [this](std::string why) {
       impl_->escalated = true;
@@ -236,6 +247,7 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
   im.stopped = true;
   bool drained = true;
   {
+    logger_tls_guard tls;
     caf::scoped_actor self{*im.sys};
     std::vector<caf::actor> subs;
     self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
@@ -292,6 +304,7 @@ std::vector<caf::actor> runtime::handler_actors(std::string_view address) const 
   std::vector<caf::actor> out;
   if (!im.supervisor)
     return out;
+  logger_tls_guard tls;
   caf::scoped_actor self{*im.sys};
   std::vector<caf::actor> subs;
   self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)

@@ -565,3 +565,14 @@ TEST(App, DrainTimeoutHandsUnfinishedMessagesBackToTheBroker) {
   // None finished within 50 ms: all four are back in the broker, none lost.
   EXPECT_EQ(broker.pending(), 4u);
 }
+
+TEST(Lifecycle, StopFromAnotherThread) {
+  brook::memory::broker broker;
+  broker.subscriber("in").handle([](const std::string&) {});
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  broker.publish("in", std::string{"x"});
+  std::thread stopper{[&] { app.stop(); }};
+  stopper.join();
+  EXPECT_FALSE(app.running());
+}

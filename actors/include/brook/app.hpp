@@ -100,6 +100,7 @@ public:
   bool ready() const noexcept;
   /// Per-subscriber counters: received, processed, acked, nacked, rejected,
   /// dead-lettered, retried and drops by reason (see `detail::subscriber_snapshot`).
+  /// After stop(), the last counters of the run.
   std::vector<detail::subscriber_snapshot> stats() const;
 
   /// The AsyncAPI description of this service.
@@ -121,6 +122,7 @@ private:
   std::vector<middleware_ptr> mws_;
   std::vector<std::function<void()>> on_startup_, after_startup_, on_shutdown_, after_shutdown_;
   run_options opts_;
+  std::vector<detail::subscriber_snapshot> final_stats_;  ///< kept after stop()
   struct shutdown_signal;
   std::shared_ptr<shutdown_signal> signal_;
 };

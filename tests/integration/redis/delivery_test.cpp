@@ -1,0 +1,306 @@
+// Delivery guarantees on a real Redis server: every message a subscriber takes
+// ends handled, back on the broker, dead-lettered or counted as dropped with a
+// reason. Each test checks that ledger, not just that "some arrived".
+#include "../../support/eventually.hpp"
+#include "test_support.hpp"
+
+#include <brook/app.hpp>
+#include <brook/deferred.hpp>
+#include <brook/redis/broker.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+using namespace std::chrono_literals;
+using brook_test::admin;
+using brook_test::redis_url;
+using brook_test::unique;
+
+namespace {
+
+bool eventually(const std::function<bool()>& p, std::chrono::milliseconds t = 10s) {
+  return brook_test_support::eventually(p, t);
+}
+
+struct quiet : ::testing::Environment {
+  void SetUp() override {
+    if (!std::getenv("BROOK_TEST_LOGS"))
+      brook::default_logger()->set_level(spdlog::level::off);
+  }
+};
+const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
+
+/// The distinct bodies a handler saw.
+struct seen_set {
+  std::mutex mtx;
+  std::set<std::string> bodies;
+  std::size_t calls = 0;
+  void add(const std::string& b) {
+    std::lock_guard lock{mtx};
+    bodies.insert(b);
+    ++calls;
+  }
+  std::size_t size() {
+    std::lock_guard lock{mtx};
+    return bodies.size();
+  }
+};
+
+brook::detail::subscriber_snapshot stats_of(brook::app& app, const std::string& address) {
+  for (auto& s : app.stats())
+    if (s.address == address)
+      return s;
+  ADD_FAILURE() << "no subscriber on " << address;
+  return {};
+}
+
+void rpush_numbers(admin& a, const std::string& key, int n) {
+  std::vector<std::string> argv{"RPUSH", key};
+  for (int i = 0; i < n; ++i)
+    argv.push_back(std::to_string(i));
+  a.run(argv);
+}
+
+}  // namespace
+
+// A drain stops taking work first: no credit goes back, the list is not popped
+// again, and what was not taken is still in Redis afterwards.
+TEST(RedisDelivery, DrainLeavesUntakenListItemsOnTheBroker) {
+  auto key = unique("drain-list");
+  constexpr int total = 200;
+  admin a;
+  rpush_numbers(a, key, total);
+  brook::redis::broker broker{redis_url()};
+  seen_set seen;
+  broker.subscriber(brook::redis::list{.name = key}).max_in_flight(8).handle(
+    [&](const std::string& body) {
+      std::this_thread::sleep_for(5ms);
+      seen.add(body);
+    });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return seen.size() >= 20; }));
+  app.stop();
+  auto left = a.integer({"LLEN", key});
+  auto s = stats_of(app, key);
+  EXPECT_EQ(s.dropped_total(), 0u);
+  EXPECT_EQ(seen.calls, seen.size()) << "nothing handled twice";
+  EXPECT_EQ(static_cast<long long>(seen.size()) + left, total)
+    << "handled " << seen.size() << " + still in Redis " << left << " must be all " << total;
+  EXPECT_GT(left, 0) << "the drain stopped popping";
+}
+
+// Pub/sub cannot give messages back: a drain finishes everything it took,
+// including what waited in the driver's buffer beyond the credit.
+TEST(RedisDelivery, DrainFinishesEveryPubSubMessageItTook) {
+  auto channel = unique("drain-ps");
+  brook::redis::broker broker{redis_url()};
+  seen_set seen;
+  std::atomic<bool> gate{false};
+  broker.subscriber(channel).max_in_flight(4).handle([&](const std::string& body) {
+    while (!gate)
+      std::this_thread::sleep_for(1ms);
+    seen.add(body);
+  });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  constexpr int total = 50;
+  for (int i = 0; i < total; ++i)
+    ASSERT_FALSE(broker.publish(channel, std::to_string(i)));
+  // All 50 reached the driver (4 in the core, the rest in its buffer).
+  ASSERT_TRUE(eventually([&] { return stats_of(app, channel).received >= 1; }));
+  std::this_thread::sleep_for(100ms);
+  // Stopped from another thread while the handler is still busy.
+  std::thread stopper{[&] { app.stop(); }};
+  std::this_thread::sleep_for(50ms);
+  gate = true;
+  stopper.join();
+  auto s = stats_of(app, channel);
+  EXPECT_EQ(seen.size() + s.dropped_total(), static_cast<std::size_t>(total));
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(total)) << "the buffer was finished, not dropped";
+}
+
+// A handler that dies with a message in flight: a stream group leaves it
+// pending (nacked), a list cannot take it back, so it is counted as lost.
+TEST(RedisDelivery, HandlerDeathNacksStreamEntriesAndCountsListLosses) {
+  auto key = unique("death-list");
+  auto stream = unique("death-stream");
+  brook::redis::broker broker{redis_url()};
+  std::mutex mtx;
+  std::vector<brook::promise<void>> held;  // never completed: the messages stay in flight
+  auto park = [&](const std::string&) {
+    brook::promise<void> p;
+    std::lock_guard lock{mtx};
+    held.push_back(p);
+    return p.get_deferred();
+  };
+  broker.subscriber(brook::redis::list{.name = key}).handle(park);
+  broker.subscriber(brook::redis::stream{.name = stream, .group = "g", .last_id = "0"}).handle(park);
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  admin a;
+  a.run({"RPUSH", key, "one"});
+  a.run({"XADD", stream, "*", "__data__", "two"});
+  ASSERT_TRUE(eventually([&] {
+    return stats_of(app, key).in_flight == 1 && stats_of(app, stream).in_flight == 1;
+  }));
+  for (auto& h : app.runtime()->handler_actors(key))
+    caf::anon_send_exit(h, caf::exit_reason::unhandled_exception);
+  for (auto& h : app.runtime()->handler_actors(stream))
+    caf::anon_send_exit(h, caf::exit_reason::unhandled_exception);
+  ASSERT_TRUE(eventually([&] { return stats_of(app, key).restarts == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_of(app, stream).restarts == 1; }));
+  auto list = stats_of(app, key);
+  EXPECT_EQ(list.dropped_for("handler_died"), 1u);
+  EXPECT_EQ(list.nacked, 0u) << "a list cannot redeliver: not a nack";
+  auto st = stats_of(app, stream);
+  EXPECT_EQ(st.dropped_total(), 0u);
+  EXPECT_EQ(st.nacked, 1u);
+  EXPECT_EQ(a.pending(stream, "g"), 1) << "still pending in the group, claimable";
+  {
+    std::lock_guard lock{mtx};
+    for (auto& p : held)
+      p.set_value();
+  }
+  app.stop();
+}
+
+// A result that cannot be written (its broker is down) keeps the input: the
+// stream entry is nacked (stays pending), never acknowledged.
+TEST(RedisDelivery, FailedResultPublishKeepsTheInputPending) {
+  auto in = unique("in");
+  brook::redis::broker broker{redis_url()};
+  brook::redis::settings down_settings;
+  down_settings.connect_timeout = 100ms;
+  down_settings.queued_timeout = 200ms;
+  brook::redis::broker down{"redis://127.0.0.1:1", down_settings};  // nothing listens there
+  broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
+    .publisher(down.publisher(brook::redis::list_out{"nowhere"}))
+    .handle([](const std::string& s) { return s + "!"; });
+  brook::app app{{broker, down}};
+  app.start({.log_level = "off"});
+  admin a;
+  a.run({"XADD", in, "*", "__data__", "x"});
+  ASSERT_TRUE(eventually([&] { return stats_of(app, in).nacked >= 1; }));
+  auto s = stats_of(app, in);
+  EXPECT_EQ(s.acked, 0u);
+  EXPECT_EQ(s.rejected, 0u);
+  EXPECT_EQ(s.nacked, 1u);
+  EXPECT_EQ(a.pending(in, "g"), 1) << "the input was not acknowledged";
+  app.stop();
+}
+
+// The default consumer name is stable: a restarted service re-reads the
+// entries its previous run left pending, instead of stranding them.
+TEST(RedisDelivery, RestartRecoversPendingEntriesUnderTheSameConsumerName) {
+  auto in = unique("restart");
+  admin a;
+  for (int i = 0; i < 5; ++i)
+    a.run({"XADD", in, "*", "__data__", std::to_string(i)});
+  {
+    brook::redis::broker broker{redis_url()};
+    broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
+      .ack(brook::ack_policy::nack_on_error)
+      .handle([](const std::string&) { throw std::runtime_error("not now"); });
+    brook::app app{broker};
+    app.start({.log_level = "off"});
+    ASSERT_TRUE(eventually([&] { return stats_of(app, in).nacked == 5; }));
+    app.stop();
+  }
+  ASSERT_EQ(a.pending(in, "g"), 5);
+  seen_set seen;
+  brook::redis::broker broker{redis_url()};
+  broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
+    .handle([&](const std::string& b) { seen.add(b); });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return seen.size() == 5; }));
+  EXPECT_TRUE(eventually([&] { return a.pending(in, "g") == 0; }));
+  auto info = a.run({"XINFO", "CONSUMERS", in, "g"});
+  EXPECT_EQ(info->elements, 1u) << "one stable consumer name across both runs";
+  app.stop();
+}
+
+// A poison message stops at max attempts and reaches the dead-letter list
+// with the reason, original channel, attempt count and the entry id.
+TEST(RedisDelivery, PoisonMessageStopsAtMaxAttemptsAndIsDeadLettered) {
+  auto in = unique("poison"), dlq = unique("dlq");
+  brook::redis::broker broker{redis_url()};
+  std::atomic<int> calls{0};
+  broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
+    .ack(brook::ack_policy::nack_on_error)
+    .retry({.max_attempts = 3, .backoff = {.initial = 5ms, .max = 20ms}})
+    .dead_letter(broker.publisher(brook::redis::list_out{dlq}))
+    .handle([&](const std::string&) {
+      ++calls;
+      throw std::runtime_error("cannot parse the invoice");
+    });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  admin a;
+  auto id = a.run({"XADD", in, "*", "__data__", "poison"});
+  ASSERT_TRUE(eventually([&] { return a.integer({"LLEN", dlq}) == 1; }));
+  EXPECT_EQ(calls, 3);
+  EXPECT_TRUE(eventually([&] { return a.pending(in, "g") == 0; })) << "acked after dead-lettering";
+  auto s = stats_of(app, in);
+  EXPECT_EQ(s.dead_lettered, 1u);
+  EXPECT_EQ(s.retried, 2u);
+  EXPECT_EQ(s.dropped_total(), 0u);
+  auto raw = a.run({"LINDEX", dlq, "0"});
+  std::string wire{raw->str, raw->len};
+  EXPECT_NE(wire.find("poison"), std::string::npos);
+  EXPECT_NE(wire.find("cannot parse the invoice"), std::string::npos);
+  EXPECT_NE(wire.find(in), std::string::npos) << "original channel";
+  EXPECT_NE(wire.find(std::string{id->str, id->len}), std::string::npos) << "the entry id";
+  app.stop();
+}
+
+// Pub/sub has no redelivery: a nack is a loss, counted and with its reason.
+TEST(RedisDelivery, NackOnPubSubIsACountedDrop) {
+  auto channel = unique("nack-ps");
+  brook::redis::broker broker{redis_url()};
+  broker.subscriber(channel).ack(brook::ack_policy::nack_on_error).handle([](const std::string&) {
+    throw std::runtime_error("downstream is away");
+  });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  for (int i = 0; i < 3; ++i)
+    ASSERT_FALSE(broker.publish(channel, std::string{"x"}));
+  ASSERT_TRUE(eventually([&] { return stats_of(app, channel).dropped_total() == 3; }));
+  auto s = stats_of(app, channel);
+  EXPECT_EQ(s.dropped_for("not_redeliverable"), 3u);
+  EXPECT_EQ(s.nacked, 0u);
+  app.stop();
+}
+
+// Redis down at start: the service starts, is not ready, and becomes ready and
+// handles messages once Redis is up.
+TEST(RedisDelivery, StartsWhileRedisIsDownAndBecomesReadyWhenItIsUp) {
+  const std::string port = "6397";
+  const std::string env = "BROOK_REDIS_PORT=" + port;
+  brook_test::services("stop redis", env);
+  brook::redis::settings s;
+  s.connect_timeout = 200ms;
+  s.reconnect_backoff_min = 50ms;
+  s.reconnect_backoff_max = 200ms;
+  auto url = "redis://127.0.0.1:" + port;
+  brook::redis::broker broker{url, s};
+  auto key = unique("late");
+  seen_set seen;
+  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) { seen.add(b); });
+  brook::app app{broker};
+  ASSERT_NO_THROW(app.start({.log_level = "off"}));
+  EXPECT_FALSE(app.ready());
+  ASSERT_EQ(brook_test::services("start redis", env), 0);
+  EXPECT_TRUE(eventually([&] { return app.ready(); }));
+  admin a{url};
+  a.run({"RPUSH", key, "hello"});
+  EXPECT_TRUE(eventually([&] { return seen.size() == 1; }));
+  app.stop();
+  brook_test::services("stop redis", env);
+}
