@@ -22,8 +22,21 @@ std::shared_ptr<brook::transport> make_redis() {
 INSTANTIATE_TEST_SUITE_P(
   redis, TransportConformance,
   ::testing::Values(
-    // Pub/sub has no acks: a nack redelivers nothing (documented; counted by the core).
-    conformance::target{"channel", make_redis, "channel", false, std::chrono::milliseconds{100}},
+    // Pub/sub has no acks: a nack redelivers nothing (the core counts it as a drop).
+    conformance::target{.name = "channel", .make = make_redis, .kind = "channel",
+                        .redelivers = false, .settle = std::chrono::milliseconds{100},
+                        .keeps_undelivered = false},
     // Lists have no acks either (FastStream: none); their consumers compete.
-    conformance::target{"list", make_redis, "list", false, std::chrono::milliseconds{0}, false}),
+    conformance::target{.name = "list", .make = make_redis, .kind = "list", .redelivers = false,
+                        .fan_out = false},
+    // A stream read without a group: fan-out from `$`, no acks.
+    conformance::target{.name = "stream", .make = make_redis, .kind = "stream",
+                        .redelivers = false, .settle = std::chrono::milliseconds{100},
+                        .keeps_undelivered = false},
+    // A stream with a group: per-message acks; a nacked entry stays pending and
+    // is claimed back once idle (a short min_idle here).
+    conformance::target{.name = "stream_group", .make = make_redis, .kind = "stream",
+                        .redelivers = true, .settle = std::chrono::milliseconds{100},
+                        .fan_out = false, .group = "conf",
+                        .options = {{"min_idle_ms", "200"}}}),
   [](const auto& p) { return p.param.name; });

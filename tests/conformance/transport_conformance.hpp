@@ -10,8 +10,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <atomic>
 #include <functional>
 #include <future>
+#include <map>
 #include <thread>
 #include <memory>
 #include <mutex>
@@ -32,6 +34,13 @@ struct target {
   std::chrono::milliseconds settle{0};
   /// Whether each subscription gets its own copy (false: consumers compete, like a list).
   bool fan_out = true;
+  /// Consumer group (driver word), empty = none.
+  std::string group = {};
+  /// Extra subscription options (driver words), e.g. a short claim time.
+  std::map<std::string, std::string> options = {};
+  /// Whether what a cancelled subscription never took reaches the next subscriber
+  /// (lists, groups, queues: yes; pub/sub and XREAD from `$`: no).
+  bool keeps_undelivered = true;
 };
 
 inline std::ostream& operator<<(std::ostream& os, const target& t) { return os << t.name; }
@@ -87,6 +96,8 @@ protected:
     brook::subscription_spec s;
     s.address = address;
     s.kind = GetParam().kind;
+    s.group = GetParam().group;
+    s.options = GetParam().options;
     return s;
   }
   brook::error_info publish(brook::outgoing m) {
@@ -170,6 +181,8 @@ TEST_P(TransportConformance, NackRedeliversAndRejectDoesNot) {
   auto sub = t->subscribe(spec(ch), sink);
   sub->request(10);
   settle();
+  // The capability the core decides by matches what the broker does.
+  EXPECT_EQ(sub->capabilities().can_keep(), GetParam().redelivers);
   ASSERT_FALSE(publish(message(ch, "once")));
   ASSERT_TRUE(sink->wait_for(1));
   auto first = sink->got().front();
@@ -181,10 +194,13 @@ TEST_P(TransportConformance, NackRedeliversAndRejectDoesNot) {
     return;
   }
   ASSERT_TRUE(first->ack);
+  EXPECT_FALSE(first->delivery.redelivered);
   first->ack->nack();
   ASSERT_TRUE(sink->wait_for(2));
   auto second = sink->got().back();
   EXPECT_EQ(second->body, "once");
+  EXPECT_TRUE(second->delivery.redelivered);
+  EXPECT_GE(second->delivery.attempt, 2u);
   second->ack->reject();
   std::this_thread::sleep_for(std::chrono::milliseconds{200});
   EXPECT_EQ(sink->size(), 2u);
@@ -234,6 +250,54 @@ TEST_P(TransportConformance, FanOutOrCompetingAsTheKindSays) {
     for (auto& e : s->got())
       if (e->ack)
         e->ack->ack();
+}
+
+// A cancel stops taking work: `done` runs exactly once, nothing is delivered
+// after it, and (where the broker keeps them) what was never taken reaches the
+// next subscriber. Ledger: delivered before done + taken by the next = published.
+TEST_P(TransportConformance, CancelStopsTakingAndLosesNothingKept) {
+  auto ch = unique_name("cancel");
+  auto sink = std::make_shared<collecting_sink>();
+  auto sub = t->subscribe(spec(ch), sink);
+  sub->request(2);
+  settle();
+  constexpr std::size_t total = 6;
+  for (std::size_t i = 0; i < total; ++i)
+    ASSERT_FALSE(publish(message(ch, std::to_string(i))));
+  ASSERT_TRUE(sink->wait_for(2));
+  std::atomic<int> done_calls{0};
+  std::promise<void> done;
+  sub->cancel([&] {
+    if (++done_calls == 1)
+      done.set_value();
+  });
+  ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds{5}), std::future_status::ready);
+  auto taken = sink->size();
+  sub->request(10);  // credit after a cancel is ignored
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  EXPECT_EQ(sink->size(), taken) << "delivered after cancel's done";
+  EXPECT_EQ(done_calls, 1);
+  for (auto& e : sink->got())
+    if (e->ack)
+      e->ack->ack();
+  auto caps = sub->capabilities();
+  sub.reset();
+  if (!GetParam().keeps_undelivered) {
+    // Pub/sub cannot pause: what it buffered was handed over before done.
+    if (!caps.pausable) {
+      EXPECT_EQ(taken, total);
+    }
+    return;
+  }
+  auto next = std::make_shared<collecting_sink>();
+  auto sub2 = t->subscribe(spec(ch), next);
+  sub2->request(20);
+  ASSERT_TRUE(next->wait_for(total - taken)) << "taken " << taken << ", the rest must be kept";
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  EXPECT_EQ(taken + next->size(), total);
+  for (auto& e : next->got())
+    if (e->ack)
+      e->ack->ack();
 }
 
 }  // namespace conformance
