@@ -576,3 +576,180 @@ TEST(Lifecycle, StopFromAnotherThread) {
   stopper.join();
   EXPECT_FALSE(app.running());
 }
+
+// -- delivery guarantees ---------------------------------------------------------
+
+TEST(Deferred, ABrokenPromiseFailsTheMessageAndReturnsItsCredit) {
+  brook::memory::broker broker;
+  std::atomic<int> calls{0};
+  broker.subscriber("in").max_in_flight(1).handle([&](const std::string&) -> brook::deferred<int> {
+    ++calls;
+    brook::promise<int> p;
+    return p.get_deferred();  // p dies here without a value
+  });
+  test_broker tb{broker};
+  for (int i = 0; i < 3; ++i)
+    tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 3; }));
+  EXPECT_EQ(calls, 3) << "credit came back after each broken promise";
+  EXPECT_TRUE(tb.wait_idle());
+}
+
+TEST(Deferred, TimeoutFailsAPendingResult) {
+  brook::memory::broker broker;
+  std::vector<brook::promise<int>> keep;
+  std::mutex mtx;
+  broker.subscriber("in").timeout(30ms).handle([&](const std::string&) -> brook::deferred<int> {
+    brook::promise<int> p;
+    std::lock_guard lock{mtx};
+    keep.push_back(p);
+    return p.get_deferred();
+  });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
+  std::lock_guard lock{mtx};
+  keep.front().set_value(1);  // too late: ignored
+  EXPECT_EQ(tb.stats("in").processed, 0u);
+}
+
+struct unit_of_work {
+  std::shared_ptr<std::atomic<int>> alive;
+  explicit unit_of_work(std::shared_ptr<std::atomic<int>> a) : alive(std::move(a)) { ++*alive; }
+  unit_of_work(unit_of_work&& o) noexcept : alive(o.alive) { ++*alive; }
+  ~unit_of_work() { --*alive; }
+};
+
+TEST(Deferred, ScopedDependenciesLiveUntilTheResultCompletes) {
+  brook::memory::broker broker;
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  broker.provide_scoped<unit_of_work>([alive](brook::message&) { return unit_of_work{alive}; });
+  std::optional<brook::promise<int>> pending;
+  std::atomic<int> alive_at_completion{-1};
+  broker.subscriber("in").handle(
+    [&](const std::string&, brook::dep<unit_of_work>) -> brook::deferred<int> {
+      brook::promise<int> p;
+      pending = p;
+      return p.get_deferred();
+    });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").in_flight == 1 && pending; }));
+  alive_at_completion = alive->load();
+  pending->set_value(1);
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").processed == 1; }));
+  EXPECT_EQ(alive_at_completion, 1) << "the scoped dependency was still alive";
+  EXPECT_TRUE(eventually([&] { return alive->load() == 0; }));
+}
+
+TEST(Ack, ManualUnsettledIsNackedAndTheWindowDoesNotFill) {
+  brook::memory::broker broker;
+  std::atomic<int> first{0}, second{0};
+  broker.subscriber("in").max_in_flight(2).ack(brook::ack_policy::manual).handle(
+    [&](brook::message& m) {
+      if (!m.delivery().redelivered) {
+        ++first;  // forgets to settle
+        return;
+      }
+      ++second;
+      m.ack();
+    });
+  test_broker tb{broker};
+  for (int i = 0; i < 10; ++i)
+    tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(tb.wait_idle());
+  EXPECT_EQ(first, 10);
+  EXPECT_EQ(second, 10);
+  auto s = tb.stats("in");
+  EXPECT_EQ(s.nacked, 10u);
+  EXPECT_EQ(s.acked, 10u);
+}
+
+TEST(Ack, DecodeFailureUnderManualIsRejected) {
+  brook::memory::broker broker;
+  broker.subscriber("in").ack(brook::ack_policy::manual).handle([](const order&, brook::message& m) {
+    m.ack();
+  });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"{not json"});
+  ASSERT_TRUE(tb.wait_idle());
+  EXPECT_EQ(tb.stats("in").rejected, 1u);
+  EXPECT_EQ(broker.rejected(), 1u);
+}
+
+TEST(Retry, MemoryBrokerCountsAttemptsAndDeadLettersAfterTheLast) {
+  brook::memory::broker broker;
+  std::vector<std::uint32_t> attempts;
+  std::mutex mtx;
+  auto dlq = broker.publisher("in.dlq");
+  broker.subscriber("in")
+    .ack(brook::ack_policy::nack_on_error)
+    .retry({.max_attempts = 4, .backoff = {.initial = 1ms, .max = 5ms}})
+    .dead_letter(dlq)
+    .handle([&](const std::string&, brook::message& m) {
+      std::lock_guard lock{mtx};
+      attempts.push_back(m.delivery().attempt);
+      throw std::runtime_error("poison");
+    });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.published_raw("in.dlq").size() == 1; }));
+  ASSERT_TRUE(tb.wait_idle());
+  auto dead = tb.published_raw("in.dlq").front();
+  EXPECT_EQ(dead.body, "x");
+  ASSERT_TRUE(dead.headers.find("x-brook-attempts"));
+  EXPECT_EQ(*dead.headers.find("x-brook-attempts"), "4");
+  ASSERT_TRUE(dead.headers.find("x-brook-dead-letter-reason"));
+  EXPECT_THAT(*dead.headers.find("x-brook-dead-letter-reason"), ::testing::HasSubstr("poison"));
+  EXPECT_EQ(*dead.headers.find("x-brook-original-channel"), "in");
+  auto s = tb.stats("in");
+  EXPECT_EQ(s.dead_lettered, 1u);
+  EXPECT_EQ(s.retried, 3u);
+  EXPECT_EQ(s.acked, 0u);
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(attempts.size(), 4u);
+}
+
+TEST(Retry, WithoutADeadLetterPublisherTheLastAttemptIsRejected) {
+  brook::memory::broker broker;
+  std::atomic<int> calls{0};
+  broker.subscriber("in")
+    .ack(brook::ack_policy::nack_on_error)
+    .retry({.max_attempts = 2, .backoff = {.initial = 1ms}})
+    .handle([&](const std::string&) {
+      ++calls;
+      throw std::runtime_error("poison");
+    });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(broker.rejected(), 1u);
+}
+
+TEST(Ledger, HandlerDeathOnAMemoryQueueRedeliversAndCountsNothingLost) {
+  brook::memory::broker broker;
+  std::optional<brook::promise<void>> held;
+  std::atomic<int> redelivered{0};
+  broker.subscriber("in").handle([&](const std::string&, brook::message& m) -> brook::deferred<void> {
+    brook::promise<void> p;
+    if (m.delivery().redelivered) {
+      ++redelivered;
+      p.set_value();
+    } else {
+      held = p;
+    }
+    return p.get_deferred();
+  });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").in_flight == 1 && held; }));
+  for (auto& h : tb.runtime().handler_actors("in"))
+    caf::anon_send_exit(h, caf::exit_reason::unhandled_exception);
+  ASSERT_TRUE(eventually([&] { return redelivered == 1; }));
+  ASSERT_TRUE(tb.wait_idle());
+  auto s = tb.stats("in");
+  EXPECT_EQ(s.nacked, 1u);
+  EXPECT_EQ(s.dropped_total(), 0u);
+  held->set_value();
+}

@@ -150,3 +150,31 @@ TEST(RedisBroker, TestBrokerEmulatesRedisRouting) {
   EXPECT_EQ(list_a + list_b, 1);  // list consumers compete; channel messages never reach them
   EXPECT_EQ(pattern, 2);
 }
+
+// The test broker stands in for Redis with Redis's semantics: pub/sub and lists
+// have no acks (a nack is a counted loss, not a redelivery), a stream group does.
+TEST(RedisBroker, TestBrokerEmulatesRedisAcks) {
+  brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
+  std::atomic<int> channel_calls{0}, stream_calls{0};
+  std::atomic<bool> saw_redelivered{false};
+  broker.subscriber("ps").ack(brook::ack_policy::nack_on_error).handle([&](const std::string&) {
+    ++channel_calls;
+    throw std::runtime_error("boom");
+  });
+  broker.subscriber(brook::redis::stream{.name = "st", .group = "g"})
+    .ack(brook::ack_policy::nack_on_error)
+    .handle([&](const std::string&, brook::message& m) {
+      if (++stream_calls == 1)
+        throw std::runtime_error("boom");
+      saw_redelivered = m.delivery().redelivered && m.metadata("redelivered") == "true";
+    });
+  brook::testing::test_broker tb{broker};
+  tb.publish("ps", std::string{"x"});
+  tb.publish("st", std::string{"y"}, {.driver = {{"kind", "stream"}}});
+  ASSERT_TRUE(tb.wait_idle());
+  EXPECT_EQ(channel_calls, 1) << "pub/sub cannot redeliver";
+  EXPECT_EQ(tb.stats("ps").dropped_for("not_redeliverable"), 1u);
+  EXPECT_EQ(stream_calls, 2) << "a stream group redelivers a nack";
+  EXPECT_TRUE(saw_redelivered) << "redelivered is written as Redis does: \"true\"";
+  EXPECT_EQ(tb.stats("st").dropped_total(), 0u);
+}
