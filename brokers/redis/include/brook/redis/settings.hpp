@@ -20,51 +20,60 @@
 /// t->publish(std::move(out), [](const brook::error_info& e) { /* e.code == errc::ok */ });
 /// @endcode
 ///
+// clang-format off
 /// ## Subscriptions (`subscription_spec`)
-/// | `kind` | Redis side | credit | acknowledger |
+/// | `kind` | Redis side | credit | capabilities (what the core decides by) |
 /// |---|---|---|---|
-/// | `channel` (default) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`,
-/// `[ab]`) | cannot pause: a bounded buffer per subscription, see `pubsub_buffer` | none | | `list`
-/// | BLMPOP `address` LEFT COUNT min(credit, batch) (Redis < 7: LPOP count, BLPOP when empty) |
-/// pops only while credit > 0 | none (a pop is final) | | `stream`, no `group` | XREAD COUNT
-/// min(credit, batch) BLOCK | reads only while credit > 0 | none | | `stream` + `group` |
-/// XREADGROUP GROUP group consumer COUNT min(credit, batch) BLOCK | reads only while credit > 0 |
-/// ack = XACK; nack = leave pending; reject = XACK |
+/// | `channel` (default) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`, `[ab]`) | cannot pause: a bounded buffer per subscription (`pubsub_buffer`), overflow counted | acks none, not pausable: a nack is a counted drop |
+/// | `list` | BLMPOP `address` LEFT COUNT min(credit, batch) (Redis < 7: LPOP count, BLPOP when empty) | pops only while credit > 0 | acks none (a pop is final): a nack or a dead handler is a counted drop |
+/// | `stream`, no `group` | XREAD COUNT min(credit, batch) BLOCK | reads only while credit > 0 | acks none |
+/// | `stream` + `group` | XREADGROUP GROUP group consumer COUNT min(credit, batch) BLOCK | reads only while credit > 0 | per-message acks: ack = XACK, nack = leave pending (claimed back once idle), reject = XACK |
+/// | `stream` + `group` + `no_ack` | XREADGROUP ... NOACK | reads only while credit > 0 | acks none |
 ///
 /// Subscription options (`subscription_spec::options`); unknown keys fail the subscription:
 /// | option | kinds | default | meaning |
 /// |---|---|---|---|
-/// | `batch` | list, stream | `settings::read_batch` | most entries fetched by one read (never more
-/// than the credit) | | `block_ms` | list, stream | `settings::block_time` | how long one blocking
-/// read waits before it is reissued (0 = no limit) | | `last_id` | stream | `$` | where a new
-/// reader (no group) or a newly created group starts: `$` = entries added once the subscription's
-/// connection is up, `0` = from the beginning | | `consumer` | stream + group | `brook-<random>` |
-/// consumer name; keep it stable to get your own pending entries back after a restart | | `no_ack`
-/// | stream + group | `false` | XREADGROUP NOACK: entries never become pending; deliveries carry no
-/// acknowledger | | `min_idle_ms` | stream + group | unset | XAUTOCLAIM entries pending longer than
-/// this (from dead consumers, or nacked), every `min_idle_ms` |
+/// | `batch` | list, stream | `settings::read_batch` | most entries fetched by one read (never more than the credit) |
+/// | `block_ms` | list, stream | `settings::block_time` | how long one blocking read waits before it is reissued (0 = no limit) |
+/// | `last_id` | stream | `$` | where a new reader (no group) or a newly created group starts: `$` = entries added once the subscription's connection is up, `0` = from the beginning |
+/// | `consumer` | stream + group | `brook:<host>:<stream>` (`:<n>` for the n-th subscriber of that stream and group in the process) | consumer name; stable across restarts, so a restarted service re-reads its own pending entries |
+/// | `no_ack` | stream + group | `false` | XREADGROUP NOACK: entries never become pending; deliveries carry no acknowledger |
+/// | `min_idle_ms` | stream + group | 60000 through `brook::redis::stream` (unset on the raw seam) | XAUTOCLAIM entries pending longer than this (dead consumers, nacks), every `min_idle_ms`; 0 = never |
+// clang-format on
 ///
 /// Streams with a group: the group is created with MKSTREAM when missing (at `last_id`; when it
 /// vanishes later, e.g. a server restart without persistence, it is re-created at `0` so nothing
 /// published meanwhile is skipped). A consumer first re-reads its own pending entries (after a
-/// restart with a stable `consumer` name), then new ones. `reject` acknowledges the entry, so it
-/// is gone for good (FastStream leaves it pending instead); dead-lettering is the core's job.
-/// `nack` leaves it pending: it comes back through XAUTOCLAIM (`min_idle_ms`) or a restart.
+/// restart, under its stable name), then new ones. `reject` acknowledges the entry, so it is
+/// gone for good (FastStream leaves it pending instead); dead-lettering is the core's job
+/// (`subscriber_builder::dead_letter`). `nack` leaves it pending: it comes back through
+/// XAUTOCLAIM (`min_idle_ms`) or a restart. A handler still busy after `min_idle_ms` may see
+/// its entry claimed again (at-least-once): keep `min_idle_ms` above the slowest handler.
 ///
 /// Pub/sub keeps nothing for absent subscribers: what is published while the SUBSCRIBE
 /// connection is down is never seen (the `errc::disconnected` event marks the gap); after the
-/// reconnect every channel and pattern is subscribed again. Lists and streams lose nothing on a
-/// reconnect: reads resume where Redis stands.
+/// reconnect every channel and pattern is subscribed again. Streams lose nothing on a
+/// reconnect: reads resume where Redis stands. Lists: a BLMPOP whose reply is lost with the
+/// connection may already have popped its items on the server; those are lost and cannot be
+/// counted (the driver never saw them). Use a stream with a group where that matters.
+///
+/// Cancelling a subscription (a drain) stops reading at once: popped-but-undelivered list
+/// items are pushed back to the head (a failed push-back is counted in `dropped()`), stream
+/// entries stay pending, and a pub/sub buffer is handed to the core (it cannot be returned).
 ///
 /// Envelope metadata: `kind` (channel|list|stream) everywhere; `pattern` for pattern
 /// deliveries; `stream_id` for streams, plus `group`, `consumer` and `redelivered` (`true` for
-/// claimed or re-read pending entries) with a group.
+/// claimed or re-read pending entries) with a group. `envelope::delivery` carries the same:
+/// `broker_id` (entry id, list key or channel), `redelivered`, `attempt` (2 for a redelivered
+/// entry: Redis keeps the exact count in XPENDING only).
 ///
+// clang-format off
 /// ## Publishing (`outgoing::options`)
 /// | option | default | meaning |
 /// |---|---|---|
-/// | `kind` | `channel` | `channel` = PUBLISH, `list` = RPUSH, `stream` = XADD with the envelope in
-/// field `__data__` | | `maxlen` | unset | stream only: XADD MAXLEN ~ n |
+/// | `kind` | `channel` | `channel` = PUBLISH, `list` = RPUSH, `stream` = XADD with the envelope in field `__data__` |
+/// | `maxlen` | unset | stream only: XADD MAXLEN ~ n |
+// clang-format on
 ///
 /// Every message is sent as FastStream's binary envelope (BinaryMessageFormatV1). Publishes from
 /// any thread are pipelined on one connection. While Redis is unreachable they wait (bounded by
