@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds brook with warnings as errors and runs every test suite; then a
-# second leg builds the unit tests with ASan+UBSan and runs them.
-# usage: scripts/test.sh            (BROOK_SKIP_SANITIZERS=1 skips the second leg)
+# Builds brook with warnings as errors and runs every test suite; then the
+# unit, conformance and integration suites again under ASan+UBSan, and under
+# TSan (tests/tsan.supp lists what CAF's uninstrumented library makes TSan report).
+# usage: scripts/test.sh            (BROOK_SKIP_SANITIZERS=1 skips both sanitizer legs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BROOK_BUILD_DIR:-build}
@@ -24,5 +25,13 @@ if [[ "${BROOK_SKIP_SANITIZERS:-0}" != 1 ]]; then
         -DBROOK_ASYNCAPI_TOOLS="$PWD/$build/asyncapi-tools" >/dev/null
   cmake --build "$san" -j2
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir "$san" --output-on-failure --no-tests=error -L unit -j2
+    ctest --test-dir "$san" --output-on-failure --no-tests=error -L 'unit|conformance|integration' -j2
+
+  tsan="$build-tsan"
+  cmake -S . -B "$tsan" -G Ninja -DBROOK_WERROR=ON -DBROOK_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+        -DBROOK_BUILD_BENCH=OFF -DBROOK_ASYNCAPI_ASSETS="$PWD/$build/asyncapi-assets" \
+        -DBROOK_ASYNCAPI_TOOLS="$PWD/$build/asyncapi-tools" >/dev/null
+  cmake --build "$tsan" -j2
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+    ctest --test-dir "$tsan" --output-on-failure --no-tests=error -L 'unit|conformance|integration' -j2
 fi

@@ -70,7 +70,22 @@ std::shared_ptr<transport> broker_core::swap_transport(std::shared_ptr<transport
   return t;
 }
 
+error_info broker_core::check_size(const outgoing& m) const {
+  if (m.body.size() <= max_body_bytes)
+    return {};
+  return {errc::invalid_argument, "publish to '" + m.channel + "': body of "
+                                    + std::to_string(m.body.size())
+                                    + " bytes exceeds the limit of "
+                                    + std::to_string(max_body_bytes)
+                                    + " bytes (raise it with broker.max_publish_bytes(n))"};
+}
+
 void broker_core::send(outgoing m, publish_callback done) {
+  if (auto err = check_size(m)) {
+    if (done)
+      done(err);
+    return;
+  }
   if (m.correlation_id.empty())
     m.correlation_id = new_uuid();
   get_transport()->publish(std::move(m), std::move(done));

@@ -1,6 +1,7 @@
 #pragma once
 // The runtime side of a broker: its transport (swappable by the test broker),
 // request/reply bookkeeping and the process-wide id generator.
+#include <brook/codec.hpp>
 #include <brook/detail/ids.hpp>
 #include <brook/logger.hpp>
 #include <brook/transport.hpp>
@@ -31,6 +32,10 @@ public:
   envelope_ptr request(outgoing m, std::chrono::milliseconds timeout);
 
   std::string app_id = "brook";
+  /// Publishes above this fail (the same default as a subscriber's body limit).
+  std::size_t max_body_bytes = codec_options{}.max_body_bytes;
+  /// The failure for a body over the limit, or ok.
+  error_info check_size(const outgoing& m) const;
   std::shared_ptr<spdlog::logger> log = default_logger();
 
 private:

@@ -401,9 +401,13 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
     };
   };
   j->publishes_left = out.size();
-  for (std::size_t k = 0; k < out.size(); ++k)
-    (cores.empty() ? rt.core.get() : cores[k])->get_transport()->publish(std::move(out[k]),
-                                                                         make_done());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    auto* core = cores.empty() ? rt.core.get() : cores[k];
+    if (auto err = core->check_size(out[k]))
+      make_done()(err);
+    else
+      core->get_transport()->publish(std::move(out[k]), make_done());
+  }
   gate.inline_job.store(0, std::memory_order_release);
   // What completed inline is settled; the rest arrives as published_atom.
   j->publishes_left = gate.inline_left;

@@ -695,10 +695,10 @@ TEST(CodecErrors, SyntaxErrorsAreReportedAtTheRoot) {
 TEST(CodecErrors, OversizeBodiesAreRejectedBeforeParsing) {
   const codec_options small{.max_body_bytes = 10};
   EXPECT_EQ(error_of<std::vector<int>>("[1,2,3,4,5]", small),
-            (decode_error{"$", "body of 11 bytes exceeds the limit of 10 bytes"}));
+            (decode_error{"$", "body of 11 bytes exceeds the limit of 10 bytes (raise it with subscriber.max_body_bytes(n))"}));
   // The limit is checked before syntax.
   EXPECT_EQ(error_of<std::vector<int>>("[1,2,3,4,5,", small),
-            (decode_error{"$", "body of 11 bytes exceeds the limit of 10 bytes"}));
+            (decode_error{"$", "body of 11 bytes exceeds the limit of 10 bytes (raise it with subscriber.max_body_bytes(n))"}));
   EXPECT_EQ(decoded<std::vector<int>>("[1,2,3,44]", small), (std::vector<int>{1, 2, 3, 44}));
 }
 
@@ -932,7 +932,7 @@ TEST(CodecBody, TypedBodiesAreParsedWhateverTheContentType) {
 
 TEST(CodecBody, OversizeBodiesAreRejectedForEveryType) {
   const codec_options small{.max_body_bytes = 4};
-  const decode_error oversize{"$", "body of 5 bytes exceeds the limit of 4 bytes"};
+  const decode_error oversize{"$", "body of 5 bytes exceeds the limit of 4 bytes (raise it with subscriber.max_body_bytes(n))"};
   brook::bytes raw;
   std::string text;
   boost::json::value v;

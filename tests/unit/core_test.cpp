@@ -753,3 +753,14 @@ TEST(Ledger, HandlerDeathOnAMemoryQueueRedeliversAndCountsNothingLost) {
   EXPECT_EQ(s.dropped_total(), 0u);
   held->set_value();
 }
+
+TEST(Limits, PublishingAndConsumingShareTheDefaultBodyLimit) {
+  brook::memory::broker broker;
+  std::string big(brook::codec_options{}.max_body_bytes + 1, 'x');
+  auto err = broker.publish("in", big);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err.code, brook::errc::invalid_argument);
+  EXPECT_THAT(err.message, ::testing::HasSubstr("max_publish_bytes"));
+  broker.max_publish_bytes(big.size() + 16);
+  EXPECT_FALSE(broker.publish("in", big));
+}

@@ -56,6 +56,10 @@ public:
   }
 
   std::string_view protocol() const noexcept;
+  /// Largest body this broker publishes (default 1 MiB, the same as a
+  /// subscriber's `max_body_bytes`); a larger publish fails with
+  /// `errc::invalid_argument` naming this setting.
+  broker& max_publish_bytes(std::size_t n);
   /// The AsyncAPI server entry for this broker.
   virtual asyncapi::server_spec server() const;
   /// `*` in this broker's patterns spans any characters (Redis) rather than

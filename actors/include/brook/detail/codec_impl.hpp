@@ -749,7 +749,7 @@ bool decode_value(const json::value& v, T& out, decode_context& c) {
 
 inline decode_error oversize_error(std::size_t size, std::size_t limit) {
   return {"$", "body of " + std::to_string(size) + " bytes exceeds the limit of " +
-                   std::to_string(limit) + " bytes"};
+                   std::to_string(limit) + " bytes (raise it with subscriber.max_body_bytes(n))"};
 }
 
 inline decode_error syntax_error(const boost::system::error_code& ec, std::size_t offset) {
