@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds brook with warnings as errors and runs every test suite; then the
-# unit, conformance and integration suites again under ASan+UBSan, and under
-# TSan (tests/tsan.supp lists what CAF's uninstrumented library makes TSan report).
+# unit, conformance and integration suites again under ASan+UBSan; then under
+# TSan every suite that does not run CAF actors (the transport conformance
+# suite, the Redis driver's own tests, codec, envelope, commit tracker): Debian's
+# libcaf_core is not instrumented, so TSan cannot see the happens-before of a
+# CAF mailbox and reports every message hand-over as a race.
 # usage: scripts/test.sh            (BROOK_SKIP_SANITIZERS=1 skips both sanitizer legs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +34,9 @@ if [[ "${BROOK_SKIP_SANITIZERS:-0}" != 1 ]]; then
   cmake -S . -B "$tsan" -G Ninja -DBROOK_WERROR=ON -DBROOK_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
         -DBROOK_BUILD_BENCH=OFF -DBROOK_ASYNCAPI_ASSETS="$PWD/$build/asyncapi-assets" \
         -DBROOK_ASYNCAPI_TOOLS="$PWD/$build/asyncapi-tools" >/dev/null
-  cmake --build "$tsan" -j2
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-    ctest --test-dir "$tsan" --output-on-failure --no-tests=error -L 'unit|conformance|integration' -j2
+  cmake --build "$tsan" -j2 --target memory_conformance_test redis_conformance_test \
+        redis_transport_test redis_reconnect_test redis_envelope_test codec_test commit_tracker_test
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir "$tsan" --output-on-failure --no-tests=error -j2 \
+          -R '^(memory|redis)/TransportConformance|^RedisTransport|^RedisReconnect|^RedisOverflow|^RedisEnvelope|^Codec|^commit_tracker'
 fi
