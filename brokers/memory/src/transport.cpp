@@ -205,7 +205,7 @@ void memory_transport::state::pump(const std::shared_ptr<queue>& qs) {
     auto env = std::move(q.pending.front());
     q.pending.pop_front();
     auto tag = ++q.next_tag;
-    env->delivery.broker_id = q.spec.address + "#" + std::to_string(tag);
+    env->delivery.broker_id = std::to_string(tag);  // the delivery tag
     if (q.caps.acks != ack_mode::none) {
       env->ack = std::make_shared<memory_ack>(weak_from_this(), qs, tag);
       q.unacked.emplace(tag, queue::delivery{env, target});
