@@ -194,6 +194,13 @@ public:
   virtual std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                                   std::shared_ptr<delivery_sink> sink)
     = 0;
+  /// The error `subscribe(spec)` would fail with (unknown kind or option, a
+  /// bad value), without subscribing or connecting. The test broker checks
+  /// declarations with the real driver's rules through it.
+  virtual error_info validate(const subscription_spec& spec) const {
+    (void)spec;
+    return {};
+  }
   virtual void publish(outgoing msg, publish_callback done) = 0;
   /// Opens the reply route for requests made through this transport and
   /// returns the address to put in `reply_to`. Replies go to `sink`.

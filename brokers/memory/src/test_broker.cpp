@@ -1,6 +1,7 @@
 #include <brook/memory/transport.hpp>
 #include <brook/testing/test_broker.hpp>
 
+#include <stdexcept>
 #include <thread>
 
 namespace brook::testing {
@@ -12,6 +13,9 @@ public:
   std::string_view protocol() const noexcept override { return inner_->protocol(); }
   std::string url() const override { return inner_->url(); }
   error_info start() override { return inner_->start(); }
+  error_info validate(const subscription_spec& spec) const override {
+    return inner_->validate(spec);
+  }
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                           std::shared_ptr<delivery_sink> sink) override {
     return inner_->subscribe(spec, std::move(sink));
@@ -37,6 +41,10 @@ private:
 
 void test_broker::swap_in(broker& b) {
   std::shared_ptr<transport> inner = b.get_transport();
+  // The real driver's rules for kinds and options hold in tests too.
+  for (auto& d : b.subscriber_decls())
+    if (auto err = inner->validate(d->spec))
+      throw std::invalid_argument("subscriber '" + d->spec.address + "': " + err.to_string());
   if (auto existing = std::dynamic_pointer_cast<memory::memory_transport>(inner)) {
     memories_.push_back(existing);  // already in memory: keep it, so its counters stay the broker's
   } else if (!opts_.with_real) {

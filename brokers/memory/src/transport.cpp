@@ -330,7 +330,9 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
     } else {
       std::vector<std::shared_ptr<queue>> hits;
       auto kind_option = msg.options.find("kind");
-      auto kind = kind_of(kind_option == msg.options.end() ? "" : kind_option->second);
+      // A view of the option itself (a `"" : string` ternary would view a temporary).
+      auto kind = kind_of(kind_option == msg.options.end() ? std::string_view{}
+                                                           : std::string_view{kind_option->second});
       for (auto& q : st_->queues) {
         bool hit = q->spec.pattern ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
                                                              : matches(q->spec.address, msg.channel))

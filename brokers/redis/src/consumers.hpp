@@ -112,6 +112,7 @@ private:
     bool redelivered;
   };
   using field_views = std::vector<std::pair<std::string_view, std::string_view>>;
+  void start() override;
   void read(std::size_t n) override;
   void deliver_front() override;
   void deliver_entry(std::string_view id, const field_views& fields, bool redelivered);
@@ -137,6 +138,7 @@ private:
   std::chrono::milliseconds min_idle_{0};
   clock::time_point next_claim_{};
   bool no_ack_ = false;
+  bool auto_name_ = true;  // no `consumer` option: a stable name is taken at start
   bool group_ready_ = false;
   bool group_created_ = false;
   bool reading_pending_ = true;

@@ -374,15 +374,33 @@ void engine::drain_inbox() {
   }
 }
 
+namespace {
+std::shared_ptr<consumer> make_consumer(engine& eng, const subscription_spec& spec,
+                                        std::shared_ptr<delivery_sink> sink) {
+  if (spec.kind == "list")
+    return std::make_shared<list_consumer>(eng, spec, std::move(sink));
+  if (spec.kind == "stream")
+    return std::make_shared<stream_consumer>(eng, spec, std::move(sink));
+  // Also reports an unknown kind, through the sink like every subscription failure.
+  return std::make_shared<channel_consumer>(eng, spec, std::move(sink), false);
+}
+
+class null_sink final : public delivery_sink {
+public:
+  void deliver(envelope_ptr) override {}
+  void failed(error_info) override {}
+};
+}  // namespace
+
+error_info engine::validate(const subscription_spec& spec) {
+  if (config_error_)
+    return config_error_;
+  return make_consumer(*this, spec, std::make_shared<null_sink>())->option_error();
+}
+
 std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,
                                                 std::shared_ptr<delivery_sink> sink) {
-  std::shared_ptr<consumer> c;
-  if (spec.kind == "list")
-    c = std::make_shared<list_consumer>(*this, spec, sink);
-  else if (spec.kind == "stream")
-    c = std::make_shared<stream_consumer>(*this, spec, sink);
-  else  // also reports an unknown kind, through the sink like every subscription failure
-    c = std::make_shared<channel_consumer>(*this, spec, sink, false);
+  auto c = make_consumer(*this, spec, sink);
   if (config_error_ || closing_) {
     sink->failed(config_error_ ? config_error_ : closed_error());
     return std::make_unique<subscription_handle>(std::weak_ptr<engine>{}, c);

@@ -65,6 +65,8 @@ public:
   void when_retired(std::function<void()> f);
   /// Loop thread: the broker confirmed the subscription / the first read went out.
   void confirmed();
+  /// The error found in the spec's kind or options at construction, if any.
+  const error_info& option_error() const noexcept { return option_error_; }
 
   /// Loop thread: a payload on `where` (stream entry `id`, if any) began with the binary
   /// envelope's magic but did not parse, and was delivered as raw bytes. Reported at once,
@@ -141,6 +143,8 @@ public:
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                           std::shared_ptr<delivery_sink> sink);
   std::string open_replies(std::shared_ptr<delivery_sink> sink);
+  /// The option error `subscribe(spec)` would fail with, without subscribing.
+  error_info validate(const subscription_spec& spec);
   std::string url() const;
   /// Posts to the loop thread; false once the loop has finished (the task is dropped).
   bool post(event_loop::task t) { return loop_.post(std::move(t)); }

@@ -19,6 +19,9 @@ public:
                                           std::shared_ptr<delivery_sink> sink) override {
     return engine_->subscribe(spec, std::move(sink));
   }
+  error_info validate(const subscription_spec& spec) const override {
+    return engine_->validate(spec);
+  }
   void publish(outgoing msg, publish_callback done) override {
     engine_->publish(std::move(msg), std::move(done));
   }

@@ -49,9 +49,8 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
   };
   start_id_ = opt("last_id", "$");
   last_id_ = start_id_;
+  auto_name_ = spec_.options.find("consumer") == spec_.options.end();
   consumer_name_ = opt("consumer", "");
-  if (consumer_name_.empty() && spec_.options.find("consumer") == spec_.options.end())
-    consumer_name_ = eng.stable_consumer_name(spec_.address, group_);
   auto no_ack = opt("no_ack", "false");
   no_ack_ = no_ack == "true" || no_ack == "1";
   min_idle_ = std::chrono::milliseconds{parse_size("min_idle_ms", 0)};
@@ -75,7 +74,7 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
     bad("min_idle_ms has nothing to claim with no_ack (entries never become pending)");
   if (start_id_.empty())
     bad("option last_id is empty");
-  if (consumer_name_.empty())
+  if (consumer_name_.empty() && !auto_name_)
     bad("option consumer is empty");
   reading_pending_ = !group_.empty() && !no_ack_;
   if (!group_.empty() && !no_ack_) {
@@ -84,6 +83,13 @@ stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
   }
   pending_cursor_ = "0";
   ack_target_ = std::make_shared<const std::pair<std::string, std::string>>(spec_.address, group_);
+}
+
+void stream_consumer::start() {
+  // Named at start, not at construction: a validation-only consumer takes no name.
+  if (auto_name_ && !group_.empty() && !option_error_)
+    consumer_name_ = eng_.stable_consumer_name(spec_.address, group_);
+  polling_consumer::start();
 }
 
 void stream_consumer::on_connected() {

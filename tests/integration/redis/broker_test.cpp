@@ -178,3 +178,11 @@ TEST(RedisBroker, TestBrokerEmulatesRedisAcks) {
   EXPECT_TRUE(saw_redelivered) << "redelivered is written as Redis does: \"true\"";
   EXPECT_EQ(tb.stats("st").dropped_total(), 0u);
 }
+
+// Declarations the real driver rejects fail under the test broker too.
+TEST(RedisBroker, TestBrokerRejectsWhatRedisRejects) {
+  brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
+  broker.subscriber(brook::redis::stream{.name = "s", .no_ack = true, .min_idle = 5s})
+    .handle([](const std::string&) {});
+  EXPECT_THROW(brook::testing::test_broker{broker}, std::invalid_argument);
+}
