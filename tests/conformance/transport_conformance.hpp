@@ -300,4 +300,31 @@ TEST_P(TransportConformance, CancelStopsTakingAndLosesNothingKept) {
       e->ack->ack();
 }
 
+// close() completes every publish callback exactly once, with ok or an error,
+// even for publishes still queued when it is called.
+TEST_P(TransportConformance, CloseCompletesEveryCallbackExactlyOnce) {
+  auto ch = unique_name("close");
+  constexpr int total = 500;
+  std::vector<std::atomic<int>> calls(total);
+  for (int i = 0; i < total; ++i) {
+    auto m = message(ch, std::to_string(i));
+    if (!GetParam().kind.empty())
+      m.options["kind"] = GetParam().kind;
+    t->publish(std::move(m), [&calls, i](const brook::error_info&) { ++calls[static_cast<std::size_t>(i)]; });
+  }
+  t->close();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+  auto all_once = [&] {
+    for (auto& c : calls)
+      if (c.load() != 1)
+        return false;
+    return true;
+  };
+  while (!all_once() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  for (int i = 0; i < total; ++i)
+    ASSERT_EQ(calls[static_cast<std::size_t>(i)].load(), 1) << "publish " << i;
+}
+
 }  // namespace conformance
