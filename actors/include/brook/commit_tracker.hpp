@@ -110,6 +110,9 @@ private:
     std::optional<offset_type> rewind;    // seek target of a failure not yet redelivered
     bool reported = true;                 // position handed out by take_commits
   };
+  /// The partition and slot index of a tracked, unsettled `offset`, or a null partition.
+  std::pair<partition_state*, std::size_t> unsettled_slot(partition_id partition,
+                                                          offset_type offset);
 
   // Index of `offset` in `slots`, or slots.size(). Without gaps the offset sits at its
   // distance from the front, so the common case skips the binary search.
@@ -155,15 +158,24 @@ inline bool commit_tracker::delivered(partition_id partition, offset_type offset
   return true;
 }
 
-inline std::optional<commit_tracker::offset_type> commit_tracker::settled(partition_id partition,
-                                                                          offset_type offset) {
+inline std::pair<commit_tracker::partition_state*, std::size_t> commit_tracker::unsettled_slot(
+    partition_id partition, offset_type offset) {
   auto found = partitions_.find(partition);
   if (found == partitions_.end())
-    return std::nullopt;
+    return {nullptr, 0};
   auto& st = found->second;
   auto i = find(st.slots, offset);
   if (i == st.slots.size() || st.slots[i].settled)
+    return {nullptr, 0};
+  return {&st, i};
+}
+
+inline std::optional<commit_tracker::offset_type> commit_tracker::settled(partition_id partition,
+                                                                          offset_type offset) {
+  auto [found, i] = unsettled_slot(partition, offset);
+  if (!found)
     return std::nullopt;
+  auto& st = *found;
   st.slots[i].settled = true;
   --st.unsettled;
   if (i != 0)
@@ -181,13 +193,10 @@ inline std::optional<commit_tracker::offset_type> commit_tracker::settled(partit
 
 inline std::optional<commit_tracker::offset_type> commit_tracker::failed(partition_id partition,
                                                                          offset_type offset) {
-  auto found = partitions_.find(partition);
-  if (found == partitions_.end())
+  auto [found, i] = unsettled_slot(partition, offset);
+  if (!found)
     return std::nullopt;
-  auto& st = found->second;
-  auto i = find(st.slots, offset);
-  if (i == st.slots.size() || st.slots[i].settled)
-    return std::nullopt;
+  auto& st = *found;
   truncate(st, offset);
   // Deliveries above `offset` are refused while this is set, so a pending rewind is always
   // above any tracked offset: `offset` is the lower one.
