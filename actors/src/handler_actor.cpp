@@ -221,7 +221,7 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
   }
   outgoing m;
   m.channel = dlq->address;
-  m.options = dlq->driver;
+  m.driver = dlq->driver;
   m.body = std::string{msg.body()};
   m.content_type = std::string{msg.content_type()};
   m.correlation_id = std::string{msg.correlation_id()};
@@ -439,14 +439,13 @@ void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
     const bool last = k + 1 == targets;
     if (r.has_body && k < publishers.size()) {
       m.channel = publishers[k]->address;
-      m.options = publishers[k]->driver;
+      m.driver = publishers[k]->driver;
       if (publishers[k]->core && publishers[k]->core != rt.core) {
         cores.resize(targets, rt.core.get());  // a publisher of another broker
         cores[k] = publishers[k]->core.get();
       }
     } else {
-      m.channel = msg.reply_to();
-      m.options["reply"] = "1";
+      m.channel = msg.reply_to();  // replies use the default kind (FastStream's rule)
     }
     // The last target takes the encoded result; the others copy it.
     m.body = last ? std::move(r.data) : r.data;

@@ -60,7 +60,7 @@ std::shared_ptr<detail::publisher_decl> router::make_publisher_decl(std::string 
   return p;
 }
 
-brook::publisher router::publisher(std::string address, std::map<std::string, std::string> driver) {
+brook::publisher router::publisher(std::string address, driver_spec driver) {
   auto p = make_publisher_decl(std::move(address));
   p->driver = std::move(driver);
   return brook::publisher{p};

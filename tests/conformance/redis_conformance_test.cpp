@@ -2,6 +2,7 @@
 #include "transport_conformance.hpp"
 
 #include <brook/redis/settings.hpp>
+#include <brook/redis/specs.hpp>
 
 #include <cstdlib>
 
@@ -19,24 +20,28 @@ std::shared_ptr<brook::transport> make_redis() {
 }
 }  // namespace
 
+namespace redis = brook::redis;
+
 INSTANTIATE_TEST_SUITE_P(
   redis, TransportConformance,
   ::testing::Values(
     // Pub/sub has no acks: a nack redelivers nothing (the core counts it as a drop).
-    conformance::target{.name = "channel", .make = make_redis, .kind = "channel",
-                        .redelivers = false, .settle = std::chrono::milliseconds{100},
-                        .keeps_undelivered = false},
+    conformance::target{.name = "channel", .make = make_redis, .subscribe_as = redis::channel{},
+                        .publish_as = {}, .redelivers = false,
+                        .settle = std::chrono::milliseconds{100}, .keeps_undelivered = false},
     // Lists have no acks either (FastStream: none); their consumers compete.
-    conformance::target{.name = "list", .make = make_redis, .kind = "list", .redelivers = false,
-                        .fan_out = false},
+    conformance::target{.name = "list", .make = make_redis, .subscribe_as = redis::list{},
+                        .publish_as = redis::list_out{}, .redelivers = false, .fan_out = false},
     // A stream read without a group: fan-out from `$`, no acks.
-    conformance::target{.name = "stream", .make = make_redis, .kind = "stream",
-                        .redelivers = false, .settle = std::chrono::milliseconds{100},
-                        .keeps_undelivered = false},
+    conformance::target{.name = "stream", .make = make_redis, .subscribe_as = redis::stream{},
+                        .publish_as = redis::stream_out{}, .redelivers = false,
+                        .settle = std::chrono::milliseconds{100}, .keeps_undelivered = false},
     // A stream with a group: per-message acks; a nacked entry stays pending and
     // is claimed back once idle (a short min_idle here).
-    conformance::target{.name = "stream_group", .make = make_redis, .kind = "stream",
-                        .redelivers = true, .settle = std::chrono::milliseconds{100},
-                        .fan_out = false, .group = "conf",
-                        .options = {{"min_idle_ms", "200"}}}),
+    conformance::target{.name = "stream_group", .make = make_redis,
+                        .subscribe_as = redis::stream{.group = "conf",
+                                                      .min_idle = std::chrono::milliseconds{200}},
+                        .publish_as = redis::stream_out{}, .redelivers = true,
+                        .settle = std::chrono::milliseconds{100}, .fan_out = false,
+                        .group = "conf"}),
   [](const auto& p) { return p.param.name; });

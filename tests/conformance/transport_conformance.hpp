@@ -13,7 +13,6 @@
 #include <atomic>
 #include <functional>
 #include <future>
-#include <map>
 #include <thread>
 #include <memory>
 #include <mutex>
@@ -26,18 +25,18 @@ namespace conformance {
 struct target {
   std::string name;
   std::function<std::shared_ptr<brook::transport>()> make;
-  /// The subscription kind to use (driver word; empty = the driver's default).
-  std::string kind;
+  /// The driver's typed subscription spec (empty = the driver's default kind).
+  brook::driver_spec subscribe_as = {};
+  /// The typed publish target that reaches it (empty = the default kind).
+  brook::driver_spec publish_as = {};
   /// Whether the driver redelivers a nacked message (false for pub/sub-only kinds).
   bool redelivers = true;
   /// Time a subscription needs before it receives (e.g. pub/sub propagation).
   std::chrono::milliseconds settle{0};
   /// Whether each subscription gets its own copy (false: consumers compete, like a list).
   bool fan_out = true;
-  /// Consumer group (driver word), empty = none.
+  /// Consumer group, empty = none.
   std::string group = {};
-  /// Extra subscription options (driver words), e.g. a short claim time.
-  std::map<std::string, std::string> options = {};
   /// Whether what a cancelled subscription never took reaches the next subscriber
   /// (lists, groups, queues: yes; pub/sub and XREAD from `$`: no).
   bool keeps_undelivered = true;
@@ -95,14 +94,13 @@ protected:
   brook::subscription_spec spec(const std::string& address) {
     brook::subscription_spec s;
     s.address = address;
-    s.kind = GetParam().kind;
     s.group = GetParam().group;
-    s.options = GetParam().options;
+    s.driver = GetParam().subscribe_as;
     return s;
   }
   brook::error_info publish(brook::outgoing m) {
-    if (!GetParam().kind.empty() && !m.options.count("kind"))
-      m.options["kind"] = GetParam().kind;
+    if (m.driver.empty())
+      m.driver = GetParam().publish_as;
     std::promise<brook::error_info> done;
     auto f = done.get_future();
     int calls = 0;
@@ -216,8 +214,7 @@ TEST_P(TransportConformance, RepliesReachTheReplyRoute) {
   request.reply_to = address;
   ASSERT_FALSE(publish(request));
   auto m = message(address, "pong");
-  m.options["reply"] = "1";
-  m.options.erase("kind");
+  m.driver = {};  // replies use the default kind
   std::promise<brook::error_info> done;
   t->publish(m, [&](const brook::error_info& e) { done.set_value(e); });
   ASSERT_FALSE(done.get_future().get());
@@ -308,8 +305,7 @@ TEST_P(TransportConformance, CloseCompletesEveryCallbackExactlyOnce) {
   std::vector<std::atomic<int>> calls(total);
   for (int i = 0; i < total; ++i) {
     auto m = message(ch, std::to_string(i));
-    if (!GetParam().kind.empty())
-      m.options["kind"] = GetParam().kind;
+    m.driver = GetParam().publish_as;
     t->publish(std::move(m), [&calls, i](const brook::error_info&) { ++calls[static_cast<std::size_t>(i)]; });
   }
   t->close();

@@ -32,10 +32,18 @@ public:
   ~broker() override;
 
   /// Publishes and waits until the broker accepted it (`publish_options::driver`
-  /// carries driver options such as a Redis list kind).
+  /// carries a typed target such as `brook::redis::list_out{}`).
   template <class T>
   error_info publish(std::string channel, const T& body, publish_options o = {}) {
     return detail::publish_now(core_, detail::make_outgoing(std::move(channel), body, std::move(o)));
+  }
+  /// Publishes to a driver's typed target, named by its `name`:
+  /// `broker.publish(brook::redis::list_out{.name = "jobs"}, job{7})`.
+  template <spec_type S, class T>
+    requires requires(const S& s) { std::string{s.name}; }
+  error_info publish(const S& target, const T& body, publish_options o = {}) {
+    o.driver = target;
+    return publish(std::string{target.name}, body, std::move(o));
   }
   /// Publishes `body` and waits for the reply, decoded as `R` (throws request_error).
   template <class R, class T>
@@ -65,9 +73,18 @@ public:
   /// `*` in this broker's patterns spans any characters (Redis) rather than
   /// one `.` segment (NATS-like); the test broker emulates it.
   virtual bool glob_patterns() const noexcept { return false; }
-  /// Per-broker AsyncAPI bindings of a subscriber / publisher.
-  virtual boost::json::object bindings(const detail::subscriber_decl&) const { return {}; }
-  virtual boost::json::object bindings(const detail::publisher_decl&) const { return {}; }
+  /// AsyncAPI bindings of a subscriber / publisher: by default its typed
+  /// spec's own (`driver_spec::bindings`).
+  virtual boost::json::object bindings(const detail::subscriber_decl& d) const {
+    boost::json::object b;
+    d.spec.driver.bindings(d.spec.address, b);
+    return b;
+  }
+  virtual boost::json::object bindings(const detail::publisher_decl& p) const {
+    boost::json::object b;
+    p.driver.bindings(p.address, b);
+    return b;
+  }
 
   const std::shared_ptr<detail::broker_core>& core() const noexcept { return core_; }
   /// The current transport.

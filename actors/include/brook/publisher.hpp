@@ -18,7 +18,6 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,15 +30,17 @@ struct publish_options {
   std::string correlation_id;  ///< empty = a new UUID
   std::string reply_to;
   std::string message_id;
-  /// Driver options, e.g. `{"kind","list"}` for a Redis list.
-  std::map<std::string, std::string> driver;
+  /// The driver's typed publish target, e.g. `brook::redis::list_out{}`; empty
+  /// = the broker's default kind. Its own name, if any, is not read: the
+  /// channel is the one passed to `publish`.
+  driver_spec driver;
 };
 
 /// Options of a request (publish + wait for the reply).
 struct request_options {
   std::chrono::milliseconds timeout{5000};
   brook::headers headers;
-  std::map<std::string, std::string> driver;
+  driver_spec driver;  ///< as in `publish_options::driver`
 };
 
 /// A failed request: timeout, publish failure or a reply of the wrong shape.
@@ -57,7 +58,7 @@ class broker_core;
 
 struct publisher_decl {
   std::string address;
-  std::map<std::string, std::string> driver;  ///< e.g. kind=list
+  driver_spec driver;  ///< the driver's typed target, e.g. `redis::stream_out`
   std::string title, description;
   bool include_in_schema = true;
   boost::json::object bindings;
@@ -78,7 +79,7 @@ outgoing make_outgoing(std::string channel, const T& body, publish_options o) {
   m.correlation_id = std::move(o.correlation_id);
   m.reply_to = std::move(o.reply_to);
   m.message_id = std::move(o.message_id);
-  m.options = std::move(o.driver);
+  m.driver = std::move(o.driver);
   return m;
 }
 
@@ -118,8 +119,8 @@ private:
   template <class T>
   outgoing make(const T& body, publish_options o) const {
     auto m = detail::make_outgoing(decl_->address, body, std::move(o));
-    for (auto& [k, v] : decl_->driver)
-      m.options.emplace(k, v);
+    if (m.driver.empty())  // a publish's own target wins over the declared one
+      m.driver = decl_->driver;
     return m;
   }
   std::shared_ptr<detail::publisher_decl> decl_;

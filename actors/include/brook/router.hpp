@@ -33,10 +33,26 @@ public:
 
   /// Subscribes to `prefix + address` with the broker's default kind.
   subscriber_builder subscriber(std::string address);
-  /// Subscribes with a driver-specific spec (the prefix is applied to its address).
+  /// Subscribes with a seam spec (the prefix is applied to its address).
   subscriber_builder subscriber(subscription_spec spec);
-  /// Declares an outgoing channel `prefix + address`.
-  brook::publisher publisher(std::string address, std::map<std::string, std::string> driver = {});
+  /// Subscribes with a driver's typed declaration, e.g.
+  /// `broker.subscriber(brook::redis::stream{.name = "orders", .group = "billing"})`.
+  /// A declaration of another broker's driver fails at start, naming both.
+  template <spec_type T>
+  subscriber_builder subscriber(T typed) {
+    return subscriber(subscription_spec::of(std::move(typed)));
+  }
+  /// Declares an outgoing channel `prefix + address`, of the broker's default
+  /// kind or of a driver's typed target (`brook::redis::list_out{}`).
+  brook::publisher publisher(std::string address, driver_spec driver = {});
+  /// Declares the driver's typed target `typed.name`, e.g.
+  /// `broker.publisher(brook::redis::stream_out{.name = "audit", .maxlen = 10'000})`.
+  template <spec_type T>
+    requires requires(const T& t) { std::string{t.name}; }
+  brook::publisher publisher(T typed) {
+    std::string address{typed.name};
+    return publisher(std::move(address), driver_spec{std::move(typed)});
+  }
 
   router& middleware(middleware_ptr m);
   template <class T>

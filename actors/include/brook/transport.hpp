@@ -29,6 +29,8 @@
 ///   ...
 /// };
 /// @endcode
+#include <brook/capabilities.hpp>
+#include <brook/driver_spec.hpp>
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
 
@@ -62,30 +64,6 @@ public:
   }
   /// Still working: extends the broker's ack deadline (JetStream +WPI). Optional.
   virtual void in_progress() {}
-};
-
-/// How a subscription's deliveries are settled on the broker.
-enum class ack_mode {
-  none,         ///< no acknowledgement: taken is gone (Redis pub/sub, lists, NOACK streams)
-  per_message,  ///< each delivery is settled on its own (XACK, basic.ack, JetStream ack)
-  cumulative,   ///< an offset commits everything before it (Kafka): see commit_tracker
-};
-
-/// What a subscription can do. The core reads these to decide what a nack, a
-/// handler's death, a retry and a drain mean for it.
-/// @code
-/// brook::capabilities c{.acks = brook::ack_mode::per_message, .nack_redelivers = true};
-/// @endcode
-struct capabilities {
-  ack_mode acks = ack_mode::none;
-  bool nack_redelivers = false;  ///< a nack brings the message back (to this group)
-  bool delayed_nack = false;     ///< `acknowledger::nack_after(delay)` is native
-  bool pausable = true;          ///< no credit stops the broker; false: a bounded, counted buffer
-  bool ordered = true;           ///< deliveries arrive in publish order (per partition)
-  bool counts_attempts = false;  ///< `delivery_info::attempt` is the broker's own count
-  bool native_max_deliveries = false;  ///< the broker stops redelivering by itself
-  /// Whether a delivery that the core gives up on can be kept by the broker.
-  bool can_keep() const noexcept { return acks != ack_mode::none && nack_redelivers; }
 };
 
 /// Where and how often a message was delivered, in the same words on every driver.
@@ -124,18 +102,38 @@ struct outgoing {
   std::string reply_to;
   std::string content_type;
   std::string message_id;
-  /// Driver options, e.g. `kind=list|stream`, `maxlen=1000`, `key=...`.
-  std::map<std::string, std::string> options;
+  /// The driver's typed publish target (`brook::redis::stream_out{.maxlen = 1000}`);
+  /// empty = the transport's default kind (what replies always use).
+  driver_spec driver;
 };
 
-/// What to subscribe to. `kind` and `options` are the driver's own words
-/// (Redis: `channel`/`list`/`stream`; group, consumer, batch, ...).
+/// What to subscribe to. `address`, `pattern` and `group` are the words every
+/// broker shares (the core may prefix `address`); `driver` is the driver's own
+/// typed declaration (`brook::redis::stream`, ...), empty for its default kind.
+/// @code
+/// auto s = brook::subscription_spec::of(brook::redis::stream{.name = "orders", .group = "billing"});
+/// // s.address == "orders", s.group == "billing", s.driver.get<brook::redis::stream>() != nullptr
+/// @endcode
 struct subscription_spec {
-  std::string address;       ///< exact name, or a pattern when `pattern` is set
-  bool pattern = false;      ///< `*`/`>`-style wildcards (driver-specific syntax)
-  std::string kind;          ///< driver-specific subscription kind
-  std::string group;         ///< consumer group / queue group; empty = fan-out
-  std::map<std::string, std::string> options;
+  std::string address;   ///< exact name, or a pattern when `pattern` is set
+  bool pattern = false;  ///< `*`/`>`-style wildcards (driver-specific syntax)
+  std::string group;     ///< consumer group / queue group; empty = fan-out
+  driver_spec driver;    ///< read by the driver with `driver.get<T>()`
+
+  /// The spec of a typed declaration: `address` from its `name`, and `pattern`
+  /// and `group` from members of those names when it has them.
+  template <spec_type T>
+  static subscription_spec of(T typed) {
+    subscription_spec s;
+    if constexpr (requires { typed.name; })
+      s.address = typed.name;
+    if constexpr (requires { typed.pattern; })
+      s.pattern = typed.pattern;
+    if constexpr (requires { typed.group; })
+      s.group = typed.group;
+    s.driver = std::move(typed);
+    return s;
+  }
 };
 
 /// Where a driver hands deliveries. Implemented by the core.

@@ -48,8 +48,8 @@ void test_broker::swap_in(broker& b) {
   if (auto existing = std::dynamic_pointer_cast<memory::memory_transport>(inner)) {
     memories_.push_back(existing);  // already in memory: keep it, so its counters stay the broker's
   } else if (!opts_.with_real) {
-    auto fresh = memory::make_transport(
-      {.max_queue = 0, .glob_patterns = b.glob_patterns(), .emulate = std::string{inner->protocol()}});
+    // Each typed spec brings its driver's delivery semantics (capabilities) along.
+    auto fresh = memory::make_transport({.max_queue = 0, .glob_patterns = b.glob_patterns()});
     memories_.push_back(fresh);
     inner = fresh;
   }

@@ -75,20 +75,12 @@ struct member {
 };
 
 /// What a subscription of `spec` can do: a memory queue has acks and
-/// redelivery; when standing in for another driver, that driver's semantics.
-capabilities capabilities_for(const settings& cfg, const subscription_spec& spec) {
+/// redelivery; a driver's typed spec (the test broker standing in for Redis)
+/// brings that driver's semantics, which the queue then keeps to.
+capabilities capabilities_for(const subscription_spec& spec) {
   capabilities c;
-  if (cfg.emulate == "redis") {
-    if (spec.kind == "stream" && !spec.group.empty()) {
-      auto no_ack = spec.options.find("no_ack");
-      if (no_ack == spec.options.end() || (no_ack->second != "true" && no_ack->second != "1")) {
-        c.acks = ack_mode::per_message;
-        c.nack_redelivers = true;
-      }
-    }
-    c.pausable = spec.kind == "list" || spec.kind == "stream";
+  if (spec.driver.capabilities(c))
     return c;
-  }
   c.acks = ack_mode::per_message;
   c.nack_redelivers = true;
   c.counts_attempts = true;
@@ -260,20 +252,20 @@ private:
   std::shared_ptr<member> m_;
 };
 
-// Drivers' kinds, emulated: a message published with `kind=list` reaches list
-// subscribers only, and so on; no kind (or `channel`) is plain pub/sub.
+// Drivers' kinds, emulated: a message published to a list target reaches list
+// subscribers only, and so on; no typed spec (or a `channel`) is plain pub/sub.
 std::string_view kind_of(std::string_view k) {
   return k.empty() ? std::string_view{"channel"} : k;
 }
 
 // A list's consumers compete like a group's members; everyone else fans out.
 bool shared_queue(const subscription_spec& s) {
-  return !s.group.empty() || s.kind == "list";
+  return !s.group.empty() || s.driver.competing();
 }
 
 bool same_queue(const subscription_spec& a, const subscription_spec& b) {
   return a.address == b.address && a.pattern == b.pattern && a.group == b.group
-         && kind_of(a.kind) == kind_of(b.kind);
+         && kind_of(a.driver.kind()) == kind_of(b.driver.kind());
 }
 
 bool glob(std::string_view p, std::string_view s) {
@@ -310,7 +302,7 @@ std::unique_ptr<subscription> memory_transport::subscribe(const subscription_spe
   if (!q) {
     q = std::make_shared<queue>();
     q->spec = spec;
-    q->caps = capabilities_for(st_->cfg, spec);
+    q->caps = capabilities_for(spec);
     st_->queues.push_back(q);
   }
   auto m = std::make_shared<member>();
@@ -329,15 +321,12 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       r->second->deliver(std::make_shared<envelope>(to_envelope(std::move(msg))));
     } else {
       std::vector<std::shared_ptr<queue>> hits;
-      auto kind_option = msg.options.find("kind");
-      // A view of the option itself (a `"" : string` ternary would view a temporary).
-      auto kind = kind_of(kind_option == msg.options.end() ? std::string_view{}
-                                                           : std::string_view{kind_option->second});
+      auto kind = kind_of(msg.driver.kind());
       for (auto& q : st_->queues) {
         bool hit = q->spec.pattern ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
                                                              : matches(q->spec.address, msg.channel))
                                    : q->spec.address == msg.channel;
-        hit = hit && kind_of(q->spec.kind) == kind;
+        hit = hit && kind_of(q->spec.driver.kind()) == kind;
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {

@@ -2,7 +2,9 @@
 /// @file
 /// The three subscription kinds. All members belong to the loop thread except the atomics in
 /// `consumer`.
+#include <chrono>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,7 +39,9 @@ private:
 /// read in flight at a time, a backlog for anything fetched beyond the credit.
 class polling_consumer : public consumer {
 public:
-  polling_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+  /// `batch` 0 and an unset `block` take the settings' defaults.
+  polling_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink,
+                   std::size_t batch, std::optional<std::chrono::milliseconds> block);
   void start() override;
   void kick() override { pump(); }
   void cancel() override;
@@ -63,7 +67,6 @@ protected:
   void issue(command_args argv, bool blocking, std::function<void(redisReply*)> handler);
   /// Handles an error reply: retries transient ones after a pause, fails on the rest.
   void on_error_reply(std::string_view what, const redisReply* r);
-  std::size_t parse_size(std::string_view key, std::size_t fallback);
 
   std::unique_ptr<connection> conn_;
   std::unique_ptr<timer> retry_;  // pause after a transient error reply (LOADING, BUSY, ...)
@@ -82,7 +85,8 @@ private:
 /// servers before Redis 7).
 class list_consumer final : public polling_consumer {
 public:
-  list_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+  list_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink,
+                const list& l);
 
 private:
   void read(std::size_t n) override;
@@ -103,7 +107,8 @@ private:
 /// A stream, with or without a consumer group.
 class stream_consumer final : public polling_consumer {
 public:
-  stream_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink);
+  stream_consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink,
+                  const stream& s);
 
 private:
   struct entry {

@@ -2,7 +2,6 @@
 
 #include <brook/detail/ids.hpp>
 
-#include <charconv>
 #include <cstdio>
 
 #include <unistd.h>
@@ -59,7 +58,10 @@ error_info closed_error() {
 }  // namespace
 
 consumer::consumer(engine& eng, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
-    : eng_(eng), spec_(std::move(spec)), sink_(std::move(sink)) {}
+    : eng_(eng), spec_(std::move(spec)), sink_(std::move(sink)) {
+  if (!spec_.driver.capabilities(caps_))
+    caps_ = channel{}.capabilities();  // no typed spec: a pub/sub channel
+}
 
 bool consumer::take_credit() noexcept {
   if (unbounded_)
@@ -114,7 +116,7 @@ void consumer::warn_malformed(std::string_view where, std::string_view id) {
   auto now = clock::now();
   if (malformed_seen_ && now - malformed_reported_ < std::chrono::minutes{1})
     return;
-  std::string msg = "redis: " + spec_.kind + " '" + std::string{where} + "'";
+  std::string msg = "redis: " + kind() + " '" + std::string{where} + "'";
   if (!id.empty())
     msg += " entry " + std::string{id};
   msg +=
@@ -240,35 +242,28 @@ void engine::publish(outgoing msg, publish_callback done) {
   if (closing_)
     return fail(closed_error());
 
+  // What to send: PUBLISH (no typed target, or a channel), RPUSH or XADD.
   std::string_view kind = "channel";
   std::string maxlen;
-  for (auto& [k, v] : msg.options) {
-    if (k == "kind")
-      kind = v;
-    else if (k == "reply")
-      continue;  // replies always PUBLISH to reply_to (FastStream's rule): the default kind
-    else if (k == "maxlen") {
-      std::size_t n = 0;
-      auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (r.ec != std::errc{} || r.ptr != v.data() + v.size())
-        return fail({errc::invalid_argument, "redis publish to '" + msg.channel +
-                                                 "': option maxlen='" + v +
-                                                 "' is not a non-negative number"});
-      maxlen = v;
-    } else
-      return fail({errc::invalid_argument, "redis publish to '" + msg.channel +
-                                               "': unknown option '" + k +
-                                               "' (known: kind, maxlen, reply)"});
+  if (auto* ch = msg.driver.get<channel>()) {
+    if (ch->pattern)
+      return fail({errc::invalid_argument,
+                   "redis publish to '" + msg.channel + "': cannot publish to a pattern"});
+  } else if (msg.driver.get<list_out>()) {
+    kind = "list";
+  } else if (auto* st = msg.driver.get<stream_out>()) {
+    kind = "stream";
+    if (st->maxlen)
+      maxlen = std::to_string(st->maxlen);
+  } else if (!msg.driver.empty()) {
+    return fail({errc::invalid_argument,
+                 "redis publish to '" + msg.channel + "': a " + std::string{msg.driver.protocol()} +
+                     " " + std::string{msg.driver.kind()} +
+                     " target is not one Redis publishes to (use brook::redis::channel, list_out or "
+                     "stream_out)"});
   }
   if (msg.channel.empty())
     return fail({errc::invalid_argument, "redis publish: the channel is empty"});
-  if (kind != "channel" && kind != "list" && kind != "stream")
-    return fail({errc::invalid_argument, "redis publish to '" + msg.channel + "': kind '" +
-                                             std::string{kind} +
-                                             "' is not one of channel, list, stream"});
-  if (!maxlen.empty() && kind != "stream")
-    return fail({errc::invalid_argument,
-                 "redis publish to '" + msg.channel + "': maxlen applies to streams only"});
   // The envelope goes to a per-thread scratch buffer and from there straight into the
   // formatted command: one allocation per publish on this thread, none on the loop.
   thread_local std::string wire;
@@ -377,10 +372,10 @@ void engine::drain_inbox() {
 namespace {
 std::shared_ptr<consumer> make_consumer(engine& eng, const subscription_spec& spec,
                                         std::shared_ptr<delivery_sink> sink) {
-  if (spec.kind == "list")
-    return std::make_shared<list_consumer>(eng, spec, std::move(sink));
-  if (spec.kind == "stream")
-    return std::make_shared<stream_consumer>(eng, spec, std::move(sink));
+  if (auto* l = spec.driver.get<list>())
+    return std::make_shared<list_consumer>(eng, spec, std::move(sink), *l);
+  if (auto* s = spec.driver.get<stream>())
+    return std::make_shared<stream_consumer>(eng, spec, std::move(sink), *s);
   // Also reports an unknown kind, through the sink like every subscription failure.
   return std::make_shared<channel_consumer>(eng, spec, std::move(sink), false);
 }
@@ -420,8 +415,7 @@ std::unique_ptr<subscription> engine::subscribe(const subscription_spec& spec,
 
 std::string engine::open_replies(std::shared_ptr<delivery_sink> sink) {
   auto name = "brook-reply-" + detail::new_uuid();
-  subscription_spec spec{
-      .address = name, .pattern = false, .kind = "channel", .group = {}, .options = {}};
+  subscription_spec spec{.address = name, .pattern = false, .group = {}, .driver = {}};
   auto c = std::make_shared<channel_consumer>(*this, spec, sink, true);
   if (config_error_ || closing_) {
     sink->failed(config_error_ ? config_error_ : closed_error());

@@ -5,6 +5,7 @@
 /// weakly so they may outlive the transport.
 #include <atomic>
 #include <brook/redis/settings.hpp>
+#include <brook/redis/specs.hpp>
 #include <brook/transport.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -59,14 +60,17 @@ public:
   /// Any thread: adds credit; returns the credit before, so 0 means "kick the loop".
   std::size_t add_credit(std::size_t n) noexcept { return credit_.fetch_add(n); }
   std::size_t dropped() const noexcept { return dropped_.load(); }
-  /// Fixed at construction from the kind and options.
+  /// Fixed at construction from the spec (`brook::redis::channel/list/stream::capabilities()`).
   const capabilities& caps() const noexcept { return caps_; }
   /// Loop thread: runs `f` once this consumer has retired (at once if it has).
   void when_retired(std::function<void()> f);
   /// Loop thread: the broker confirmed the subscription / the first read went out.
   void confirmed();
-  /// The error found in the spec's kind or options at construction, if any.
+  /// The error found in the spec at construction, if any.
   const error_info& option_error() const noexcept { return option_error_; }
+
+  /// `channel`, `list` or `stream`: the kind in log lines and connection names.
+  std::string kind() const { return spec_.driver.empty() ? "channel" : std::string{spec_.driver.kind()}; }
 
   /// Loop thread: a payload on `where` (stream entry `id`, if any) began with the binary
   /// envelope's magic but did not parse, and was delivered as raw bytes. Reported at once,

@@ -1,4 +1,3 @@
-#include <charconv>
 #include <cstdio>
 
 #include "consumers.hpp"
@@ -25,33 +24,19 @@ bool transient(std::string_view err) {
 }  // namespace
 
 polling_consumer::polling_consumer(engine& eng, subscription_spec spec,
-                                   std::shared_ptr<delivery_sink> sink)
+                                   std::shared_ptr<delivery_sink> sink, std::size_t batch,
+                                   std::optional<std::chrono::milliseconds> block)
     : consumer(eng, std::move(spec), std::move(sink)),
-      batch_(eng.cfg().read_batch),
-      block_(eng.cfg().block_time) {
+      batch_(batch ? batch : eng.cfg().read_batch),
+      block_(block.value_or(eng.cfg().block_time)) {
   if (spec_.address.empty())
+    option_error_ = {errc::invalid_argument, "redis " + kind() + " subscription: the key is empty"};
+  else if (block_.count() < 0)
+    option_error_ = {errc::invalid_argument, "redis " + kind() + " subscription '" +
+                                                 spec_.address + "': block is negative"};
+  else if (batch_ == 0)
     option_error_ = {errc::invalid_argument,
-                     "redis " + spec_.kind + " subscription: the key is empty"};
-  batch_ = parse_size("batch", batch_);
-  block_ =
-      std::chrono::milliseconds{parse_size("block_ms", static_cast<std::size_t>(block_.count()))};
-  if (batch_ == 0 && !option_error_)
-    option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address + "': batch must be >= 1"};
-}
-
-std::size_t polling_consumer::parse_size(std::string_view key, std::size_t fallback) {
-  auto it = spec_.options.find(std::string{key});
-  if (it == spec_.options.end())
-    return fallback;
-  auto& v = it->second;
-  std::size_t n = 0;
-  auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-  if ((r.ec != std::errc{} || r.ptr != v.data() + v.size()) && !option_error_)
-    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': option " +
-                                                 std::string{key} + "='" + v +
-                                                 "' is not a non-negative number"};
-  return n;
+                     "redis subscription '" + spec_.address + "': settings.read_batch must be >= 1"};
 }
 
 void polling_consumer::start() {
@@ -59,7 +44,7 @@ void polling_consumer::start() {
     return fail(option_error_);
   if (cancelled_)
     return;
-  conn_ = eng_.make_connection(spec_.kind + "-" + spec_.address, {.ready =
+  conn_ = eng_.make_connection(kind() + "-" + spec_.address, {.ready =
                                                                       [this] {
                                                                         on_connected();
                                                                         pump();
@@ -127,7 +112,7 @@ void polling_consumer::on_error_reply(std::string_view what, const redisReply* r
   auto err = str(r);
   if (transient(err))
     return retry_->start(eng_.cfg().reconnect_backoff_min);
-  fail({errc::invalid_argument, "redis " + spec_.kind + " subscription '" + spec_.address +
+  fail({errc::invalid_argument, "redis " + kind() + " subscription '" + spec_.address +
                                     "': " + std::string{what} + " failed: " + std::string{err}});
 }
 
@@ -165,13 +150,11 @@ void polling_consumer::maybe_finish() {
 }
 
 list_consumer::list_consumer(engine& eng, subscription_spec spec,
-                             std::shared_ptr<delivery_sink> sink)
-    : polling_consumer(eng, std::move(spec), std::move(sink)) {
-  for (auto& [k, v] : spec_.options)
-    if (k != "batch" && k != "block_ms" && !option_error_)
-      option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
-                                                   "': unknown option '" + k +
-                                                   "' (known: batch, block_ms)"};
+                             std::shared_ptr<delivery_sink> sink, const list& l)
+    : polling_consumer(eng, std::move(spec), std::move(sink), l.batch, l.block) {
+  if (spec_.pattern && !option_error_)
+    option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
+                                                 "': lists have no patterns (subscribe to each key)"};
   if (!spec_.group.empty() && !option_error_)
     option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
                                                  "': lists have no consumer groups (consumers "

@@ -19,19 +19,18 @@ channel_consumer::channel_consumer(engine& eng, subscription_spec spec,
       bound_(eng.cfg().pubsub_buffer),
       policy_(eng.cfg().pubsub_overflow) {
   unbounded_ = unbounded;
-  caps_.pausable = false;  // Redis pushes regardless: a bounded buffer, overflow counted
-  if (!spec_.kind.empty() && spec_.kind != "channel")
-    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address + "': kind '" +
-                                                 spec_.kind +
-                                                 "' is not one of channel, list, stream"};
-  else if (!spec_.options.empty())
+  // Redis pushes regardless: a bounded buffer, overflow counted.
+  caps_ = channel{}.capabilities();
+  if (!spec_.driver.empty() && !spec_.driver.get<channel>())
     option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address + "': unknown option '" +
-                         spec_.options.begin()->first + "' (channel subscriptions take none)"};
+                     "redis subscription '" + spec_.address + "': a " +
+                         std::string{spec_.driver.protocol()} + " " + std::string{spec_.driver.kind()} +
+                         " declaration is not one Redis subscribes with (use brook::redis::channel, "
+                         "list or stream; list_out and stream_out are publish targets)"};
   else if (!spec_.group.empty())
     option_error_ = {errc::invalid_argument,
                      "redis subscription '" + spec_.address +
-                         "': pub/sub has no consumer groups (use kind=stream)"};
+                         "': pub/sub has no consumer groups (use brook::redis::stream with a group)"};
   else if (spec_.address.empty())
     option_error_ = {errc::invalid_argument, "redis subscription: the channel is empty"};
 }

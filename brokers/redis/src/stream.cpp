@@ -41,46 +41,41 @@ private:
 }  // namespace
 
 stream_consumer::stream_consumer(engine& eng, subscription_spec spec,
-                                 std::shared_ptr<delivery_sink> sink)
-    : polling_consumer(eng, std::move(spec), std::move(sink)), group_(spec_.group) {
-  auto opt = [&](const char* key, std::string fallback) {
-    auto it = spec_.options.find(key);
-    return it == spec_.options.end() ? fallback : it->second;
-  };
-  start_id_ = opt("last_id", "$");
+                                 std::shared_ptr<delivery_sink> sink, const stream& st)
+    : polling_consumer(eng, std::move(spec), std::move(sink), st.batch, st.block),
+      group_(spec_.group) {
+  start_id_ = st.last_id.empty() ? "$" : st.last_id;
   last_id_ = start_id_;
-  auto_name_ = spec_.options.find("consumer") == spec_.options.end();
-  consumer_name_ = opt("consumer", "");
-  auto no_ack = opt("no_ack", "false");
-  no_ack_ = no_ack == "true" || no_ack == "1";
-  min_idle_ = std::chrono::milliseconds{parse_size("min_idle_ms", 0)};
+  auto_name_ = st.consumer.empty();
+  consumer_name_ = st.consumer;
+  no_ack_ = st.no_ack;
+  // Claiming dead consumers' entries is the default wherever entries can be pending.
+  const bool pending = !group_.empty() && !no_ack_;
+  min_idle_ = st.min_idle.value_or(std::chrono::milliseconds{pending ? 60000 : 0});
   auto bad = [&](std::string why) {
     if (!option_error_)
       option_error_ = {errc::invalid_argument,
                        "redis stream subscription '" + spec_.address + "': " + std::move(why)};
   };
-  for (auto& [k, v] : spec_.options) {
-    bool group_only = k == "consumer" || k == "no_ack" || k == "min_idle_ms";
-    if (!group_only && k != "batch" && k != "block_ms" && k != "last_id")
-      bad("unknown option '" + k +
-          "' (known: batch, block_ms, last_id, consumer, no_ack, "
-          "min_idle_ms)");
-    else if (group_only && group_.empty())
-      bad("option '" + k + "' needs a consumer group");
+  if (spec_.pattern)
+    bad("streams have no patterns (subscribe to each stream)");
+  if (group_.empty()) {
+    if (!st.consumer.empty())
+      bad("consumer '" + st.consumer + "' needs a group (set .group)");
+    if (st.no_ack)
+      bad("no_ack needs a group (without one, reads are never acknowledged anyway)");
+    if (min_idle_.count() > 0)
+      bad("min_idle needs a group (only a group's entries become pending)");
   }
-  if (no_ack != "true" && no_ack != "false" && no_ack != "1" && no_ack != "0")
-    bad("option no_ack='" + no_ack + "' is not true or false");
+  if (min_idle_.count() < 0)
+    bad("min_idle is negative");
   if (no_ack_ && min_idle_.count() > 0)
-    bad("min_idle_ms has nothing to claim with no_ack (entries never become pending)");
-  if (start_id_.empty())
-    bad("option last_id is empty");
-  if (consumer_name_.empty() && !auto_name_)
-    bad("option consumer is empty");
+    bad("min_idle has nothing to claim with no_ack (entries never become pending)");
+  // The seam's group is the one read with (a router may not change it, but a raw spec may).
+  auto effective = st;
+  effective.group = group_;
+  caps_ = effective.capabilities();
   reading_pending_ = !group_.empty() && !no_ack_;
-  if (!group_.empty() && !no_ack_) {
-    caps_.acks = ack_mode::per_message;
-    caps_.nack_redelivers = true;  // left pending: re-read after a restart, claimed once idle
-  }
   pending_cursor_ = "0";
   ack_target_ = std::make_shared<const std::pair<std::string, std::string>>(spec_.address, group_);
 }

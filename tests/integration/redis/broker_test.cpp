@@ -50,7 +50,7 @@ TEST(RedisBroker, StreamGroupToListAndRequestReply) {
   brook::app app{broker};
   app.start({.log_level = "off"});
   for (int i = 0; i < 5; ++i)
-    ASSERT_FALSE(broker.publish(in, rt::order{"o" + std::to_string(i), i}, {.driver = {{"kind", "stream"}}}));
+    ASSERT_FALSE(broker.publish(in, rt::order{"o" + std::to_string(i), i}, {.driver = brook::redis::stream_out{}}));
   admin a;
   ASSERT_TRUE(eventually([&] { return a.integer({"LLEN", out}) == 5; }));
   EXPECT_TRUE(eventually([&] { return a.pending(in, "billing") == 0; }));  // all XACKed
@@ -73,7 +73,7 @@ TEST(RedisBroker, BadInputIsRejectedAndTheNextMessageProcessed) {
   app.start({.log_level = "off"});
   admin a;
   a.run({"RPUSH", in, "{not json", R"({"id": 5, "qty": 1})"});
-  ASSERT_FALSE(broker.publish(in, rt::order{"good", 1}, {.driver = {{"kind", "list"}}}));
+  ASSERT_FALSE(broker.publish(in, rt::order{"good", 1}, {.driver = brook::redis::list_out{}}));
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock{mtx};
     return ok.size() == 1;
@@ -142,7 +142,7 @@ TEST(RedisBroker, TestBrokerEmulatesRedisRouting) {
     .handle([&](const std::string&) { ++pattern; });
   brook::testing::test_broker tb{broker};
   tb.publish("news", std::string{"pubsub"});
-  tb.publish("news", std::string{"list"}, {.driver = {{"kind", "list"}}});
+  tb.publish("news", std::string{"list"}, {.driver = brook::redis::list_out{}});
   tb.publish("news.eu.today", std::string{"deep"});  // a Redis glob's * spans dots
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(fan_a, 1);  // every channel subscriber gets each channel message
@@ -170,7 +170,7 @@ TEST(RedisBroker, TestBrokerEmulatesRedisAcks) {
     });
   brook::testing::test_broker tb{broker};
   tb.publish("ps", std::string{"x"});
-  tb.publish("st", std::string{"y"}, {.driver = {{"kind", "stream"}}});
+  tb.publish("st", std::string{"y"}, {.driver = brook::redis::stream_out{}});
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(channel_calls, 1) << "pub/sub cannot redeliver";
   EXPECT_EQ(tb.stats("ps").dropped_for("not_redeliverable"), 1u);
@@ -185,4 +185,24 @@ TEST(RedisBroker, TestBrokerRejectsWhatRedisRejects) {
   broker.subscriber(brook::redis::stream{.name = "s", .no_ack = true, .min_idle = 5s})
     .handle([](const std::string&) {});
   EXPECT_THROW(brook::testing::test_broker{broker}, std::invalid_argument);
+}
+
+// A declaration of another driver on a Redis broker fails at start, naming both.
+struct nats_subject {
+  static constexpr std::string_view protocol = "nats";
+  static constexpr std::string_view kind = "subject";
+  std::string name;
+};
+
+TEST(RedisBroker, AnotherDriversDeclarationFailsNamingIt) {
+  brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
+  broker.subscriber(nats_subject{.name = "orders.*"}).handle([](const std::string&) {});
+  try {
+    brook::testing::test_broker tb{broker};
+    FAIL() << "a nats declaration was accepted by redis";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string{e.what()}.find("a nats subject declaration is not one Redis subscribes with"),
+              std::string::npos)
+      << e.what();
+  }
 }

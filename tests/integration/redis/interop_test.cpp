@@ -210,10 +210,10 @@ TEST_F(RedisInterop, BrookAnswersFastStreamRequests) {
       env->ack->ack();
   };
   std::vector<std::unique_ptr<brook::subscription>> subs;
-  subs.push_back(t->subscribe({.address = prefix + ".channel", .kind = "channel"}, requests));
-  subs.push_back(t->subscribe({.address = prefix + ".list", .kind = "list"}, requests));
+  subs.push_back(t->subscribe({.address = prefix + ".channel", .driver = brook::redis::channel{}}, requests));
+  subs.push_back(t->subscribe({.address = prefix + ".list", .driver = brook::redis::list{}}, requests));
   subs.push_back(
-      t->subscribe({.address = prefix + ".stream", .kind = "stream", .group = "brook"}, requests));
+      t->subscribe({.address = prefix + ".stream", .group = "brook", .driver = brook::redis::stream{.group = "brook"}}, requests));
   for (auto& s : subs)
     s->request(100);
   admin redis;
@@ -243,7 +243,7 @@ TEST_F(RedisInterop, BrookAnswersFastStreamRequests) {
 TEST_F(RedisInterop, BrookDecodesWhatFastStreamPublishes) {
   auto key = unique("fs-pub");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe({.address = key, .kind = "list"}, sink);
+  auto sub = t->subscribe({.address = key, .driver = brook::redis::list{}}, sink);
   sub->request(10);
   run_client("publish list " + quote(key) + " " + quote(R"({"k": "v", "n": [1, 2]})") +
              " x-a=1 x-b=two");

@@ -65,11 +65,11 @@ TEST_F(RedisReconnect, RestartResumesEveryKindAndLosesNoStoredMessage) {
   auto list_sink = std::make_shared<recording_sink>();
   auto parked_sink = std::make_shared<recording_sink>();
   auto stream_sink = std::make_shared<recording_sink>();
-  auto ch_sub = t->subscribe({.address = ch, .kind = "channel"}, ch_sink);
-  auto list_sub = t->subscribe({.address = list, .kind = "list"}, list_sink);
-  auto parked_sub = t->subscribe({.address = parked, .kind = "list"}, parked_sink);
+  auto ch_sub = t->subscribe({.address = ch, .driver = brook::redis::channel{}}, ch_sink);
+  auto list_sub = t->subscribe({.address = list, .driver = brook::redis::list{}}, list_sink);
+  auto parked_sub = t->subscribe({.address = parked, .driver = brook::redis::list{}}, parked_sink);
   auto stream_sub = t->subscribe(
-      {.address = stream, .kind = "stream", .group = "g", .options = {{"last_id", "0"}}},
+      {.address = stream, .group = "g", .driver = brook::redis::stream{.group = "g", .last_id = "0"}},
       stream_sink);
   ch_sub->request(100);
   list_sub->request(100);
@@ -132,7 +132,7 @@ TEST_F(RedisReconnect, PublishesMadeWhileDownAreSentWhenTheServerReturns) {
   up(1);
   auto list = unique("rc-down");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe({.address = list, .kind = "list"}, sink);
+  auto sub = t->subscribe({.address = list, .driver = brook::redis::list{}}, sink);
   sub->request(100);
   ASSERT_FALSE(publish_wait(*t, message(list, "first", "list")));
   ASSERT_TRUE(sink->wait_for(1));
@@ -165,13 +165,13 @@ TEST_F(RedisReconnect, PublishesMadeWhileDownAreSentWhenTheServerReturns) {
 // Redis 6, where list subscriptions fall back to LPOP count + BLPOP.
 TEST_F(RedisReconnect, ListsWorkOnServersWithoutBlmpop) {
   up(2, "--rename-command BLMPOP brook-test-no-blmpop");
-  for (std::string batch : {"1", "10"}) {
+  for (std::size_t batch : {1u, 10u}) {
     SCOPED_TRACE(batch);
-    auto list = unique("legacy-" + batch);
+    auto list = unique("legacy-" + std::to_string(batch));
     for (int i = 0; i < 15; ++i)
       ASSERT_FALSE(publish_wait(*t, message(list, std::to_string(i), "list")));
     auto sink = std::make_shared<recording_sink>();
-    auto sub = t->subscribe({.address = list, .kind = "list", .options = {{"batch", batch}}}, sink);
+    auto sub = t->subscribe({.address = list, .driver = brook::redis::list{.batch = batch}}, sink);
     sub->request(5);
     ASSERT_TRUE(sink->wait_for(5));
     std::this_thread::sleep_for(200ms);

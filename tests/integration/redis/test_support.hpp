@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <brook/redis/settings.hpp>
+#include <brook/redis/specs.hpp>
 #include <brook/transport.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -184,8 +185,10 @@ inline brook::outgoing message(std::string channel, std::string body,
   out.channel = std::move(channel);
   out.body = std::move(body);
   out.content_type = "application/json";
-  if (kind != "channel")
-    out.options["kind"] = std::move(kind);
+  if (kind == "list")
+    out.driver = brook::redis::list_out{};
+  else if (kind == "stream")
+    out.driver = brook::redis::stream_out{};
   return out;
 }
 

@@ -8,13 +8,21 @@ namespace {
 using namespace brook_test;
 using brook::errc;
 
-brook::subscription_spec spec(std::string address, std::string kind,
-                              std::map<std::string, std::string> options = {},
+namespace redis = brook::redis;
+using std::chrono::milliseconds;
+
+/// Another driver's declaration, which Redis must refuse by name.
+struct not_redis {
+  static constexpr std::string_view protocol = "memory";
+  static constexpr std::string_view kind = "queue";
+};
+
+/// A seam spec of `address` with a typed declaration; `group` as the core passes it.
+brook::subscription_spec spec(std::string address, brook::driver_spec typed = {},
                               std::string group = {}) {
   brook::subscription_spec s;
   s.address = std::move(address);
-  s.kind = std::move(kind);
-  s.options = std::move(options);
+  s.driver = std::move(typed);
   s.group = std::move(group);
   return s;
 }
@@ -59,7 +67,7 @@ protected:
 TEST_F(RedisTransport, PubSubDeliversWithHeaders) {
   auto ch = unique("ps");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(ch, "channel"), sink);
+  auto sub = t->subscribe(spec(ch, redis::channel{}), sink);
   sub->request(100);
   wait_subscribed(ch);
   for (int i = 0; i < 3; ++i) {
@@ -83,7 +91,7 @@ TEST_F(RedisTransport, PubSubDeliversWithHeaders) {
 TEST_F(RedisTransport, PatternSubscriptionMatchesGlobs) {
   auto prefix = unique("pat");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe({.address = prefix + ".*", .pattern = true, .kind = "channel"}, sink);
+  auto sub = t->subscribe({.address = prefix + ".*", .pattern = true, .driver = redis::channel{}}, sink);
   sub->request(1000);
   wait_pattern(prefix + ".probe", *sink);
   auto probes = sink->count();  // more may still arrive: they are skipped below
@@ -105,7 +113,7 @@ TEST_F(RedisTransport, PatternSubscriptionMatchesGlobs) {
 TEST_F(RedisTransport, ListSinglePops) {
   auto key = unique("list1");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "list", {{"batch", "1"}}), sink);
+  auto sub = t->subscribe(spec(key, redis::list{.batch = 1}), sink);
   sub->request(100);
   for (int i = 0; i < 5; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "list")));
@@ -120,7 +128,7 @@ TEST_F(RedisTransport, ListBatchPops) {
   for (int i = 0; i < 25; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "list")));
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "list", {{"batch", "10"}}), sink);
+  auto sub = t->subscribe(spec(key, redis::list{.batch = 10}), sink);
   sub->request(100);
   ASSERT_TRUE(sink->wait_for(25));
   EXPECT_EQ(sink->bodies(), bodies(0, 25));
@@ -129,7 +137,7 @@ TEST_F(RedisTransport, ListBatchPops) {
 TEST_F(RedisTransport, ListCreditIsHonoured) {
   auto key = unique("credit-list");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "list"), sink);
+  auto sub = t->subscribe(spec(key, redis::list{}), sink);
   sub->request(3);
   for (int i = 0; i < 10; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "list")));
@@ -146,7 +154,7 @@ TEST_F(RedisTransport, ListCreditIsHonoured) {
 TEST_F(RedisTransport, StreamGroupCreditIsHonoured) {
   auto key = unique("credit-stream");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream", {{"last_id", "0"}}, "g"), sink);
+  auto sub = t->subscribe(spec(key, redis::stream{.group = "g", .last_id = "0"}, "g"), sink);
   sub->request(3);
   for (int i = 0; i < 10; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "stream")));
@@ -162,7 +170,7 @@ TEST_F(RedisTransport, StreamGroupCreditIsHonoured) {
 TEST_F(RedisTransport, PubSubWaitsForCreditInItsBuffer) {
   auto ch = unique("credit-ps");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(ch, "channel"), sink);
+  auto sub = t->subscribe(spec(ch, redis::channel{}), sink);
   wait_subscribed(ch);
   for (int i = 0; i < 5; ++i)
     ASSERT_FALSE(publish_wait(*t, message(ch, body(i))));
@@ -194,7 +202,7 @@ TEST_P(RedisOverflow, CountsWhatTheBoundedBufferDrops) {
   auto tr = connect(s);
   auto ch = unique("overflow");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = tr->subscribe(spec(ch, "channel"), sink);
+  auto sub = tr->subscribe(spec(ch, redis::channel{}), sink);
   wait_subscribed(ch);
   for (int i = 0; i < 20; ++i)
     ASSERT_FALSE(publish_wait(*tr, message(ch, body(i))));
@@ -221,7 +229,7 @@ TEST_F(RedisTransport, StreamWithoutGroupReadsFromLastId) {
   for (int i = 0; i < 3; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "stream")));
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream", {{"last_id", "0"}, {"block_ms", "200"}}), sink);
+  auto sub = t->subscribe(spec(key, redis::stream{.last_id = "0", .block = milliseconds{200}}), sink);
   sub->request(100);
   ASSERT_TRUE(sink->wait_for(3));
   ASSERT_FALSE(publish_wait(*t, message(key, body(3), "stream")));
@@ -238,7 +246,7 @@ TEST_F(RedisTransport, StreamWithoutGroupStartsAtTheEndByDefault) {
   auto key = unique("stream$");
   ASSERT_FALSE(publish_wait(*t, message(key, body(0), "stream")));
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream"), sink);
+  auto sub = t->subscribe(spec(key, redis::stream{}), sink);
   sub->request(100);
   ASSERT_TRUE(eventually([&] { return redis.client_in("stream-" + key, "xread"); }));
   ASSERT_FALSE(publish_wait(*t, message(key, body(1), "stream")));
@@ -251,7 +259,7 @@ TEST_F(RedisTransport, StreamWithoutGroupStartsAtTheEndByDefault) {
 TEST_F(RedisTransport, StreamGroupAckNackReject) {
   auto key = unique("group");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream", {{"last_id", "0"}, {"consumer", "c1"}}, "g"), sink);
+  auto sub = t->subscribe(spec(key, redis::stream{.group = "g", .consumer = "c1", .last_id = "0"}, "g"), sink);
   sub->request(10);
   for (int i = 0; i < 3; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "stream")));
@@ -282,8 +290,10 @@ TEST_F(RedisTransport, StreamGroupClaimsEntriesOfADeadConsumer) {
 
   auto sink = std::make_shared<recording_sink>();
   auto sub =
-      t->subscribe(spec(key, "stream",
-                        {{"min_idle_ms", "200"}, {"block_ms", "100"}, {"consumer", "alive"}}, "g"),
+      t->subscribe(spec(key,
+                        redis::stream{.group = "g", .consumer = "alive", .min_idle = milliseconds{200},
+                                      .block = milliseconds{100}},
+                        "g"),
                    sink);
   sub->request(10);
   ASSERT_TRUE(sink->wait_for(1, 3s));
@@ -304,15 +314,15 @@ TEST_F(RedisTransport, StreamGroupRereadsItsOwnPendingEntriesAfterARestart) {
   auto key = unique("own-pending");
   for (int i = 0; i < 2; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "stream")));
-  auto opts = std::map<std::string, std::string>{{"last_id", "0"}, {"consumer", "stable"}};
+  auto opts = redis::stream{.group = "g", .consumer = "stable", .last_id = "0"};
   {
     auto sink = std::make_shared<recording_sink>();
-    auto sub = t->subscribe(spec(key, "stream", opts, "g"), sink);
+    auto sub = t->subscribe(spec(key, opts, "g"), sink);
     sub->request(10);
     ASSERT_TRUE(sink->wait_for(2));
   }  // gone without acknowledging
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream", opts, "g"), sink);
+  auto sub = t->subscribe(spec(key, opts, "g"), sink);
   sub->request(10);
   ASSERT_TRUE(sink->wait_for(2));
   EXPECT_EQ(sink->bodies(), bodies(0, 2));
@@ -325,7 +335,7 @@ TEST_F(RedisTransport, StreamGroupRereadsItsOwnPendingEntriesAfterARestart) {
 TEST_F(RedisTransport, StreamGroupNoAckLeavesNothingPending) {
   auto key = unique("noack");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream", {{"last_id", "0"}, {"no_ack", "true"}}, "g"), sink);
+  auto sub = t->subscribe(spec(key, redis::stream{.group = "g", .no_ack = true, .last_id = "0"}, "g"), sink);
   sub->request(10);
   ASSERT_FALSE(publish_wait(*t, message(key, body(1), "stream")));
   ASSERT_TRUE(sink->wait_for(1));
@@ -337,7 +347,7 @@ TEST_F(RedisTransport, ForeignStreamEntriesBecomeJsonObjects) {
   auto key = unique("foreign");
   redis.run({"XADD", key, "*", "user", "ann", "n", "3"});
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "stream", {{"last_id", "0"}}), sink);
+  auto sub = t->subscribe(spec(key, redis::stream{.last_id = "0"}), sink);
   sub->request(1);
   ASSERT_TRUE(sink->wait_for(1));
   EXPECT_EQ(sink->at(0)->body, R"({"user":"ann","n":"3"})");
@@ -348,7 +358,7 @@ TEST_F(RedisTransport, StreamPublishStoresTheEnvelopeInDataAndTrims) {
   auto key = unique("maxlen");
   for (int i = 0; i < 400; ++i) {
     auto m = message(key, body(i), "stream");
-    m.options["maxlen"] = "100";
+    m.driver = redis::stream_out{.maxlen = 100};
     t->publish(std::move(m), [](const brook::error_info&) {});
   }
   ASSERT_FALSE(publish_wait(*t, message(key, body(400), "stream")));
@@ -383,9 +393,9 @@ TEST_F(RedisTransport, RequestReplyThroughAReplyChannel) {
     SCOPED_TRACE(kind);
     auto address = service + "-" + kind;
     auto sub =
-        t->subscribe(spec(address, kind,
-                          kind == "stream" ? std::map<std::string, std::string>{{"last_id", "0"}}
-                                           : std::map<std::string, std::string>{}),
+        t->subscribe(spec(address, kind == "stream" ? brook::driver_spec{redis::stream{.last_id = "0"}}
+                                    : kind == "list"  ? brook::driver_spec{redis::list{}}
+                                                      : brook::driver_spec{}),
                      server_sink);
     sub->request(10);
     if (kind == "channel")
@@ -439,7 +449,7 @@ TEST_F(RedisTransport, ManyPublishesArePipelinedAndRunsOfPushesMerged) {
             << rpushes << " RPUSH commands\n";
   for (auto& [key, first] : {std::pair{a, 0}, std::pair{b, 50}}) {
     auto sink = std::make_shared<recording_sink>();
-    auto sub = t->subscribe(spec(key, "list", {{"batch", "500"}}), sink);
+    auto sub = t->subscribe(spec(key, redis::list{.batch = 500}), sink);
     sub->request(n);
     ASSERT_TRUE(sink->wait_for(n / 2));
     auto got = sink->bodies();
@@ -453,7 +463,7 @@ TEST_F(RedisTransport, ManyPublishesArePipelinedAndRunsOfPushesMerged) {
 TEST_F(RedisTransport, CancellingABlockedListReaderIsImmediateAndLosesNothing) {
   auto key = unique("cancel");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "list", {{"batch", "1"}, {"block_ms", "30000"}}), sink);
+  auto sub = t->subscribe(spec(key, redis::list{.batch = 1, .block = milliseconds{30000}}), sink);
   sub->request(5);
   ASSERT_TRUE(eventually([&] { return redis.client_in("list-" + key, "blmpop"); }));
   sub.reset();
@@ -473,7 +483,7 @@ TEST_F(RedisTransport, PoppedButUndeliveredItemsGoBackToTheList) {
   // other four must return to the head of the list, in order.
   auto sink = std::make_shared<recording_sink>();
   sink->on_deliver = [](const brook::envelope_ptr&) { throw std::runtime_error("boom"); };
-  auto sub = t->subscribe(spec(key, "list", {{"batch", "10"}}), sink);
+  auto sub = t->subscribe(spec(key, redis::list{.batch = 10}), sink);
   sub->request(10);
   ASSERT_TRUE(sink->wait_failed());
   EXPECT_EQ(sink->failures().front().code, errc::handler_failed);
@@ -561,7 +571,7 @@ TEST(RedisTransportOffline, CloseCompletesEverythingAndIsIdempotent) {
   std::promise<brook::error_info> held;
   t->publish(message("k", "1"), [&](const brook::error_info& e) { held.set_value(e); });
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec("k", "list"), sink);
+  auto sub = t->subscribe(spec("k", redis::list{}), sink);
   sub->request(1);
   auto before = std::chrono::steady_clock::now();
   t->close();
@@ -592,13 +602,16 @@ TEST_F(RedisTransport, BadSubscriptionsFailThroughTheSink) {
     const char* says;
   };
   std::vector<bad_case> cases{
-      {spec("k", "queue"), "kind 'queue'"},
-      {spec("k", "list", {{"bach", "1"}}), "unknown option 'bach'"},
-      {spec("k", "list", {{"batch", "x"}}), "batch='x'"},
-      {spec("k", "list", {}, "g"), "no consumer groups"},
-      {spec("k", "channel", {{"batch", "1"}}), "unknown option 'batch'"},
-      {spec("k", "stream", {{"consumer", "c"}}), "needs a consumer group"},
-      {spec("k", "stream", {{"no_ack", "maybe"}}, "g"), "no_ack='maybe'"},
+      {spec("k", not_redis{}), "a memory queue declaration is not one Redis subscribes with"},
+      {spec("k", redis::list_out{}), "list_out and stream_out are publish targets"},
+      {spec("k", redis::list{}, "g"), "no consumer groups"},
+      {spec("k", redis::channel{}, "g"), "no consumer groups"},
+      {spec("k", redis::stream{.consumer = "c"}), "needs a group"},
+      {spec("k", redis::stream{.no_ack = true}), "no_ack needs a group"},
+      {spec("k", redis::stream{.group = "g", .no_ack = true, .min_idle = milliseconds{10}}, "g"),
+       "nothing to claim"},
+      {spec("k", redis::stream{.group = "g", .min_idle = milliseconds{-1}}, "g"), "negative"},
+      {spec("", redis::list{}), "the key is empty"},
   };
   for (auto& c : cases) {
     auto sink = std::make_shared<recording_sink>();
@@ -612,7 +625,7 @@ TEST_F(RedisTransport, BadSubscriptionsFailThroughTheSink) {
   auto key = unique("wrongtype");
   redis.run({"SET", key, "string"});
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, "list"), sink);
+  auto sub = t->subscribe(spec(key, redis::list{}), sink);
   sub->request(1);
   ASSERT_TRUE(sink->wait_failed());
   EXPECT_NE(sink->failures().front().message.find("WRONGTYPE"), std::string::npos);
@@ -621,14 +634,17 @@ TEST_F(RedisTransport, BadSubscriptionsFailThroughTheSink) {
 
 TEST_F(RedisTransport, BadPublishesFailWithAReason) {
   auto m = message("k", "x");
-  m.options["kind"] = "queue";
+  m.driver = not_redis{};
+  auto err = publish_wait(*t, m);
+  EXPECT_EQ(err.code, errc::invalid_argument);
+  EXPECT_NE(err.message.find("a memory queue target is not one Redis publishes to"), std::string::npos)
+    << err.message;
+  m.driver = redis::list{};  // a subscription's declaration, not a publish target
   EXPECT_EQ(publish_wait(*t, m).code, errc::invalid_argument);
-  m = message("k", "x", "list");
-  m.options["maxlen"] = "10";
-  EXPECT_NE(publish_wait(*t, m).message.find("streams only"), std::string::npos);
-  m = message("k", "x", "stream");
-  m.options["ttl"] = "1";
-  EXPECT_NE(publish_wait(*t, m).message.find("unknown option 'ttl'"), std::string::npos);
+  m.driver = redis::channel{.name = "k", .pattern = true};
+  EXPECT_NE(publish_wait(*t, m).message.find("pattern"), std::string::npos);
+  m = message("", "x", "list");
+  EXPECT_NE(publish_wait(*t, m).message.find("channel is empty"), std::string::npos);
 }
 
 }  // namespace

@@ -6,7 +6,11 @@
 /// |-------------|---------|---------|
 /// | `glob_patterns` | false | `*` spans any characters (Redis PSUBSCRIBE) instead of one segment |
 /// | `max_queue` | 0       | messages a subscription may hold undelivered; 0 = unbounded. A publish beyond it fails with `errc::overflow` (nothing is dropped silently) |
-/// | `emulate`   | ""      | a driver whose delivery semantics to copy per subscription kind (`redis`); empty = a queue with acks and redelivery |
+///
+/// A subscription with a driver's typed spec (`brook::redis::list`, ...) gets
+/// that spec's capabilities: a Redis list or pub/sub channel has no acks, so a
+/// nack there is a counted drop, as on the real server. Without one it is a
+/// queue with acks and redelivery.
 ///
 /// @code
 /// brook::memory::broker broker{{.max_queue = 10'000}};
@@ -26,10 +30,6 @@ struct settings {
   /// `*` in patterns: one `.`-separated segment (false), or any characters
   /// like a Redis glob (true). The test broker sets it from the real broker.
   bool glob_patterns = false;
-  /// The protocol the test broker stands in for. `redis`: pub/sub channels,
-  /// lists and NOACK streams have no acks (a nack cannot redeliver), streams
-  /// with a group have per-message acks, like the real server.
-  std::string emulate;
 };
 
 class memory_transport;

@@ -13,32 +13,33 @@
 /// s.pubsub_buffer = 1000;
 /// auto t = brook::redis::make_transport(s);
 /// if (auto err = t->start()) std::cerr << err.message << '\n';   // keeps retrying
-/// auto sub = t->subscribe({.address = "orders", .kind = "list"}, sink);
+/// auto sub = t->subscribe(brook::subscription_spec::of(brook::redis::list{.name = "orders"}), sink);
 /// sub->request(16);                                  // credit: at most 16 deliveries
 /// brook::outgoing out{.channel = "orders", .body = R"({"id":1})",
-///                     .content_type = "application/json", .options = {{"kind", "list"}}};
+///                     .content_type = "application/json", .driver = brook::redis::list_out{}};
 /// t->publish(std::move(out), [](const brook::error_info& e) { /* e.code == errc::ok */ });
 /// @endcode
 ///
 // clang-format off
-/// ## Subscriptions (`subscription_spec`)
-/// | `kind` | Redis side | credit | capabilities (what the core decides by) |
+/// ## Subscriptions (`subscription_spec::driver`, types in `brook/redis/specs.hpp`)
+/// | declaration | Redis side | credit | capabilities (what the core decides by) |
 /// |---|---|---|---|
-/// | `channel` (default) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`, `[ab]`) | cannot pause: a bounded buffer per subscription (`pubsub_buffer`), overflow counted | acks none, not pausable: a nack is a counted drop |
+/// | `channel` (or none) | SUBSCRIBE `address`; PSUBSCRIBE when `pattern` (Redis glob: `*`, `?`, `[ab]`) | cannot pause: a bounded buffer per subscription (`pubsub_buffer`), overflow counted | acks none, not pausable: a nack is a counted drop |
 /// | `list` | BLMPOP `address` LEFT COUNT min(credit, batch) (Redis < 7: LPOP count, BLPOP when empty) | pops only while credit > 0 | acks none (a pop is final): a nack or a dead handler is a counted drop |
 /// | `stream`, no `group` | XREAD COUNT min(credit, batch) BLOCK | reads only while credit > 0 | acks none |
 /// | `stream` + `group` | XREADGROUP GROUP group consumer COUNT min(credit, batch) BLOCK | reads only while credit > 0 | per-message acks: ack = XACK, nack = leave pending (claimed back once idle), reject = XACK |
 /// | `stream` + `group` + `no_ack` | XREADGROUP ... NOACK | reads only while credit > 0 | acks none |
 ///
-/// Subscription options (`subscription_spec::options`); unknown keys fail the subscription:
-/// | option | kinds | default | meaning |
+/// Members of the declarations; a contradiction (a `consumer` without a group, `no_ack` with
+/// `min_idle`) fails the subscription with a sentence naming it:
+/// | member | of | default | meaning |
 /// |---|---|---|---|
-/// | `batch` | list, stream | `settings::read_batch` | most entries fetched by one read (never more than the credit) |
-/// | `block_ms` | list, stream | `settings::block_time` | how long one blocking read waits before it is reissued (0 = no limit) |
+/// | `batch` | list, stream | 0 = `settings::read_batch` | most entries fetched by one read (never more than the credit) |
+/// | `block` | list, stream | `settings::block_time` | how long one blocking read waits before it is reissued (0 = no limit) |
 /// | `last_id` | stream | `$` | where a new reader (no group) or a newly created group starts: `$` = entries added once the subscription's connection is up, `0` = from the beginning |
 /// | `consumer` | stream + group | `brook:<host>:<stream>` (`:<n>` for the n-th subscriber of that stream and group in the process) | consumer name; stable across restarts, so a restarted service re-reads its own pending entries |
 /// | `no_ack` | stream + group | `false` | XREADGROUP NOACK: entries never become pending; deliveries carry no acknowledger |
-/// | `min_idle_ms` | stream + group | 60000 through `brook::redis::stream` (unset on the raw seam) | XAUTOCLAIM entries pending longer than this (dead consumers, nacks), every `min_idle_ms`; 0 = never |
+/// | `min_idle` | stream + group | 60 s (0 without acks) | XAUTOCLAIM entries pending longer than this (dead consumers, nacks), every `min_idle`; 0 = never |
 // clang-format on
 ///
 /// Streams with a group: the group is created with MKSTREAM when missing (at `last_id`; when it
@@ -47,8 +48,8 @@
 /// restart, under its stable name), then new ones. `reject` acknowledges the entry, so it is
 /// gone for good (FastStream leaves it pending instead); dead-lettering is the core's job
 /// (`subscriber_builder::dead_letter`). `nack` leaves it pending: it comes back through
-/// XAUTOCLAIM (`min_idle_ms`) or a restart. A handler still busy after `min_idle_ms` may see
-/// its entry claimed again (at-least-once): keep `min_idle_ms` above the slowest handler.
+/// XAUTOCLAIM (`min_idle`) or a restart. A handler still busy after `min_idle` may see
+/// its entry claimed again (at-least-once): keep `min_idle` above the slowest handler.
 ///
 /// Pub/sub keeps nothing for absent subscribers: what is published while the SUBSCRIBE
 /// connection is down is never seen (the `errc::disconnected` event marks the gap); after the
@@ -68,11 +69,12 @@
 /// entry: Redis keeps the exact count in XPENDING only).
 ///
 // clang-format off
-/// ## Publishing (`outgoing::options`)
-/// | option | default | meaning |
-/// |---|---|---|
-/// | `kind` | `channel` | `channel` = PUBLISH, `list` = RPUSH, `stream` = XADD with the envelope in field `__data__` |
-/// | `maxlen` | unset | stream only: XADD MAXLEN ~ n |
+/// ## Publishing (`outgoing::driver`)
+/// | target | Redis side |
+/// |---|---|
+/// | none, or `channel` | PUBLISH (never to a pattern) |
+/// | `list_out` | RPUSH |
+/// | `stream_out` | XADD with the envelope in field `__data__`; `maxlen` > 0 adds MAXLEN ~ maxlen |
 // clang-format on
 ///
 /// Every message is sent as FastStream's binary envelope (BinaryMessageFormatV1). Publishes from
