@@ -99,6 +99,11 @@ public:
       caf::anon_send(target, failed_atom::value, err.to_string());
   }
   void subscribed() override { rt_->subscribed = true; }
+  void gap(const error_info& why) override {
+    ++rt_->stats->gaps;
+    rt_->log->warn("{} - messages may have been missed ({}); counted in gaps", rt_->decl->spec.address,
+                   why.message);
+  }
   /// Swaps what arrived into `into` (empty; its capacity is kept for the next batch).
   void take(std::vector<envelope_ptr>& into) {
     std::lock_guard lock{mtx_};

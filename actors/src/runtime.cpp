@@ -288,6 +288,7 @@ std::vector<subscriber_snapshot> runtime::stats() const {
     x.acked = s.acked;
     x.retried = s.retried;
     x.dead_lettered = s.dead_lettered;
+    x.gaps = s.gaps;
     x.in_flight = s.in_flight;
     x.max_in_flight_seen = s.max_in_flight_seen;
     x.held = static_cast<std::size_t>(std::max<std::int64_t>(0, s.held.load()));

@@ -148,6 +148,11 @@ public:
   /// read issued): a message published from now on reaches it. Drivers whose
   /// `subscription::reports_ready()` is true call it, once per (re)connect.
   virtual void subscribed() {}
+  /// Messages may have been missed and cannot be counted: the connection of a
+  /// subscription that keeps nothing was down (pub/sub), or a pop's reply was
+  /// lost with it. Once per incident, with what happened; the core counts and
+  /// logs it (`subscriber_snapshot::gaps`).
+  virtual void gap(const error_info& why) { (void)why; }
 };
 
 /// A live subscription; destroying it cancels it (undelivered messages stay

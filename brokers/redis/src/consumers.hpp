@@ -57,6 +57,8 @@ protected:
   virtual void on_connected() {}
   /// Cancelled and idle: return or count what was fetched but not delivered.
   virtual void on_finished() {}
+  /// A read's reply was lost with the connection (not by a cancel).
+  virtual void on_read_lost() {}
 
   void pump();
   /// From a read's reply handler, before its `arrived` items are delivered: asks for the
@@ -99,6 +101,7 @@ private:
   void deliver_front() override;
   bool backlog_empty() const override { return backlog_.empty(); }
   void on_finished() override;
+  void on_read_lost() override;
 
   std::deque<std::string> backlog_;  // raw, so it can be pushed back unchanged
   bool blmpop_ = true;

@@ -92,6 +92,11 @@ void consumer::confirmed() {
   sink_->subscribed();
 }
 
+void consumer::gap(const error_info& why) {
+  if (confirmed_ && !cancelled_)
+    sink_->gap(why);
+}
+
 void consumer::when_retired(std::function<void()> f) {
   if (!f)
     return;

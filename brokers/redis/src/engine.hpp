@@ -66,6 +66,9 @@ public:
   void when_retired(std::function<void()> f);
   /// Loop thread: the broker confirmed the subscription / the first read went out.
   void confirmed();
+  /// Loop thread: messages may have been missed (see `delivery_sink::gap`); reported
+  /// only once the subscription was live.
+  void gap(const error_info& why);
   /// The error found in the spec at construction, if any.
   const error_info& option_error() const noexcept { return option_error_; }
 
@@ -120,6 +123,7 @@ public:
 private:
   using consumer_map = std::map<std::string, std::vector<std::shared_ptr<channel_consumer>>>;
   void on_ready();
+  void on_lost(const error_info& e);
   void on_push(redisReply* r);
   void dispatch(consumer_map& map, const std::string& key, std::string_view channel,
                 std::string_view data, std::string_view pattern);

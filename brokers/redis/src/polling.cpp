@@ -92,6 +92,8 @@ void polling_consumer::issue(command_args argv, bool blocking,
     handling_ = true;
     if (r)
       handler(r);
+    else if (!cancelled_)
+      on_read_lost();
     handling_ = false;
     if (cancelled_)
       maybe_finish();
@@ -159,6 +161,14 @@ list_consumer::list_consumer(engine& eng, subscription_spec spec,
     option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
                                                  "': lists have no consumer groups (consumers "
                                                  "of one list already compete)"};
+}
+
+void list_consumer::on_read_lost() {
+  // The server may have popped items into the reply that never arrived: a gap that
+  // Redis cannot size (a stream with a group has no such gap).
+  gap({errc::disconnected, "redis: the connection dropped with a pop of list '" + spec_.address +
+                               "' in flight; what it popped, if anything, is lost (Redis cannot "
+                               "say how much)"});
 }
 
 void list_consumer::read(std::size_t n) {

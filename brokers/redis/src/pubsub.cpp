@@ -98,10 +98,7 @@ void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
   if (!conn_) {
     conn_ = eng_.make_connection("sub", {.ready = [this] { on_ready(); },
                                          .lost =
-                                             [this](const error_info&) {
-                                               confirmed_.clear();
-                                               confirmed_patterns_.clear();
-                                             },
+                                             [this](const error_info& e) { on_lost(e); },
                                          .push = [this](redisReply* r) { on_push(r); }});
     conn_->open();
     return;
@@ -132,6 +129,18 @@ void pubsub_hub::close() {
   patterns_.clear();
   confirmed_.clear();
   confirmed_patterns_.clear();
+}
+
+void pubsub_hub::on_lost(const error_info& e) {
+  confirmed_.clear();
+  confirmed_patterns_.clear();
+  // Pub/sub keeps nothing for absent subscribers: everything live has a gap now.
+  for (auto* map : {&channels_, &patterns_})
+    for (auto& [name, subs] : *map)
+      for (auto& c : subs)
+        c->gap({errc::disconnected, "redis: the pub/sub connection dropped (" + e.message +
+                                        "); what is published to '" + name +
+                                        "' until it is back is never seen"});
 }
 
 void pubsub_hub::on_ready() {

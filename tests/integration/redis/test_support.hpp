@@ -52,6 +52,15 @@ public:
     failures_.push_back(std::move(err));
     cv_.notify_all();
   }
+  void gap(const brook::error_info& why) override {
+    std::lock_guard guard{mutex_};
+    gaps_.push_back(why);
+  }
+  /// The gaps the driver reported (`delivery_sink::gap`).
+  std::vector<brook::error_info> gaps() {
+    std::lock_guard guard{mutex_};
+    return gaps_;
+  }
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout = 5s) {
     std::unique_lock lock{mutex_};
     return cv_.wait_for(lock, timeout, [&] { return got_.size() >= n; });
@@ -85,6 +94,7 @@ private:
   std::condition_variable cv_;
   std::vector<brook::envelope_ptr> got_;
   std::vector<brook::error_info> failures_;
+  std::vector<brook::error_info> gaps_;
 };
 
 /// A synchronous hiredis connection for looking at (and poking) the server directly.
