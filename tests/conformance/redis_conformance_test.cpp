@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 using conformance::TransportConformance;
+using conformance::TransportReconnect;
 
 namespace {
 std::shared_ptr<brook::transport> make_redis() {
@@ -45,3 +46,53 @@ INSTANTIATE_TEST_SUITE_P(
                         .settle = std::chrono::milliseconds{100}, .fan_out = false,
                         .group = "conf"}),
   [](const auto& p) { return p.param.name; });
+
+// The same kinds against a server of their own, restarted inside the test.
+namespace {
+std::string services(const std::string& args, int port) {
+  auto cmd = "BROOK_REDIS_PORT=" + std::to_string(port) + " " BROOK_SERVICES_SH " " + args +
+             " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0)
+    return "scripts/services.sh " + args + " failed on port " + std::to_string(port);
+  return {};
+}
+
+conformance::reconnect_target restartable(conformance::target base, int port) {
+  base.make = [port] {
+    brook::redis::settings s;
+    s.url = "redis://127.0.0.1:" + std::to_string(port);
+    s.block_time = std::chrono::milliseconds{100};
+    s.reconnect_backoff_min = std::chrono::milliseconds{50};
+    s.reconnect_backoff_max = std::chrono::milliseconds{300};
+    return brook::redis::make_transport(s);
+  };
+  auto run = [port](const char* what) {
+    return [port, what] {
+      auto err = services(what, port);
+      ASSERT_TRUE(err.empty()) << err;
+    };
+  };
+  return {std::move(base), run("start redis"), run("restart redis"), run("stop redis")};
+}
+}  // namespace
+
+// Ports of their own (BROOK_CONFORMANCE_REDIS_PORT + n, default 6400 + n): the
+// shared server on 6390 and the reconnect tests' servers are never restarted here.
+INSTANTIATE_TEST_SUITE_P(
+  redis, TransportReconnect,
+  ::testing::Values(
+    restartable({.name = "channel", .make = {}, .subscribe_as = redis::channel{},
+                 .settle = std::chrono::milliseconds{100}},
+                6400),
+    restartable({.name = "list", .make = {}, .subscribe_as = redis::list{},
+                 .publish_as = redis::list_out{}},
+                6401),
+    restartable({.name = "stream", .make = {}, .subscribe_as = redis::stream{},
+                 .publish_as = redis::stream_out{}, .settle = std::chrono::milliseconds{100}},
+                6402),
+    restartable({.name = "stream_group", .make = {},
+                 .subscribe_as = redis::stream{.group = "conf"},
+                 .publish_as = redis::stream_out{}, .settle = std::chrono::milliseconds{100},
+                 .group = "conf"},
+                6403)),
+  [](const auto& p) { return p.param.base.name; });
