@@ -281,8 +281,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     action = *f.forced;
   else if (f.is_decode)
     action = ack_action::reject;  // a retry cannot fix a malformed body
-  else if (f.retryable || policy == ack_policy::nack_on_error)
-    action = ack_action::nack;  // the output was never written: keep the input
+  else if (f.retryable || policy == ack_policy::nack_on_error || rt.decl->options.retry)
+    action = ack_action::nack;  // keep the input: the output was never written, or retry asked
   else if (policy == ack_policy::ack)
     action = ack_action::ack;
   else

@@ -43,7 +43,9 @@ struct restart_policy {
   brook::backoff backoff{std::chrono::milliseconds{10}, std::chrono::milliseconds{1000}, 2.0, 0.2};
 };
 
-/// Retries of a failed message (a nack by policy or by `nack_message`).
+/// Retries of a failed message: a handler error (whatever the ack policy: asking
+/// for retries means failures are retried), a nack by policy or by `nack_message`.
+/// A decode error is never retried (the body will not change).
 ///
 /// | field          | default | meaning |
 /// |----------------|---------|---------|

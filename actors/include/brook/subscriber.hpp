@@ -46,7 +46,7 @@ namespace brook {
 /// | `blocking`        | false             | handlers run on dedicated threads (blocking clients) |
 /// | `codec`           | tolerant          | `strict` rejects unknown fields; `max_body_bytes` caps bodies |
 /// | `restarts`        | 5 per 10 s, 10 ms..1 s backoff | actor restarts before escalating (see `restart_policy`) |
-/// | `retry`           | none              | retries of nacked messages, max attempts (see `retry_policy`) |
+/// | `retry`           | none              | retries of failed messages (a handler error, a nack), max attempts (see `retry_policy`); decode errors and outcomes forced by `on_exception` are not retried |
 /// | `dead_letter`     | none              | where messages go after `retry.max_attempts` |
 /// | `timeout`         | none              | a deferred result that takes longer fails with `handler_timeout` |
 struct subscriber_options {

@@ -23,8 +23,11 @@ public:
   void start() override;
   void kick() override;
   void cancel() override;
-  /// From the hub: one message for this subscription.
+  /// From the hub: one message for this subscription (after a cancel too, until
+  /// the server confirms the unsubscribe: it cannot be returned, so it goes to the core).
   void offer(envelope_ptr env);
+  /// From the hub: the server confirmed the unsubscribe, or the connection is gone.
+  void left() { retire_now(); }
   const std::string& address() const noexcept { return spec_.address; }
   bool is_pattern() const noexcept { return spec_.pattern; }
 

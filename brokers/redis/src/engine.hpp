@@ -115,7 +115,10 @@ class pubsub_hub {
 public:
   explicit pubsub_hub(engine& eng) : eng_(eng) {}
   void add(const std::shared_ptr<channel_consumer>& c);
-  void remove(const channel_consumer* c);
+  /// Takes `c` out. True when it must wait for `left()`: it was the name's last
+  /// subscriber, so an UNSUBSCRIBE went out and what Redis pushed before it still
+  /// reaches `c` (a drain finishes it) until the server confirms.
+  bool remove(const std::shared_ptr<channel_consumer>& c);
   /// Whether SUBSCRIBE `channel` is confirmed on the current connection.
   bool confirmed(const std::string& channel) const { return confirmed_.contains(channel); }
   void close();
@@ -125,13 +128,19 @@ private:
   void on_ready();
   void on_lost(const error_info& e);
   void on_push(redisReply* r);
-  void dispatch(consumer_map& map, const std::string& key, std::string_view channel,
+  void left(consumer_map& leaving, std::string_view name);
+  void retire_leaving();
+  void dispatch(consumer_map& map, consumer_map& leaving, const std::string& key,
+                std::string_view channel,
                 std::string_view data, std::string_view pattern);
 
   engine& eng_;
   std::unique_ptr<connection> conn_;
   consumer_map channels_;
   consumer_map patterns_;
+  // Cancelled subscriptions waiting for their UNSUBSCRIBE / PUNSUBSCRIBE reply.
+  consumer_map leaving_channels_;
+  consumer_map leaving_patterns_;
   std::set<std::string> confirmed_;
   std::set<std::string> confirmed_patterns_;
   void confirm(consumer_map& map, std::string_view name);

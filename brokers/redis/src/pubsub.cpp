@@ -42,8 +42,11 @@ void channel_consumer::start() {
 }
 
 void channel_consumer::offer(envelope_ptr env) {
-  if (cancelled_)
+  if (cancelled_) {
+    if (!retired_)
+      deliver(std::move(env));  // pushed before the unsubscribe took effect: ours to finish
     return;
+  }
   if (buffer_.empty() && take_credit())
     return deliver(std::move(env));
   if (buffer_.size() < bound_) {
@@ -79,16 +82,17 @@ void channel_consumer::cancel() {
   if (cancelled_)
     return;
   cancelled_ = true;
-  eng_.hub().remove(this);
+  const bool wait = eng_.hub().remove(std::static_pointer_cast<channel_consumer>(shared_from_this()));
   // Pub/sub cannot give messages back: what the buffer holds was taken from Redis, so it
   // goes to the core now, past the credit (a drain finishes it; a stopped subscriber
-  // counts it as lost).
+  // counts it as lost). So does what arrives until the server confirms the unsubscribe.
   while (!buffer_.empty()) {
     auto env = std::move(buffer_.front());
     buffer_.pop_front();
     deliver(std::move(env));
   }
-  retire_now();
+  if (!wait)
+    retire_now();
 }
 
 void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
@@ -109,22 +113,50 @@ void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
     c->confirmed();  // the server already confirmed this name for a sibling
 }
 
-void pubsub_hub::remove(const channel_consumer* c) {
+bool pubsub_hub::remove(const std::shared_ptr<channel_consumer>& c) {
   auto& map = c->is_pattern() ? patterns_ : channels_;
   auto it = map.find(c->address());
   if (it == map.end())
-    return;
-  std::erase_if(it->second, [c](const auto& x) { return x.get() == c; });
+    return false;
+  std::erase_if(it->second, [&c](const auto& x) { return x == c; });
   if (!it->second.empty())
-    return;
+    return false;
   map.erase(it);
-  (c->is_pattern() ? confirmed_patterns_ : confirmed_).erase(c->address());
-  if (conn_)
-    conn_->send_subscribe({c->is_pattern() ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", c->address()});
+  auto& confirmed = c->is_pattern() ? confirmed_patterns_ : confirmed_;
+  const bool was_live = confirmed.erase(c->address()) > 0;
+  if (!conn_)
+    return false;
+  if (!conn_->send_subscribe({c->is_pattern() ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", c->address()}))
+    return false;
+  if (!was_live || !conn_->ready())
+    return false;  // nothing can be on its way for it
+  (c->is_pattern() ? leaving_patterns_ : leaving_channels_)[c->address()].push_back(c);
+  return true;
+}
+
+void pubsub_hub::left(consumer_map& leaving, std::string_view name) {
+  auto it = leaving.find(std::string{name});
+  if (it == leaving.end())
+    return;
+  auto subs = std::move(it->second);
+  leaving.erase(it);
+  for (auto& c : subs)
+    c->left();
+}
+
+void pubsub_hub::retire_leaving() {
+  for (auto* map : {&leaving_channels_, &leaving_patterns_}) {
+    auto all = std::move(*map);
+    map->clear();
+    for (auto& [name, subs] : all)
+      for (auto& c : subs)
+        c->left();
+  }
 }
 
 void pubsub_hub::close() {
   conn_.reset();
+  retire_leaving();
   channels_.clear();
   patterns_.clear();
   confirmed_.clear();
@@ -134,6 +166,7 @@ void pubsub_hub::close() {
 void pubsub_hub::on_lost(const error_info& e) {
   confirmed_.clear();
   confirmed_patterns_.clear();
+  retire_leaving();  // nothing more can come for them
   // Pub/sub keeps nothing for absent subscribers: everything live has a gap now.
   for (auto* map : {&channels_, &patterns_})
     for (auto& [name, subs] : *map)
@@ -162,10 +195,11 @@ void pubsub_hub::on_push(redisReply* r) {
   auto kind = str(r->element[0]);
   if (kind == "message") {
     auto channel = str(r->element[1]);
-    dispatch(channels_, std::string{channel}, channel, str(r->element[2]), {});
+    dispatch(channels_, leaving_channels_, std::string{channel}, channel, str(r->element[2]), {});
   } else if (kind == "pmessage" && r->elements >= 4) {
     auto pattern = str(r->element[1]);
-    dispatch(patterns_, std::string{pattern}, str(r->element[2]), str(r->element[3]), pattern);
+    dispatch(patterns_, leaving_patterns_, std::string{pattern}, str(r->element[2]),
+             str(r->element[3]), pattern);
   } else if (kind == "subscribe") {
     confirmed_.emplace(str(r->element[1]));
     confirm(channels_, str(r->element[1]));
@@ -173,6 +207,10 @@ void pubsub_hub::on_push(redisReply* r) {
   } else if (kind == "psubscribe") {
     confirmed_patterns_.emplace(str(r->element[1]));
     confirm(patterns_, str(r->element[1]));
+  } else if (kind == "unsubscribe") {
+    left(leaving_channels_, str(r->element[1]));
+  } else if (kind == "punsubscribe") {
+    left(leaving_patterns_, str(r->element[1]));
   }
 }
 
@@ -185,10 +223,22 @@ void pubsub_hub::confirm(consumer_map& map, std::string_view name) {
     c->confirmed();
 }
 
-void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string_view channel,
-                          std::string_view data, std::string_view pattern) {
+void pubsub_hub::dispatch(consumer_map& map, consumer_map& leaving, const std::string& key,
+                          std::string_view channel, std::string_view data,
+                          std::string_view pattern) {
   auto it = map.find(key);
-  if (it == map.end() || it->second.empty())
+  const std::vector<std::shared_ptr<channel_consumer>>* targets =
+      it == map.end() ? nullptr : &it->second;
+  std::vector<std::shared_ptr<channel_consumer>> with_leaving;
+  if (!leaving.empty()) {  // rare: a drain waits for its unsubscribe; it still takes its copy
+    if (auto l = leaving.find(key); l != leaving.end()) {
+      with_leaving = l->second;
+      if (targets)
+        with_leaving.insert(with_leaving.end(), targets->begin(), targets->end());
+      targets = &with_leaving;
+    }
+  }
+  if (!targets || targets->empty())
     return;
   auto env = std::make_shared<envelope>();
   bool malformed = decode_envelope(data, *env) == envelope_format::malformed_binary;
@@ -198,14 +248,14 @@ void pubsub_hub::dispatch(consumer_map& map, const std::string& key, std::string
   if (!pattern.empty())
     env->metadata.emplace("pattern", std::string{pattern});
   if (malformed)  // once, by the first subscription; a pattern's names the channel
-    it->second.front()->warn_malformed(channel);
-  if (it->second.size() == 1) {
-    auto only = it->second.front();  // offer() may cancel it, which edits the vector
+    targets->front()->warn_malformed(channel);
+  if (targets->size() == 1) {
+    auto only = targets->front();  // offer() may cancel it, which edits the vector
     only->offer(std::move(env));
     return;
   }
   // Each subscription owns its envelope (handlers may move out of it); copy for all but one.
-  auto subs = it->second;
+  auto subs = *targets;
   for (std::size_t i = 0; i + 1 < subs.size(); ++i)
     subs[i]->offer(std::make_shared<envelope>(*env));
   subs.back()->offer(std::move(env));

@@ -60,7 +60,14 @@
 ///
 /// Cancelling a subscription (a drain) stops reading at once: popped-but-undelivered list
 /// items are pushed back to the head (a failed push-back is counted in `dropped()`), stream
-/// entries stay pending, and a pub/sub buffer is handed to the core (it cannot be returned).
+/// entries stay pending, and a pub/sub buffer is handed to the core (it cannot be returned),
+/// followed by whatever Redis pushed before it took the UNSUBSCRIBE (`done` runs once the
+/// server confirms it).
+///
+/// Gaps (`delivery_sink::gap`): when the pub/sub connection drops, every live channel and
+/// pattern subscription reports one (what is published until the re-SUBSCRIBE is never seen);
+/// when a list's pop was in flight as the connection dropped, that subscription reports one
+/// (its reply may have held popped items). The core counts them in `gaps`.
 ///
 /// Envelope metadata: `kind` (channel|list|stream) everywhere; `pattern` for pattern
 /// deliveries; `stream_id` for streams, plus `group`, `consumer` and `redelivered` (`true` for
