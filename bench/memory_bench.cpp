@@ -36,7 +36,7 @@ struct ack_result {
 };
 BOOST_DESCRIBE_STRUCT(ack_result, (), (id, count))
 
-struct pass_through final : brook::middleware {
+struct pass_through final : brook::middleware::base {
   void on_receive(brook::message&) override {}
   void after_processed(brook::message&, std::exception_ptr) override {}
 };

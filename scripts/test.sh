@@ -38,5 +38,5 @@ if [[ "${BROOK_SKIP_SANITIZERS:-0}" != 1 ]]; then
         redis_transport_test redis_reconnect_test redis_envelope_test codec_test commit_tracker_test
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir "$tsan" --output-on-failure --no-tests=error -j2 -E 'ManyPublishesArePipelined' \
-          -R '^(memory|redis)/TransportConformance|^RedisTransport|^RedisReconnect|^RedisOverflow|^RedisEnvelope|^Codec|^commit_tracker'
+          -R '^(memory|redis)/Transport(Conformance|Reconnect)|^RedisTransport|^RedisReconnect|^RedisOverflow|^RedisEnvelope|^Codec|^commit_tracker'
 fi

@@ -210,7 +210,7 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
   auto& rt = *self->state.rt;
   auto& msg = *j->msg;
   auto reason = f.type + (f.text.empty() ? "" : ": " + f.text);
-  auto& dlq = rt.decl->dead_letter;
+  auto& dlq = rt.policies.dead_letter;
   if (!dlq || !dlq->core) {
     msg.settle(ack_action::reject);
     rt.log->error("{} | {} - gave up after {} attempt(s) ({}); rejected (no dead-letter "
@@ -281,7 +281,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     action = *f.forced;
   else if (f.is_decode)
     action = ack_action::reject;  // a retry cannot fix a malformed body
-  else if (f.retryable || policy == ack_policy::nack_on_error || rt.decl->options.retry)
+  else if (f.retryable || policy == ack_policy::nack_on_error || rt.policies.retry)
     action = ack_action::nack;  // keep the input: the output was never written, or retry asked
   else if (policy == ack_policy::ack)
     action = ack_action::ack;
@@ -293,8 +293,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   // (the handler never ran) and forced outcomes; unsettled ones are nacked.
   const bool core_settles = policy != ack_policy::manual || f.forced || f.is_decode
                             || !msg.settled();
-  if (core_settles && !msg.settled() && action == ack_action::nack && rt.decl->options.retry) {
-    auto& retry = *rt.decl->options.retry;
+  if (core_settles && !msg.settled() && action == ack_action::nack && rt.policies.retry) {
+    auto& retry = *rt.policies.retry;
     auto attempt = msg.delivery().attempt + j->retries;
     if (retry.max_attempts > 0 && attempt >= retry.max_attempts) {
       give_up(self, std::move(j), attempt, f);
@@ -317,6 +317,13 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     auto run = j->run;
     self->state.pending.emplace(id, std::move(j));
     self->delayed_send(self, delay, retry_atom::value, id, run);
+    return;
+  }
+  // What would be rejected (a decode error, a failure without retries) goes to the
+  // dead-letter publisher when there is one: kept, not dropped.
+  if (core_settles && !msg.settled() && action == ack_action::reject && !f.forced
+      && rt.policies.dead_letter) {
+    give_up(self, std::move(j), msg.delivery().attempt + j->retries, f);
     return;
   }
   bool settled_now = core_settles ? msg.settle(action) : false;
@@ -360,7 +367,7 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
       msg.settle(ack_action::ack);
       j->dead_lettered = true;
       rt.log->error("{} | {} - gave up ({}); dead-lettered to '{}'", msg.channel(),
-                    msg.message_id(), j->give_up_reason, rt.decl->dead_letter->address);
+                    msg.message_id(), j->give_up_reason, rt.policies.dead_letter->address);
     }
     finish_job(self, std::move(j));
     return;
@@ -513,7 +520,7 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
     return;
   }
   self->state.pending.emplace(id, std::move(j));
-  if (auto t = rt.decl->options.timeout; t.count() > 0)
+  if (auto t = rt.policies.timeout; t.count() > 0)
     self->delayed_send(self, t, timeout_atom::value, id, run);
 }
 
@@ -569,7 +576,7 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
       if (auto j = take(self, id, run, stage::running)) {
         ++j->run;  // the late result, if any, is ignored
         j->error = std::make_exception_ptr(handler_timeout{
-          "no result within " + std::to_string(self->state.rt->decl->options.timeout.count())
+          "no result within " + std::to_string(self->state.rt->policies.timeout.count())
           + " ms (subscriber timeout)"});
         settle_job(self, std::move(j));
         flush_done(self);

@@ -202,6 +202,14 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     rt->chain = outer;
     rt->chain.insert(rt->chain.end(), b.middlewares().begin(), b.middlewares().end());
     rt->chain.insert(rt->chain.end(), d->middlewares.begin(), d->middlewares.end());
+    for (auto& m : rt->chain)
+      m->configure(rt->policies);
+    if (d->options.retry)
+      rt->policies.retry = d->options.retry;
+    if (d->dead_letter)
+      rt->policies.dead_letter = d->dead_letter;
+    if (d->options.timeout.count() > 0)
+      rt->policies.timeout = d->options.timeout;
     rt->has_path_params = d->spec.address.find('{') != std::string::npos;
     prepared.push_back(rt);
   }

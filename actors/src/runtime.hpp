@@ -53,6 +53,9 @@ struct subscriber_runtime {
   std::shared_ptr<subscriber_decl> decl;
   std::shared_ptr<broker_core> core;
   std::vector<middleware_ptr> chain;  ///< app, broker, router, subscriber; outermost first
+  /// Retry, dead-letter and timeout: from the chain's policy middlewares, then the
+  /// subscriber's own options.
+  subscriber_policies policies;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
   bool has_path_params = false;

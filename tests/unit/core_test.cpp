@@ -7,6 +7,7 @@
 #include <brook/app.hpp>
 #include <brook/memory/broker.hpp>
 #include <brook/memory/transport.hpp>
+#include <brook/middleware/exceptions.hpp>
 #include <brook/testing/test_broker.hpp>
 
 #include <caf/actor.hpp>
@@ -244,7 +245,7 @@ TEST(Filters, FirstMatchingHandlerWinsAndUnmatchedIsRejected) {
   EXPECT_EQ(broker.rejected(), 1u);
 }
 
-struct tracing_mw final : brook::middleware {
+struct tracing_mw final : brook::middleware::base {
   tracing_mw(std::string n, std::vector<std::string>& log) : name(std::move(n)), out(&log) {}
   void on_receive(brook::message&) override { out->push_back(name + ">"); }
   void after_processed(brook::message&, std::exception_ptr) override { out->push_back("<" + name); }
@@ -348,7 +349,7 @@ struct db_timeout : std::runtime_error {
 
 TEST(Ack, ExceptionMiddlewareMapsPerType) {
   brook::memory::broker broker;
-  auto errors = std::make_shared<brook::exception_middleware>();
+  auto errors = std::make_shared<brook::middleware::exceptions>();
   std::atomic<int> observed{0};
   errors->on<db_timeout>([](const db_timeout&, brook::message& m) {
     return m.delivery().redelivered ? brook::ack_action::ack : brook::ack_action::nack;
@@ -400,7 +401,7 @@ TEST(BadInput, ErrorLineCarriesTheFieldPath) {
   auto sink = std::make_shared<std::ostringstream>();
   brook::memory::broker broker;
   std::string logged;
-  auto errors = std::make_shared<brook::exception_middleware>();
+  auto errors = std::make_shared<brook::middleware::exceptions>();
   errors->on<brook::decode_failure>([&](const brook::decode_failure& e, brook::message&) {
     logged = e.error().to_string();
   });

@@ -9,7 +9,7 @@
 /// for per-message state and cost no extra actor hop.
 ///
 /// @code
-/// struct timing final : brook::middleware {
+/// struct timing final : brook::middleware::base {
 ///   void on_receive(brook::message& m) override { m.context().set("t0", clock::now()); }
 ///   void after_processed(brook::message& m, std::exception_ptr) override {
 ///     metrics.observe(clock::now() - *m.context().get<clock::time_point>("t0"));
@@ -17,21 +17,46 @@
 /// };
 /// broker.middleware(std::make_shared<timing>());
 /// @endcode
+///
+/// Policy middlewares (`brook/middleware/retry.hpp`, `dead_letter.hpp`,
+/// `timeout.hpp`, `exceptions.hpp` in the `middleware` module) set what the
+/// core carries out for every subscriber they wrap, through `configure`: a
+/// retry policy on a broker applies to all its subscribers, and a subscriber's
+/// own `.retry(...)` / `.dead_letter(...)` / `.timeout(...)` win over it.
 #include <brook/message.hpp>
+#include <brook/policy.hpp>
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <typeindex>
 #include <utility>
 #include <vector>
 
 namespace brook {
 
-class middleware {
+namespace detail {
+struct publisher_decl;
+}
+
+/// What the core does with a subscriber's failures, as policy middlewares set it.
+struct subscriber_policies {
+  std::optional<retry_policy> retry;                   ///< none = no retries
+  std::shared_ptr<detail::publisher_decl> dead_letter;  ///< null = reject after the last attempt
+  std::chrono::milliseconds timeout{0};                ///< 0 = deferred results never time out
+};
+
+namespace middleware {
+
+/// The base of every middleware.
+class base {
 public:
-  virtual ~middleware() = default;
+  virtual ~base() = default;
+  /// At start, once per subscriber this middleware wraps, outermost first: sets
+  /// the policies the core carries out (inner middlewares, then the subscriber's
+  /// own options, override outer ones).
+  virtual void configure(subscriber_policies&) const {}
   /// Before the body is decoded. Throwing fails the message like a handler error.
   virtual void on_receive(message&) {}
   /// After the handler and its publishes; `error` is null on success.
@@ -44,53 +69,8 @@ public:
   }
 };
 
-using middleware_ptr = std::shared_ptr<middleware>;
+}  // namespace middleware
 
-/// Exception mapping registered per exception type (FastStream's
-/// ExceptionMiddleware). The first registration whose type matches wins.
-/// @code
-/// auto errors = std::make_shared<brook::exception_middleware>();
-/// errors->on<db_timeout>([](const db_timeout&, brook::message&) { return brook::ack_action::nack; });
-/// errors->on<bad_order>([&dlq](const bad_order& e, brook::message& m) {
-///   dlq.publish(std::string{m.body()});                 // park it elsewhere
-///   return brook::ack_action::ack;
-/// });
-/// app.middleware(errors);
-/// @endcode
-class exception_middleware final : public middleware {
-public:
-  /// `f(const E&, message&)` returns an `ack_action` (or void = only observe).
-  template <class E, class F>
-  exception_middleware& on(F f) {
-    handlers_.push_back([f = std::move(f)](message& m, const std::exception_ptr& ep)
-                          -> std::pair<bool, std::optional<ack_action>> {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const E& e) {
-        if constexpr (std::is_void_v<std::invoke_result_t<F&, const E&, message&>>) {
-          f(e, m);
-          return {true, std::nullopt};
-        } else {
-          return {true, f(e, m)};
-        }
-      } catch (...) {
-        return {false, std::nullopt};
-      }
-    });
-    return *this;
-  }
-
-  std::optional<ack_action> on_exception(message& m, const std::exception_ptr& ep) override {
-    for (auto& h : handlers_)
-      if (auto [matched, action] = h(m, ep); matched)
-        return action;
-    return std::nullopt;
-  }
-
-private:
-  std::vector<std::function<std::pair<bool, std::optional<ack_action>>(
-    message&, const std::exception_ptr&)>>
-    handlers_;
-};
+using middleware_ptr = std::shared_ptr<middleware::base>;
 
 }  // namespace brook

@@ -1,0 +1,126 @@
+// Policy middlewares (brook::middleware): declared once at app, broker or router level,
+// carried out by the core for every subscriber they wrap; a subscriber's own option wins.
+#include "../support/eventually.hpp"
+#include "../unit/test_types.hpp"
+
+#include <brook/app.hpp>
+#include <brook/deferred.hpp>
+#include <brook/memory/broker.hpp>
+#include <brook/middleware/dead_letter.hpp>
+#include <brook/middleware/exceptions.hpp>
+#include <brook/middleware/retry.hpp>
+#include <brook/middleware/timeout.hpp>
+#include <brook/testing/test_broker.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+using namespace std::chrono_literals;
+using brook::testing::test_broker;
+
+namespace {
+
+bool eventually(const std::function<bool()>& p) {
+  return brook_test_support::eventually(p, std::chrono::seconds{5});
+}
+
+struct quiet : ::testing::Environment {
+  void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }
+};
+const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
+
+const std::string* header(const brook::outgoing& m, std::string_view k) { return m.headers.find(k); }
+
+TEST(RetryMiddleware, OnABrokerRetriesEverySubscriberAndTheSubscribersOwnPolicyWins) {
+  brook::memory::broker broker;
+  broker.middleware(std::make_shared<brook::middleware::retry>(
+    brook::retry_policy{.max_attempts = 3, .backoff = {.initial = 1ms, .max = 2ms}}));
+  std::atomic<int> a{0}, b{0};
+  broker.subscriber("a").handle([&](const std::string&) {
+    ++a;
+    throw std::runtime_error("always");
+  });
+  broker.subscriber("b").retry({.max_attempts = 5, .backoff = {.initial = 1ms, .max = 2ms}})
+    .handle([&](const std::string&) {
+      ++b;
+      throw std::runtime_error("always");
+    });
+  test_broker tb{broker};
+  tb.publish("a", std::string{"x"});
+  tb.publish("b", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("a").rejected == 1 && tb.stats("b").rejected == 1; }));
+  EXPECT_EQ(a.load(), 3) << "the broker's policy, under the default reject_on_error";
+  EXPECT_EQ(b.load(), 5) << "the subscriber's own policy wins";
+  EXPECT_EQ(tb.stats("a").retried, 2u);
+}
+
+TEST(DeadLetterMiddleware, KeepsWhatWouldBeRejectedIncludingUndecodableBodies) {
+  brook::memory::broker broker;
+  auto parked = broker.publisher("parked");
+  broker.middleware(std::make_shared<brook::middleware::dead_letter>(parked));
+  broker.subscriber("orders").handle([](const tt::order& o) {
+    if (o.qty < 0)
+      throw std::invalid_argument("negative quantity");
+  });
+  test_broker tb{broker};
+  tb.publish("orders", tt::order{"o1", -1});
+  tb.publish("orders", std::string{R"({"id": 5})"});  // id has the wrong type
+  ASSERT_TRUE(eventually([&] { return tb.published_raw("parked").size() == 2; }));
+  ASSERT_TRUE(tb.wait_idle());
+  auto dead = tb.published_raw("parked");
+  ASSERT_TRUE(header(dead[0], "x-brook-dead-letter-reason"));
+  EXPECT_THAT(*header(dead[0], "x-brook-dead-letter-reason"), ::testing::HasSubstr("negative quantity"));
+  EXPECT_EQ(*header(dead[0], "x-brook-attempts"), "1");
+  ASSERT_TRUE(header(dead[1], "x-brook-dead-letter-reason"));
+  EXPECT_THAT(*header(dead[1], "x-brook-dead-letter-reason"), ::testing::HasSubstr("id"))
+    << "the decode error names the field";
+  EXPECT_EQ(dead[1].body, R"({"id": 5})");
+  auto s = tb.stats("orders");
+  EXPECT_EQ(s.dead_lettered, 2u);
+  EXPECT_EQ(s.rejected, 0u);
+  EXPECT_EQ(s.dropped_total(), 0u);
+}
+
+TEST(TimeoutMiddleware, FailsADeferredResultThatTakesTooLong) {
+  brook::memory::broker broker;
+  broker.middleware(std::make_shared<brook::middleware::timeout>(50ms));
+  std::optional<brook::promise<std::string>> never;
+  broker.subscriber("slow").publisher("out").handle([&](const std::string&) {
+    brook::promise<std::string> p;
+    never = p;
+    return p.get_deferred();
+  });
+  test_broker tb{broker};
+  tb.publish("slow", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("slow").rejected == 1; }));
+  EXPECT_TRUE(tb.published_raw("out").empty());
+  EXPECT_EQ(tb.stats("slow").failed, 1u);
+}
+
+TEST(ExceptionsMiddleware, MapsByTypeAndFallsThroughToThePolicy) {
+  brook::memory::broker broker;
+  auto errors = std::make_shared<brook::middleware::exceptions>();
+  std::atomic<int> observed{0};
+  errors->on<std::invalid_argument>([](const std::invalid_argument&, brook::message&) {
+    return brook::ack_action::ack;
+  });
+  errors->on<std::exception>([&](const std::exception&, brook::message&) { ++observed; });
+  broker.middleware(errors);
+  broker.subscriber("in").handle([](const std::string& s) {
+    if (s == "bad-arg")
+      throw std::invalid_argument("mapped");
+    throw std::runtime_error("observed only");
+  });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"bad-arg"});
+  tb.publish("in", std::string{"other"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").acked == 1 && tb.stats("in").rejected == 1; }));
+  EXPECT_EQ(observed.load(), 1);
+}
+
+}  // namespace
