@@ -304,3 +304,36 @@ TEST(RedisDelivery, StartsWhileRedisIsDownAndBecomesReadyWhenItIsUp) {
   app.stop();
   brook_test::services("stop redis", env);
 }
+
+// A pub/sub flood beyond the subscription's buffer: every message is either
+// handled or counted as a driver drop (the overflow), none disappears.
+TEST(RedisDelivery, PubSubOverflowIsCountedAsDriverDrops) {
+  auto channel = unique("flood");
+  brook::redis::settings s;
+  s.pubsub_buffer = 10;
+  brook::redis::broker broker{redis_url(), s};
+  seen_set seen;
+  std::atomic<bool> gate{false};
+  broker.subscriber(channel).max_in_flight(1).handle([&](const std::string& body) {
+    while (!gate)
+      std::this_thread::sleep_for(1ms);
+    seen.add(body);
+  });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  constexpr int total = 200;
+  for (int i = 0; i < total; ++i)
+    ASSERT_FALSE(broker.publish(channel, std::to_string(i)));
+  gate = true;
+  ASSERT_TRUE(eventually([&] {
+    auto st = stats_of(app, channel);
+    return seen.size() + st.dropped_for("driver") == static_cast<std::size_t>(total);
+  })) << seen.size() << " handled, " << stats_of(app, channel).dropped_for("driver") << " dropped";
+  auto st = stats_of(app, channel);
+  EXPECT_GE(st.dropped_for("driver"), static_cast<std::uint64_t>(total / 2))
+    << "1 in flight + 10 buffered survive (and a few still in the socket when the gate opens)";
+  EXPECT_EQ(st.dropped_total(), st.dropped_for("driver"));
+  app.stop();
+  EXPECT_EQ(seen.size() + stats_of(app, channel).dropped_total(), static_cast<std::size_t>(total));
+}
