@@ -476,6 +476,10 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
       s.drain_waiters.push_back(rp);
       if (!s.draining) {
         s.draining = true;
+        // Retries waiting in the handlers go back to the broker where they can.
+        for (auto& sl : s.slots)
+          if (sl.actor)
+            self->send(sl.actor, drain_atom::value);
         if (s.sub) {
           // Stop taking work first; what the broker still has stays there.
           auto me = caf::actor_cast<caf::actor>(self);

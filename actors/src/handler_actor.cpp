@@ -12,6 +12,9 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -85,7 +88,7 @@ failure classify(const std::exception_ptr& ep) {
   return f;
 }
 
-enum class stage { running, publishing, waiting_retry, dead_lettering };
+enum class stage { running, publishing, waiting_retry, dead_lettering, republishing };
 
 struct job {
   std::uint64_t id = 0;
@@ -99,6 +102,8 @@ struct job {
   error_info publish_error;
   std::string give_up_reason;  ///< set while dead-lettering
   bool dead_lettered = false;
+  bool republished = false;  ///< settled by handing a retry back to the broker
+  std::chrono::milliseconds retry_delay{0};  ///< while republishing: the in-process fallback
 };
 
 /// Where publish completions go. Shared with the callbacks (not the job): a
@@ -147,6 +152,8 @@ struct handler_state {
     j->at = stage::running;
     j->give_up_reason.clear();
     j->dead_lettered = false;
+    j->republished = false;
+    j->retry_delay = {};
     spare.push_back(std::move(j));
   }
 };
@@ -199,9 +206,37 @@ void finish_job(handler_actor* self, std::unique_ptr<job> j) {
                                  j->msg->channel(), j->msg->message_id(), e.what());
     }
   }
-  account(self, *j->msg, j->dead_lettered);
+  if (!j->republished)  // a republished retry is back on the broker, counted in `retried`
+    account(self, *j->msg, j->dead_lettered);
   self->state.done.push_back(j->id);
   self->state.recycle(std::move(j));
+}
+
+/// `msg` as it came, addressed to `to` (its body, ids and user headers).
+outgoing copy_to(const message& msg, const publisher_decl& to) {
+  outgoing m;
+  m.channel = to.address;
+  m.driver = to.driver;
+  m.body = std::string{msg.body()};
+  m.content_type = std::string{msg.content_type()};
+  m.correlation_id = std::string{msg.correlation_id()};
+  m.reply_to = std::string{msg.reply_to()};
+  m.message_id = std::string{msg.message_id()};
+  for (auto& [k, v] : msg.headers())
+    if (k != "correlation_id" && k != "content-type" && k != "reply_to" && k != "message_id")
+      m.headers.set(k, v);
+  return m;
+}
+
+/// Keeps `j` here (and its credit) and runs it again after `delay`.
+void retry_in_process(handler_actor* self, std::unique_ptr<job> j, std::chrono::milliseconds delay) {
+  ++j->retries;
+  ++j->run;
+  j->at = stage::waiting_retry;
+  auto id = j->id;
+  auto run = j->run;
+  self->state.pending.emplace(id, std::move(j));
+  self->delayed_send(self, delay, retry_atom::value, id, run);
 }
 
 /// After the last attempt: to the dead-letter publisher, or rejected.
@@ -219,16 +254,7 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
     finish_job(self, std::move(j));
     return;
   }
-  outgoing m;
-  m.channel = dlq->address;
-  m.driver = dlq->driver;
-  m.body = std::string{msg.body()};
-  m.content_type = std::string{msg.content_type()};
-  m.correlation_id = std::string{msg.correlation_id()};
-  m.message_id = std::string{msg.message_id()};
-  for (auto& [k, v] : msg.headers())
-    if (k != "correlation_id" && k != "content-type" && k != "reply_to" && k != "message_id")
-      m.headers.set(k, v);
+  auto m = copy_to(msg, *dlq);
   m.headers.set("x-brook-dead-letter-reason", reason);
   m.headers.set("x-brook-original-channel", std::string{msg.channel()});
   m.headers.set("x-brook-attempts", std::to_string(attempts));
@@ -309,14 +335,23 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
       finish_job(self, std::move(j));
       return;
     }
+    if (auto& through = rt.policies.retry_through; through && through->core) {
+      // Back to the broker with the attempt and when it is due; acked once it is there.
+      auto m = copy_to(msg, *through);
+      auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                 + delay;
+      m.headers.set("x-brook-attempt", std::to_string(attempt + 1));
+      m.headers.set("x-brook-retry-at", std::to_string(due.count()));
+      j->at = stage::republishing;
+      j->retry_delay = delay;
+      std::vector<outgoing> out;
+      out.push_back(std::move(m));
+      publish_all(self, std::move(j), std::move(out), {through->core.get()});
+      return;
+    }
     // The broker cannot wait for us: keep the message (and its credit) here.
-    ++j->retries;
-    ++j->run;
-    j->at = stage::waiting_retry;
-    auto id = j->id;
-    auto run = j->run;
-    self->state.pending.emplace(id, std::move(j));
-    self->delayed_send(self, delay, retry_atom::value, id, run);
+    retry_in_process(self, std::move(j), delay);
     return;
   }
   // What would be rejected (a decode error, a failure without retries) goes to the
@@ -354,6 +389,21 @@ void flush_done(handler_actor* self) {
 
 /// All publishes of `out` are confirmed (or failed): settle the job.
 void on_published(handler_actor* self, std::unique_ptr<job> j) {
+  if (j->at == stage::republishing) {
+    auto& msg = *j->msg;
+    if (j->publish_error) {
+      self->state.rt->log->warn("{} | {} - republishing the retry failed ({}); retrying in process",
+                                msg.channel(), msg.message_id(), j->publish_error.to_string());
+      j->publish_error = {};
+      auto delay = j->retry_delay;
+      retry_in_process(self, std::move(j), delay);
+      return;
+    }
+    msg.settle(ack_action::ack);
+    j->republished = true;
+    finish_job(self, std::move(j));
+    return;
+  }
   if (j->at == stage::dead_lettering) {
     auto& rt = *self->state.rt;
     auto& msg = *j->msg;
@@ -378,7 +428,7 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
 void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
                  std::vector<broker_core*> cores) {
   auto& rt = *self->state.rt;
-  if (j->at != stage::dead_lettering) {
+  if (j->at != stage::dead_lettering && j->at != stage::republishing) {
     j->at = stage::publishing;
     for (auto& m : out)
       for (auto& mw : rt.chain)
@@ -524,9 +574,30 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
     self->delayed_send(self, t, timeout_atom::value, id, run);
 }
 
+/// A retry republished by `retry_through`: its attempt number, and how long it
+/// is still to wait (0 = due).
+std::chrono::milliseconds read_retry_headers(const subscriber_runtime& rt, envelope& env) {
+  auto number = [](const std::string* v, auto& out) {
+    return v && std::from_chars(v->data(), v->data() + v->size(), out).ec == std::errc{};
+  };
+  std::uint32_t attempt = 0;
+  if (number(env.headers.find("x-brook-attempt"), attempt) && attempt > env.delivery.attempt)
+    env.delivery.attempt = attempt;
+  std::int64_t due = 0;
+  if (!number(env.headers.find("x-brook-retry-at"), due))
+    return std::chrono::milliseconds{0};
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  // Bounded by the policy's longest wait: a clock skew or a bogus header cannot park it for long.
+  auto longest = rt.policies.retry ? 2 * rt.policies.retry->backoff.max : std::chrono::milliseconds{60000};
+  return std::clamp(std::chrono::milliseconds{due - now}, std::chrono::milliseconds{0}, longest);
+}
+
 void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
   auto& rt = *self->state.rt;
   ++rt.stats->received;
+  auto wait = env->headers.empty() ? std::chrono::milliseconds{0} : read_retry_headers(rt, *env);
   auto j = self->state.make_job(id);
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
@@ -538,6 +609,13 @@ void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
     rt.log->info("{} | {} - Received", msg.channel(), msg.message_id());
   if (rt.decl->options.ack == ack_policy::ack_first)
     msg.settle(ack_action::ack);
+  if (wait.count() > 0) {  // a republished retry that is not due yet: hold it (and its credit)
+    j->at = stage::waiting_retry;
+    auto run = j->run;
+    self->state.pending.emplace(id, std::move(j));
+    self->delayed_send(self, wait, retry_atom::value, id, run);
+    return;
+  }
   run_job(self, std::move(j));
 }
 
@@ -582,6 +660,31 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
         flush_done(self);
       }
     },
+    [=](drain_atom) {
+      // A drain: retries waiting here would be lost with a subscription that cannot
+      // keep them; with `retry_through` they go back to the broker as they are.
+      auto& st = self->state;
+      auto& through = st.rt->policies.retry_through;
+      if (!through || !through->core)
+        return;
+      std::vector<std::uint64_t> waiting;
+      for (auto& [id, j] : st.pending)
+        if (j->at == stage::waiting_retry)
+          waiting.push_back(id);
+      for (auto id : waiting) {
+        auto node = st.pending.extract(id);
+        auto j = std::move(node.mapped());
+        ++j->run;  // the timer's retry_atom finds nothing
+        auto m = copy_to(*j->msg, *through);
+        if (!m.headers.find("x-brook-attempt"))
+          m.headers.set("x-brook-attempt", std::to_string(j->msg->delivery().attempt + j->retries));
+        j->at = stage::republishing;
+        std::vector<outgoing> out;
+        out.push_back(std::move(m));
+        publish_all(self, std::move(j), std::move(out), {through->core.get()});
+      }
+      flush_done(self);
+    },
     [=](retry_atom, std::uint64_t id, std::uint32_t run) {
       if (auto j = take(self, id, run, stage::waiting_retry)) {
         j->ctx = {};
@@ -593,7 +696,8 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
       auto& pending = self->state.pending;
       auto i = pending.find(id);
       if (i == pending.end() || i->second->run != run
-          || (i->second->at != stage::publishing && i->second->at != stage::dead_lettering))
+          || (i->second->at != stage::publishing && i->second->at != stage::dead_lettering
+              && i->second->at != stage::republishing))
         return;
       auto& j = *i->second;
       if (code != 0)

@@ -208,6 +208,8 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
       rt->policies.retry = d->options.retry;
     if (d->dead_letter)
       rt->policies.dead_letter = d->dead_letter;
+    if (d->retry_through)
+      rt->policies.retry_through = d->retry_through;
     if (d->options.timeout.count() > 0)
       rt->policies.timeout = d->options.timeout;
     rt->has_path_params = d->spec.address.find('{') != std::string::npos;

@@ -5,7 +5,11 @@
 
 namespace brook::middleware {
 
-void retry::configure(subscriber_policies& p) const { p.retry = policy_; }
+void retry::configure(subscriber_policies& p) const {
+  p.retry = policy_;
+  if (through_)
+    p.retry_through = through_;
+}
 
 void dead_letter::configure(subscriber_policies& p) const { p.dead_letter = target_; }
 

@@ -124,3 +124,49 @@ TEST(ExceptionsMiddleware, MapsByTypeAndFallsThroughToThePolicy) {
 }
 
 }  // namespace
+
+namespace {
+
+// Where the broker cannot wait, a retry goes back to it with its attempt and due time;
+// the next delivery waits until then and counts on from there.
+TEST(RetryThrough, RepublishesWithTheAttemptAndDeadLettersAtTheLast) {
+  brook::memory::broker broker;
+  auto dead = broker.publisher("in.dead");
+  std::mutex mtx;
+  std::vector<std::uint32_t> attempts;
+  std::vector<std::chrono::steady_clock::time_point> when;
+  broker.subscriber("in")
+    .retry({.max_attempts = 3, .backoff = {.initial = 40ms, .max = 40ms, .jitter = 0}})
+    .retry_through(broker.publisher("in"))
+    .dead_letter(dead)
+    .handle([&](const std::string&, brook::message& m) {
+      std::lock_guard lock{mtx};
+      attempts.push_back(m.delivery().attempt);
+      when.push_back(std::chrono::steady_clock::now());
+      throw std::runtime_error("still broken");
+    });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_TRUE(eventually([&] { return tb.published_raw("in.dead").size() == 1; }));
+  ASSERT_TRUE(tb.wait_idle());
+  auto copies = tb.published_raw("in");
+  ASSERT_EQ(copies.size(), 3u) << "the original and two republished retries";
+  EXPECT_EQ(*header(copies[1], "x-brook-attempt"), "2");
+  EXPECT_EQ(*header(copies[2], "x-brook-attempt"), "3");
+  EXPECT_TRUE(header(copies[1], "x-brook-retry-at"));
+  EXPECT_EQ(*header(tb.published_raw("in.dead").front(), "x-brook-attempts"), "3");
+  {
+    std::lock_guard lock{mtx};
+    EXPECT_EQ(attempts, (std::vector<std::uint32_t>{1, 2, 3}));
+    ASSERT_EQ(when.size(), 3u);
+    EXPECT_GE(when[1] - when[0], 35ms) << "the republished retry waited until it was due";
+  }
+  EXPECT_TRUE(eventually([&] { return tb.stats("in").dead_lettered == 1; }));
+  auto s = tb.stats("in");
+  EXPECT_EQ(s.retried, 2u);
+  EXPECT_EQ(s.acked, 0u) << "republished retries are not counted as handled";
+  EXPECT_EQ(s.dropped_total(), 0u);
+  EXPECT_EQ(broker.pending(), 0u);
+}
+
+}  // namespace

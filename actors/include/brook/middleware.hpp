@@ -44,6 +44,9 @@ struct publisher_decl;
 struct subscriber_policies {
   std::optional<retry_policy> retry;                   ///< none = no retries
   std::shared_ptr<detail::publisher_decl> dead_letter;  ///< null = reject after the last attempt
+  /// Retries are republished here where the broker cannot wait (see
+  /// `subscriber_builder::retry_through`); null = in process.
+  std::shared_ptr<detail::publisher_decl> retry_through;
   std::chrono::milliseconds timeout{0};                ///< 0 = deferred results never time out
 };
 

@@ -89,6 +89,7 @@ struct subscriber_decl {
   std::vector<handler_entry> handlers;
   std::vector<std::shared_ptr<publisher_decl>> publishers;
   std::shared_ptr<publisher_decl> dead_letter;  ///< null = reject after the last attempt
+  std::shared_ptr<publisher_decl> retry_through;  ///< null = retry through the broker or in process
   std::vector<middleware_ptr> middlewares;  ///< outermost first
   std::shared_ptr<dependency_registry> deps;
   std::shared_ptr<call_log> calls;  ///< null unless a test broker records
@@ -129,8 +130,21 @@ public:
     return *this;
   }
   subscriber_builder& restarts(restart_policy p) { decl_->options.restarts = p; return *this; }
-  /// Retries nacked messages with backoff, up to `p.max_attempts` deliveries.
+  /// Retries failed messages with backoff, up to `p.max_attempts` deliveries.
   subscriber_builder& retry(retry_policy p) { decl_->options.retry = p; return *this; }
+  /// Where the broker cannot wait (no delayed nack), a retry is published to `p`
+  /// (usually this subscriber's own address, or a retry queue) with the headers
+  /// `x-brook-attempt` and `x-brook-retry-at` (ms since the epoch), and the input
+  /// is acknowledged: the attempt count survives restarts and nothing waits in
+  /// memory. A consumer holds such a message until its time. Use it where the
+  /// address's consumers compete (a list, a queue): on fan-out kinds every
+  /// subscriber would see the retry.
+  /// @code
+  /// broker.subscriber(brook::redis::list{.name = "jobs"})
+  ///   .retry({.max_attempts = 5})
+  ///   .retry_through(broker.publisher(brook::redis::list_out{.name = "jobs"}));
+  /// @endcode
+  subscriber_builder& retry_through(const brook::publisher& p) { decl_->retry_through = p.decl(); return *this; }
   /// After the last attempt the message is published to `p` (any broker) with
   /// `x-brook-dead-letter-reason`, `x-brook-original-channel`, `x-brook-attempts`
   /// and `x-brook-broker-id` headers, then acknowledged.

@@ -337,3 +337,42 @@ TEST(RedisDelivery, PubSubOverflowIsCountedAsDriverDrops) {
   app.stop();
   EXPECT_EQ(seen.size() + stats_of(app, channel).dropped_total(), static_cast<std::size_t>(total));
 }
+
+// A list cannot keep a retry in memory across a stop: with retry_through the retry
+// goes back onto the list with its attempt and due time, and a drain returns one that
+// was waiting. The next run takes it at attempt 2, after its time.
+TEST(RedisDelivery, RetryThroughKeepsAListsRetriesOnTheBrokerAcrossAStop) {
+  auto key = unique("retry-through");
+  admin a;
+  {
+    brook::redis::broker broker{redis_url()};
+    broker.subscriber(brook::redis::list{.name = key})
+      .retry({.max_attempts = 5, .backoff = {.initial = 1500ms, .max = 1500ms, .jitter = 0}})
+      .retry_through(broker.publisher(brook::redis::list_out{.name = key}))
+      .handle([](const std::string&) { throw std::runtime_error("downstream is away"); });
+    brook::app app{broker};
+    app.start({.log_level = "off"});
+    ASSERT_TRUE(eventually([&] { return app.ready(); }));
+    ASSERT_FALSE(broker.publish(brook::redis::list_out{.name = key}, std::string{"job"}));
+    // Failed once, republished, popped again and now waiting for its time in memory.
+    ASSERT_TRUE(eventually([&] {
+      auto s = stats_of(app, key);
+      return s.retried == 1 && s.received == 2;
+    }));
+    app.stop();
+    auto s = stats_of(app, key);
+    EXPECT_EQ(s.dropped_total(), 0u);
+    EXPECT_EQ(a.integer({"LLEN", key}), 1) << "the waiting retry went back onto the list";
+  }
+  brook::redis::broker broker{redis_url()};
+  std::atomic<std::uint32_t> attempt{0};
+  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string&, brook::message& m) {
+    attempt = m.delivery().attempt;
+  });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return attempt.load() != 0; }));
+  EXPECT_EQ(attempt.load(), 2u);
+  EXPECT_EQ(a.integer({"LLEN", key}), 0);
+  app.stop();
+}

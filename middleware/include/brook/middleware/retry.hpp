@@ -16,17 +16,22 @@
 /// @endcode
 #include <brook/middleware.hpp>
 #include <brook/policy.hpp>
+#include <brook/publisher.hpp>
 
 namespace brook::middleware {
 
 class retry final : public base {
 public:
   explicit retry(retry_policy p) : policy_(p) {}
+  /// Also republishes retries to `through` where the broker cannot wait
+  /// (`subscriber_builder::retry_through`).
+  retry(retry_policy p, const brook::publisher& through) : policy_(p), through_(through.decl()) {}
   void configure(subscriber_policies& p) const override;
   const retry_policy& policy() const noexcept { return policy_; }
 
 private:
   retry_policy policy_;
+  std::shared_ptr<detail::publisher_decl> through_;
 };
 
 }  // namespace brook::middleware
