@@ -98,7 +98,16 @@ public:
     if (target)
       caf::anon_send(target, failed_atom::value, err.to_string());
   }
-  void subscribed() override { rt_->subscribed = true; }
+  void subscribed() override {
+    if (!rt_->subscribed.exchange(true) && rt_->stats->interruptions > 0)
+      rt_->log->info("{} - receiving again", rt_->decl->spec.address);
+  }
+  void interrupted(const error_info& why) override {
+    rt_->subscribed = false;
+    ++rt_->stats->interruptions;
+    rt_->log->warn("{} - not receiving until the connection is back: {}", rt_->decl->spec.address,
+                   why.message);
+  }
   void gap(const error_info& why) override {
     ++rt_->stats->gaps;
     rt_->log->warn("{} - messages may have been missed ({}); counted in gaps", rt_->decl->spec.address,

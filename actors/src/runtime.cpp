@@ -247,6 +247,9 @@ bool runtime::subscriptions_ready() const {
   for (auto& rt : impl_->subscribers)
     if (!rt->subscribed)
       return false;
+  for (auto& b : impl_->brokers)
+    if (!b->core()->get_transport()->connected())
+      return false;
   return true;
 }
 
@@ -299,6 +302,7 @@ std::vector<subscriber_snapshot> runtime::stats() const {
     x.retried = s.retried;
     x.dead_lettered = s.dead_lettered;
     x.gaps = s.gaps;
+    x.interruptions = s.interruptions;
     x.in_flight = s.in_flight;
     x.max_in_flight_seen = s.max_in_flight_seen;
     x.held = static_cast<std::size_t>(std::max<std::int64_t>(0, s.held.load()));

@@ -36,7 +36,8 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 /// Counters of one subscriber, readable from tests and metrics.
 struct subscriber_stats {
   std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, acked{0}, rejected{0},
-    nacked{0}, decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0}, gaps{0};
+    nacked{0}, decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0}, gaps{0},
+    interruptions{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
   /// The driver's own drop count of subscriptions that ended (restarts).
   std::atomic<std::uint64_t> driver_dropped_before{0};

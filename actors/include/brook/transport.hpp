@@ -153,6 +153,9 @@ public:
   /// lost with it. Once per incident, with what happened; the core counts and
   /// logs it (`subscriber_snapshot::gaps`).
   virtual void gap(const error_info& why) { (void)why; }
+  /// The subscription's connection dropped: nothing arrives until the driver
+  /// calls `subscribed()` again after the reconnect (readiness is false meanwhile).
+  virtual void interrupted(const error_info& why) { (void)why; }
 };
 
 /// A live subscription; destroying it cancels it (undelivered messages stay
@@ -205,6 +208,9 @@ public:
     return {};
   }
   virtual void publish(outgoing msg, publish_callback done) = 0;
+  /// Whether publishes go out now (the connection is up); while false they wait
+  /// or fail as the driver documents. Part of the app's readiness.
+  virtual bool connected() const { return true; }
   /// Opens the reply route for requests made through this transport and
   /// returns the address to put in `reply_to`. Replies go to `sink`.
   virtual std::string open_replies(std::shared_ptr<delivery_sink> sink) = 0;

@@ -31,6 +31,7 @@ public:
     return inner_->open_replies(std::move(sink));
   }
   void close() override { inner_->close(); }
+  bool connected() const override { return inner_->connected(); }
 
   mutable std::mutex mtx;
   std::vector<outgoing> log;

@@ -86,10 +86,17 @@ void consumer::deliver(envelope_ptr env) {
 }
 
 void consumer::confirmed() {
-  if (confirmed_)
+  if (live_)
     return;
-  confirmed_ = true;
+  live_ = confirmed_ = true;
   sink_->subscribed();
+}
+
+void consumer::interrupted(const error_info& why) {
+  if (!live_ || cancelled_)
+    return;
+  live_ = false;
+  sink_->interrupted(why);
 }
 
 void consumer::gap(const error_info& why) {
@@ -184,7 +191,11 @@ void engine::ensure_thread() {
                                          connected_cv_.notify_all();
                                          flush_waiting();
                                        },
-                                   .lost = {},
+                                   .lost =
+                                       [this](const error_info&) {
+                                         std::lock_guard g{life_mutex_};
+                                         connected_ = false;
+                                       },
                                    .push = {},
                                    .ordered = [this](redisReply* r) { on_command_reply(r); }});
     cmd_->open();

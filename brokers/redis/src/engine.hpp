@@ -69,6 +69,8 @@ public:
   /// Loop thread: messages may have been missed (see `delivery_sink::gap`); reported
   /// only once the subscription was live.
   void gap(const error_info& why);
+  /// Loop thread: this subscription's connection dropped (reported once per drop).
+  void interrupted(const error_info& why);
   /// The error found in the spec at construction, if any.
   const error_info& option_error() const noexcept { return option_error_; }
 
@@ -100,7 +102,8 @@ protected:
   bool cancelled_ = false;
   bool failed_ = false;
   bool retired_ = false;
-  bool confirmed_ = false;
+  bool confirmed_ = false;  // live at least once (gaps count from then on)
+  bool live_ = false;       // confirmed on the current connection
   std::vector<std::function<void()>> on_retired_;
 
 private:
@@ -155,6 +158,11 @@ public:
 
   // Any thread.
   error_info start();
+  /// The command connection (publishes, acks) is up.
+  bool connected() {
+    std::lock_guard guard{life_mutex_};
+    return connected_;
+  }
   void close();
   void publish(outgoing msg, publish_callback done);
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,

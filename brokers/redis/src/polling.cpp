@@ -49,7 +49,10 @@ void polling_consumer::start() {
                                                                         on_connected();
                                                                         pump();
                                                                       },
-                                                                  .lost = {},
+                                                                  .lost =
+                                                                      [this](const error_info& e) {
+                                                                        interrupted(e);
+                                                                      },
                                                                   .push = {}});
   retry_ = std::make_unique<timer>(eng_.loop(), [this] { pump(); });
   conn_->open();

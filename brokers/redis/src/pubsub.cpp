@@ -170,10 +170,12 @@ void pubsub_hub::on_lost(const error_info& e) {
   // Pub/sub keeps nothing for absent subscribers: everything live has a gap now.
   for (auto* map : {&channels_, &patterns_})
     for (auto& [name, subs] : *map)
-      for (auto& c : subs)
+      for (auto& c : subs) {
         c->gap({errc::disconnected, "redis: the pub/sub connection dropped (" + e.message +
                                         "); what is published to '" + name +
                                         "' until it is back is never seen"});
+        c->interrupted(e);
+      }
 }
 
 void pubsub_hub::on_ready() {

@@ -28,6 +28,7 @@ public:
   std::string open_replies(std::shared_ptr<delivery_sink> sink) override {
     return engine_->open_replies(std::move(sink));
   }
+  bool connected() const override { return engine_->connected(); }
   void close() override { engine_->close(); }
 
 private:

@@ -376,3 +376,32 @@ TEST(RedisDelivery, RetryThroughKeepsAListsRetriesOnTheBrokerAcrossAStop) {
   EXPECT_EQ(a.integer({"LLEN", key}), 0);
   app.stop();
 }
+
+// Readiness follows the connection: false while Redis is away, true again once every
+// subscription is back; what the broker kept meanwhile is handled.
+TEST(RedisDelivery, ReadinessFollowsTheConnection) {
+  const std::string env = "BROOK_REDIS_PORT=6398";
+  ASSERT_EQ(brook_test::services("start redis", env), 0);
+  brook::redis::settings s;
+  s.connect_timeout = 300ms;
+  s.reconnect_backoff_min = 50ms;
+  s.reconnect_backoff_max = 200ms;
+  s.block_time = 200ms;
+  brook::redis::broker broker{"redis://127.0.0.1:6398", s};
+  auto key = unique("ready");
+  seen_set seen;
+  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) { seen.add(b); });
+  broker.subscriber(unique("ready-ch")).handle([](const std::string&) {});
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  EXPECT_TRUE(eventually([&] { return app.ready(); }));
+  ASSERT_EQ(brook_test::services("stop redis", env), 0);
+  EXPECT_TRUE(eventually([&] { return !app.ready(); })) << "Redis is away";
+  ASSERT_EQ(brook_test::services("start redis", env), 0);
+  EXPECT_TRUE(eventually([&] { return app.ready(); })) << "back";
+  ASSERT_FALSE(broker.publish(brook::redis::list_out{.name = key}, std::string{"after"}));
+  EXPECT_TRUE(eventually([&] { return seen.size() == 1; }));
+  EXPECT_GE(stats_of(app, key).interruptions, 1u);
+  app.stop();
+  brook_test::services("stop redis", env);
+}

@@ -125,6 +125,11 @@ TEST_F(RedisReconnect, RestartResumesEveryKindAndLosesNoStoredMessage) {
     << list_sink->gaps().front().message;
   EXPECT_TRUE(parked_sink->gaps().empty());
   EXPECT_TRUE(stream_sink->gaps().empty());
+  // Each live subscription says it stopped receiving, and again when it is back.
+  for (auto* s : {ch_sink.get(), list_sink.get(), stream_sink.get()}) {
+    EXPECT_GE(s->interrupted_count.load(), 1);
+    EXPECT_GE(s->subscribed_count.load(), 2);
+  }
 
   // Settling across the restart works: the entry is still pending on the restarted server.
   in_flight->ack->ack();

@@ -7,6 +7,7 @@
 #include <brook/redis/settings.hpp>
 #include <brook/redis/specs.hpp>
 #include <brook/transport.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -52,6 +53,9 @@ public:
     failures_.push_back(std::move(err));
     cv_.notify_all();
   }
+  void subscribed() override { ++subscribed_count; }
+  void interrupted(const brook::error_info&) override { ++interrupted_count; }
+  std::atomic<int> subscribed_count{0}, interrupted_count{0};
   void gap(const brook::error_info& why) override {
     std::lock_guard guard{mutex_};
     gaps_.push_back(why);

@@ -45,6 +45,8 @@ struct subscriber_snapshot {
   /// Incidents in which messages may have been missed without being counted one by
   /// one (a pub/sub connection down, a pop's reply lost): see `delivery_sink::gap`.
   std::uint64_t gaps = 0;
+  /// Times the subscription's connection dropped (see `delivery_sink::interrupted`).
+  std::uint64_t interruptions = 0;
   std::size_t in_flight = 0, max_in_flight_seen = 0;
   /// Delivered by the driver and not finished yet (queued for dispatch, in
   /// flight, waiting for a handler restart or a retry).
