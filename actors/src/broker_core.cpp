@@ -3,9 +3,15 @@
 #include "handoff.hpp"
 
 #include <brook/publisher.hpp>
+#include <brook/task.hpp>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <random>
+#include <thread>
 
 namespace brook::detail {
 
@@ -40,27 +46,89 @@ std::string new_uuid() {
   return s;
 }
 
+/// Requests waiting for their replies, by correlation id; whoever takes an
+/// entry (the reply, the timeout, a failed publish) completes it, once.
 class broker_core::reply_sink final : public delivery_sink {
 public:
-  using slot = std::shared_ptr<handoff<envelope_ptr>>;
+  using slot = std::function<void(envelope_ptr)>;  ///< null: no reply (timeout, failure)
 
   void deliver(envelope_ptr env) override {
-    slot s;
-    {
-      std::lock_guard lock{mtx};
-      auto i = waiting.find(env->correlation_id);
-      if (i == waiting.end())
-        return;  // a reply after its request timed out: nobody to give it to
-      s = std::move(i->second);
-      waiting.erase(i);
-    }
-    s->set(std::move(env));
+    if (auto s = take(env->correlation_id))
+      s(std::move(env));
+    // else: a reply after its request timed out: nobody to give it to
   }
   void failed(error_info) override {}
+  void add(const std::string& corr, slot s) {
+    std::lock_guard lock{mtx};
+    waiting[corr] = std::move(s);
+  }
+  slot take(const std::string& corr) {
+    std::lock_guard lock{mtx};
+    auto i = waiting.find(corr);
+    if (i == waiting.end())
+      return {};
+    auto s = std::move(i->second);
+    waiting.erase(i);
+    return s;
+  }
 
+private:
   std::mutex mtx;
   std::unordered_map<std::string, slot> waiting;
 };
+
+namespace {
+/// One thread for every async request's timeout in the process.
+class timer_service {
+public:
+  static timer_service& instance() {
+    static timer_service s;
+    return s;
+  }
+  void after(std::chrono::milliseconds d, std::function<void()> f) {
+    std::lock_guard lock{mtx_};
+    due_.emplace(std::chrono::steady_clock::now() + d, std::move(f));
+    if (!thread_.joinable())
+      thread_ = std::thread([this] { run(); });
+    cv_.notify_one();
+  }
+  ~timer_service() {
+    {
+      std::lock_guard lock{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+private:
+  void run() {
+    std::unique_lock lock{mtx_};
+    while (!stop_) {
+      if (due_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = due_.begin();
+      if (first->first > std::chrono::steady_clock::now()) {
+        cv_.wait_until(lock, first->first);
+        continue;
+      }
+      auto f = std::move(first->second);
+      due_.erase(first);
+      lock.unlock();
+      f();
+      lock.lock();
+    }
+  }
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> due_;
+  std::thread thread_;
+  bool stop_ = false;
+};
+}  // namespace
 
 std::shared_ptr<transport> broker_core::swap_transport(std::shared_ptr<transport> t) {
   std::lock_guard lock{mtx_};
@@ -110,28 +178,71 @@ envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout)
     sink = replies_;
   }
   auto reply = std::make_shared<handoff<envelope_ptr>>();
-  {
-    std::lock_guard lock{sink->mtx};
-    sink->waiting[m.correlation_id] = reply;
-  }
+  sink->add(m.correlation_id, [reply](envelope_ptr env) { reply->set(std::move(env)); });
   auto corr = m.correlation_id;
   auto channel = m.channel;
   if (auto err = publish_now(shared_from_this(), std::move(m))) {
-    std::lock_guard lock{sink->mtx};
-    sink->waiting.erase(corr);
+    sink->take(corr);
     throw request_error{err.code, "request to '" + channel + "' failed: " + err.to_string()};
   }
   auto env = reply->wait_for(timeout);
   if (!env) {
-    std::lock_guard lock{sink->mtx};
-    sink->waiting.erase(corr);
-    throw request_error{errc::timeout, "no reply from '" + channel + "' within "
-                                         + std::to_string(timeout.count())
-                                         + " ms (correlation_id " + corr
-                                         + "); is a subscriber running on it?"};
+    sink->take(corr);
+    throw request_error{errc::timeout, no_reply(channel, timeout, corr)};
   }
   return std::move(*env);
 }
+
+std::string broker_core::no_reply(const std::string& channel, std::chrono::milliseconds timeout,
+                                  const std::string& corr) {
+  return "no reply from '" + channel + "' within " + std::to_string(timeout.count())
+         + " ms (correlation_id " + corr + "); is a subscriber running on it?";
+}
+
+void broker_core::request_async(outgoing m, std::chrono::milliseconds timeout,
+                                std::function<void(envelope_ptr, error_info)> done) {
+  m.reply_to = ensure_replies();
+  if (m.correlation_id.empty())
+    m.correlation_id = new_uuid();
+  std::shared_ptr<reply_sink> sink;
+  {
+    std::lock_guard lock{mtx_};
+    sink = replies_;
+  }
+  auto corr = m.correlation_id;
+  auto channel = m.channel;
+  auto finish = std::make_shared<std::function<void(envelope_ptr, error_info)>>(std::move(done));
+  sink->add(corr, [finish, channel, timeout, corr](envelope_ptr env) {
+    if (env)
+      (*finish)(std::move(env), {});
+    else
+      (*finish)(nullptr, {errc::timeout, no_reply(channel, timeout, corr)});
+  });
+  std::weak_ptr<reply_sink> weak = sink;
+  timer_service::instance().after(timeout, [weak, corr] {
+    if (auto s = weak.lock())
+      if (auto slot = s->take(corr))
+        slot(nullptr);
+  });
+  send(std::move(m), [sink, corr, channel, finish](const error_info& err) {
+    if (!err)
+      return;
+    if (sink->take(corr))  // not timed out or answered yet: the failure is the answer
+      (*finish)(nullptr, {err.code, "request to '" + channel + "' failed: " + err.to_string()});
+  });
+}
+
+namespace {
+/// Once per process: a blocking call made inside a handler holds its scheduler thread.
+void warn_if_blocking_a_handler(const char* what, const char* instead) {
+  static std::atomic<bool> warned{false};
+  if (!current_resumer() || warned.exchange(true))
+    return;
+  default_logger()->warn("{} inside a handler blocks its scheduler thread until the broker "
+                         "answers (for seconds while it is down); return a brook::task and {} "
+                         "instead. Logged once", what, instead);
+}
+}  // namespace
 
 error_info publish_now(const std::shared_ptr<broker_core>& core, outgoing m) {
   if (!core)
@@ -139,6 +250,7 @@ error_info publish_now(const std::shared_ptr<broker_core>& core, outgoing m) {
                                       + "' is not attached to a broker: include its router first"};
   // Shared with the callback: a spinning waiter may return while the
   // transport's thread is still inside `set`.
+  warn_if_blocking_a_handler("publish()", "co_await publisher.publish_async(x)");
   auto done = std::make_shared<handoff<error_info>>();
   core->send(std::move(m), [done](const error_info& e) { done->set(e); });
   return *done->wait_for(std::chrono::hours{24 * 365});
@@ -154,7 +266,18 @@ void publish_later(const std::shared_ptr<broker_core>& core, outgoing m, publish
 
 envelope_ptr request_now(const std::shared_ptr<broker_core>& core, outgoing m,
                          std::chrono::milliseconds timeout) {
+  warn_if_blocking_a_handler("request()", "co_await broker.request_async<R>(...)");
   return core->request(std::move(m), timeout);
+}
+
+void request_later(const std::shared_ptr<broker_core>& core, outgoing m,
+                   std::chrono::milliseconds timeout,
+                   std::function<void(envelope_ptr, error_info)> done) {
+  if (!core) {
+    done(nullptr, {errc::invalid_argument, "request to '" + m.channel + "': the broker is not started"});
+    return;
+  }
+  core->request_async(std::move(m), timeout, std::move(done));
 }
 
 }  // namespace brook::detail

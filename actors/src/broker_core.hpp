@@ -30,6 +30,10 @@ public:
   /// Fills defaults (correlation id) and hands the message to the transport.
   void send(outgoing m, publish_callback done);
   envelope_ptr request(outgoing m, std::chrono::milliseconds timeout);
+  /// Publishes `m` and calls `done` once: with the reply, or with null and the
+  /// failure (the publish failed, or no reply within `timeout`). Never blocks.
+  void request_async(outgoing m, std::chrono::milliseconds timeout,
+                     std::function<void(envelope_ptr, error_info)> done);
 
   std::string app_id = "brook";
   /// Publishes above this fail (the same default as a subscriber's body limit).
@@ -40,6 +44,8 @@ public:
 
 private:
   class reply_sink;
+  static std::string no_reply(const std::string& channel, std::chrono::milliseconds timeout,
+                              const std::string& corr);
   std::string ensure_replies();
 
   mutable std::mutex mtx_;

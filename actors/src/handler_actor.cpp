@@ -21,6 +21,11 @@
 
 namespace brook::detail {
 
+std::shared_ptr<resumer>& current_resumer() noexcept {
+  thread_local std::shared_ptr<resumer> current;
+  return current;
+}
+
 double random01() noexcept {
   thread_local std::minstd_rand gen{std::random_device{}()};
   return std::uniform_real_distribution<double>{0.0, 1.0}(gen);
@@ -118,8 +123,51 @@ struct publish_gate {
   error_info inline_error;
 };
 
+/// Resumes a handler's coroutines on its actor: a message to it per resumption.
+/// When the actor is gone, a resumed coroutine is destroyed instead (its result
+/// has nobody to go to).
+class actor_resumer final : public detail::resumer {
+public:
+  explicit actor_resumer(caf::actor_addr a) : addr_(std::move(a)) {}
+  void resume(std::coroutine_handle<> h) override {
+    if (auto a = caf::actor_cast<caf::actor>(addr_))
+      caf::anon_send(a, resume_atom::value, encode(h));
+    else
+      h.destroy();
+  }
+  void resume_after(std::chrono::milliseconds delay, std::coroutine_handle<> h) override {
+    if (auto a = caf::actor_cast<caf::actor>(addr_))
+      caf::delayed_anon_send(a, delay, resume_atom::value, encode(h));
+    else
+      h.destroy();
+  }
+  static std::uint64_t encode(std::coroutine_handle<> h) {
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(h.address()));
+  }
+  static std::coroutine_handle<> decode(std::uint64_t v) {
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(static_cast<std::uintptr_t>(v)));
+  }
+
+private:
+  caf::actor_addr addr_;
+};
+
+/// Makes `r` this thread's resumer while alive (handler calls, resumptions).
+class resumer_scope {
+public:
+  explicit resumer_scope(std::shared_ptr<detail::resumer> r)
+    : prev_(std::exchange(detail::current_resumer(), std::move(r))) {}
+  ~resumer_scope() { detail::current_resumer() = std::move(prev_); }
+  resumer_scope(const resumer_scope&) = delete;
+  resumer_scope& operator=(const resumer_scope&) = delete;
+
+private:
+  std::shared_ptr<detail::resumer> prev_;
+};
+
 struct handler_state {
   runtime_ptr rt;
+  std::shared_ptr<detail::resumer> resumer;  ///< where this actor's coroutines resume
   caf::actor subscriber;
   invoke_env env;
   std::shared_ptr<publish_gate> gate = std::make_shared<publish_gate>();
@@ -561,10 +609,14 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
   auto self_handle = caf::actor_cast<caf::actor>(self);
   const auto id = j->id;
   const auto run = j->run;
-  auto r = h->invoke(msg, self->state.env, [self_handle, id, run](call_result res) {
-    caf::anon_send(self_handle, complete_atom::value, id, run,
-                   std::make_shared<call_result>(std::move(res)));
-  });
+  std::optional<call_result> r;
+  {
+    resumer_scope coroutines{self->state.resumer};  // a task handler resumes here
+    r = h->invoke(msg, self->state.env, [self_handle, id, run](call_result res) {
+      caf::anon_send(self_handle, complete_atom::value, id, run,
+                     std::make_shared<call_result>(std::move(res)));
+    });
+  }
   if (r) {
     on_result(self, std::move(j), std::move(*r));
     return;
@@ -633,6 +685,7 @@ std::unique_ptr<job> take(handler_actor* self, std::uint64_t id, std::uint32_t r
 caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subscriber) {
   self->state.rt = rt;
   self->state.subscriber = std::move(subscriber);
+  self->state.resumer = std::make_shared<actor_resumer>(self->address());
   self->state.gate->self = self->address();
   self->state.env.codec = &rt->decl->options.codec;
   self->state.env.deps = rt->decl->deps.get();
@@ -659,6 +712,11 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
         settle_job(self, std::move(j));
         flush_done(self);
       }
+    },
+    [=](resume_atom, std::uint64_t handle) {
+      resumer_scope coroutines{self->state.resumer};
+      actor_resumer::decode(handle).resume();
+      flush_done(self);
     },
     [=](drain_atom) {
       // A drain: retries waiting here would be lost with a subscription that cannot

@@ -32,6 +32,7 @@ using handlers_atom = caf::atom_constant<caf::atom("handlers")>;
 using cancelled_atom = caf::atom_constant<caf::atom("cancelled")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 /// Counters of one subscriber, readable from tests and metrics.
 struct subscriber_stats {

@@ -11,8 +11,10 @@
 /// auto r = broker.request<receipt>("in", order{42});      // waits for the reply
 /// @endcode
 #include <brook/asyncapi/spec.hpp>
+#include <brook/deferred.hpp>
 #include <brook/router.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +26,10 @@ class broker_core;
 /// Publishes `m` and waits for its reply; throws request_error.
 envelope_ptr request_now(const std::shared_ptr<broker_core>& core, outgoing m,
                          std::chrono::milliseconds timeout);
+/// Publishes `m`; `done` gets the reply, or null and the failure (timeout included).
+void request_later(const std::shared_ptr<broker_core>& core, outgoing m,
+                   std::chrono::milliseconds timeout,
+                   std::function<void(envelope_ptr, error_info)> done);
 }  // namespace detail
 
 class broker : public router {
@@ -57,6 +63,40 @@ public:
     if (auto err = brook::codec::decode_body(env->body, env->content_type, out))
       throw request_error{errc::decode_failed, "reply on '" + env->channel + "': " + err->to_string()};
     return out;
+  }
+  /// The same without blocking: `co_await` it in a `brook::task` handler (see
+  /// task.hpp), or complete it from anywhere. Fails with `request_error`.
+  /// @code
+  /// auto q = co_await broker.request_async<quote>("prices", sku{"A1"}, {.timeout = 2s});
+  /// @endcode
+  template <class R, class T>
+  deferred<R> request_async(std::string channel, const T& body) {
+    // Not a default argument: GCC 12 destroys a default argument's temporary twice
+    // when the call is the operand of co_await.
+    return request_async<R>(std::move(channel), body, request_options{});
+  }
+  template <class R, class T>
+  deferred<R> request_async(std::string channel, const T& body, request_options o) {
+    publish_options po;
+    po.headers = std::move(o.headers);
+    po.driver = std::move(o.driver);
+    promise<R> p;
+    auto result = p.get_deferred();
+    detail::request_later(
+      core_, detail::make_outgoing(std::move(channel), body, std::move(po)), o.timeout,
+      [p](envelope_ptr env, error_info err) mutable {
+        if (err) {
+          p.set_exception(std::make_exception_ptr(request_error{err.code, err.message}));
+          return;
+        }
+        R out{};
+        if (auto e = brook::codec::decode_body(env->body, env->content_type, out))
+          p.set_exception(std::make_exception_ptr(
+            request_error{errc::decode_failed, "reply on '" + env->channel + "': " + e->to_string()}));
+        else
+          p.set_value(std::move(out));
+      });
+    return result;
   }
   /// The reply as raw envelope (headers, correlation id, body bytes).
   envelope_ptr request_raw(outgoing m, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {

@@ -9,6 +9,7 @@
 /// broker.subscriber("in").publisher(greetings).handle(...); // results go there too
 /// @endcode
 #include <brook/codec.hpp>
+#include <brook/deferred.hpp>
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
 #include <brook/transport.hpp>
@@ -102,6 +103,22 @@ public:
   template <class T>
   void publish_async(const T& body, publish_callback done, publish_options o = {}) const {
     detail::publish_later(decl_->core, make(body, std::move(o)), std::move(done));
+  }
+  /// Publishes without waiting; the broker's answer (ok or the failure) arrives
+  /// in the deferred: `auto err = co_await out.publish_async(x);` in a `brook::task`.
+  template <class T>
+  deferred<error_info> publish_async(const T& body) const {
+    // Not a default argument: GCC 12 destroys a default argument's temporary twice
+    // when the call is the operand of co_await.
+    return publish_async(body, publish_options{});
+  }
+  template <class T>
+  deferred<error_info> publish_async(const T& body, publish_options o) const {
+    promise<error_info> p;
+    auto result = p.get_deferred();
+    detail::publish_later(decl_->core, make(body, std::move(o)),
+                          [p](const error_info& e) mutable { p.set_value(e); });
+    return result;
   }
   /// Documents `T` as a payload of this channel in AsyncAPI.
   template <class T>

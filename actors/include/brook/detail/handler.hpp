@@ -3,6 +3,7 @@
 // compile time), body decoding, result encoding. Used by subscriber.hpp.
 #include <brook/codec.hpp>
 #include <brook/deferred.hpp>
+#include <brook/task.hpp>
 #include <brook/inject.hpp>
 #include <brook/message.hpp>
 #include <brook/response.hpp>
@@ -157,6 +158,10 @@ struct is_deferred<deferred<T>> : std::true_type {
   using type = T;
 };
 template <class T>
+struct is_deferred<task<T>> : std::true_type {  // a coroutine: completes like a deferred
+  using type = T;
+};
+template <class T>
 struct is_response : std::false_type {};
 template <class T>
 struct is_response<response<T>> : std::true_type {
@@ -170,6 +175,8 @@ struct payload_of {
 };
 template <class T>
 struct payload_of<deferred<T>> : payload_of<T> {};
+template <class T>
+struct payload_of<task<T>> : payload_of<T> {};
 template <class T>
 struct payload_of<response<T>> : payload_of<T> {};
 template <class T>
@@ -196,7 +203,7 @@ reply encode_result(T&& x) {
     static_assert(brook::codec::is_body_v<D>,
                   "brook: a handler must return void, a body type (described struct, "
                   "std::string, brook::bytes, boost::json::value, number), "
-                  "std::optional<T>, brook::response<T> or brook::deferred<T>");
+                  "std::optional<T>, brook::response<T>, brook::deferred<T> or brook::task<T>");
     auto enc = brook::codec::encode_body(x);
     r.has_body = true;
     r.data = std::move(enc.data);
