@@ -168,15 +168,16 @@ std::string broker_core::ensure_replies() {
   return reply_address_;
 }
 
-envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout) {
+std::shared_ptr<broker_core::reply_sink> broker_core::prepare_request(outgoing& m) {
   m.reply_to = ensure_replies();
   if (m.correlation_id.empty())
     m.correlation_id = new_uuid();
-  std::shared_ptr<reply_sink> sink;
-  {
-    std::lock_guard lock{mtx_};
-    sink = replies_;
-  }
+  std::lock_guard lock{mtx_};
+  return replies_;
+}
+
+envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout) {
+  auto sink = prepare_request(m);
   auto reply = std::make_shared<handoff<envelope_ptr>>();
   sink->add(m.correlation_id, [reply](envelope_ptr env) { reply->set(std::move(env)); });
   auto corr = m.correlation_id;
@@ -201,14 +202,7 @@ std::string broker_core::no_reply(const std::string& channel, std::chrono::milli
 
 void broker_core::request_async(outgoing m, std::chrono::milliseconds timeout,
                                 std::function<void(envelope_ptr, error_info)> done) {
-  m.reply_to = ensure_replies();
-  if (m.correlation_id.empty())
-    m.correlation_id = new_uuid();
-  std::shared_ptr<reply_sink> sink;
-  {
-    std::lock_guard lock{mtx_};
-    sink = replies_;
-  }
+  auto sink = prepare_request(m);
   auto corr = m.correlation_id;
   auto channel = m.channel;
   auto finish = std::make_shared<std::function<void(envelope_ptr, error_info)>>(std::move(done));

@@ -47,6 +47,8 @@ private:
   static std::string no_reply(const std::string& channel, std::chrono::milliseconds timeout,
                               const std::string& corr);
   std::string ensure_replies();
+  /// Sets `reply_to` and a correlation id; the sink its reply will reach.
+  std::shared_ptr<reply_sink> prepare_request(outgoing& m);
 
   mutable std::mutex mtx_;
   std::shared_ptr<transport> transport_;

@@ -7,6 +7,9 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(redis, DeliveryConformance, ::testing::Values(
 //     conformance::delivery_target{.name = "list", .make_broker = ..., .subscribe_as = redis::list{}, ...}));
+#include "../support/eventually.hpp"
+#include "../support/ledger.hpp"
+
 #include <brook/app.hpp>
 #include <brook/deferred.hpp>
 #include <brook/memory/broker.hpp>
@@ -50,31 +53,11 @@ struct delivery_target {
 
 inline std::ostream& operator<<(std::ostream& os, const delivery_target& t) { return os << t.name; }
 
-/// Distinct bodies a handler finished, and how often it ran.
-struct handled_set {
-  std::mutex mtx;
-  std::set<std::string> bodies;
-  std::size_t calls = 0;
-  void add(const std::string& b) {
-    std::lock_guard lock{mtx};
-    bodies.insert(b);
-    ++calls;
-  }
-  std::size_t size() {
-    std::lock_guard lock{mtx};
-    return bodies.size();
-  }
-};
+using brook_test_support::handled_set;
 
 inline bool eventually(const std::function<bool()>& p,
                        std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  }
-  return p();
+  return brook_test_support::eventually(p, timeout);
 }
 
 class DeliveryConformance : public ::testing::TestWithParam<delivery_target> {

@@ -1,6 +1,7 @@
 // Policy middlewares (brook::middleware): declared once at app, broker or router level,
 // carried out by the core for every subscriber they wrap; a subscriber's own option wins.
 #include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
 #include "../unit/test_types.hpp"
 
 #include <brook/app.hpp>
@@ -25,14 +26,8 @@ using brook::testing::test_broker;
 
 namespace {
 
-bool eventually(const std::function<bool()>& p) {
-  return brook_test_support::eventually(p, std::chrono::seconds{5});
-}
+using brook_test_support::eventually;
 
-struct quiet : ::testing::Environment {
-  void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }
-};
-const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
 
 const std::string* header(const brook::outgoing& m, std::string_view k) { return m.headers.find(k); }
 

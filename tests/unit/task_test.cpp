@@ -1,6 +1,7 @@
 // Coroutine handlers: brook::task<T> awaits publishes, requests and timers on its
 // own handler actor, without holding a scheduler thread.
 #include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
 
 #include <brook/app.hpp>
 #include <brook/memory/broker.hpp>
@@ -20,14 +21,8 @@ using brook::testing::test_broker;
 
 namespace {
 
-bool eventually(const std::function<bool()>& p) {
-  return brook_test_support::eventually(p, std::chrono::seconds{5});
-}
+using brook_test_support::eventually;
 
-struct quiet : ::testing::Environment {
-  void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }
-};
-const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
 
 TEST(Task, AwaitsAPublishAndItsResultIsPublished) {
   brook::memory::broker broker;

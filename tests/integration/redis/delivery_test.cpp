@@ -2,6 +2,8 @@
 // ends handled, back on the broker, dead-lettered or counted as dropped with a
 // reason. Each test checks that ledger, not just that "some arrived".
 #include "../../support/eventually.hpp"
+#include "../../support/quiet_logs.hpp"
+#include "../../support/ledger.hpp"
 #include "test_support.hpp"
 
 #include <brook/app.hpp>
@@ -27,29 +29,8 @@ bool eventually(const std::function<bool()>& p, std::chrono::milliseconds t = 10
   return brook_test_support::eventually(p, t);
 }
 
-struct quiet : ::testing::Environment {
-  void SetUp() override {
-    if (!std::getenv("BROOK_TEST_LOGS"))
-      brook::default_logger()->set_level(spdlog::level::off);
-  }
-};
-const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
 
-/// The distinct bodies a handler saw.
-struct seen_set {
-  std::mutex mtx;
-  std::set<std::string> bodies;
-  std::size_t calls = 0;
-  void add(const std::string& b) {
-    std::lock_guard lock{mtx};
-    bodies.insert(b);
-    ++calls;
-  }
-  std::size_t size() {
-    std::lock_guard lock{mtx};
-    return bodies.size();
-  }
-};
+using seen_set = brook_test_support::handled_set;
 
 brook::detail::subscriber_snapshot stats_of(brook::app& app, const std::string& address) {
   for (auto& s : app.stats())
