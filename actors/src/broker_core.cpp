@@ -149,6 +149,16 @@ error_info broker_core::check_size(const outgoing& m) const {
 }
 
 void broker_core::send(outgoing m, publish_callback done) {
+  for (auto& mw : publish_chain) {
+    try {
+      mw->on_publish(m);
+    } catch (const std::exception& e) {
+      if (done)
+        done({errc::invalid_argument,
+              "publish to '" + m.channel + "': a middleware's on_publish threw: " + e.what()});
+      return;
+    }
+  }
   if (auto err = check_size(m)) {
     if (done)
       done(err);

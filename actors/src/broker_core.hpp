@@ -4,6 +4,7 @@
 #include <brook/codec.hpp>
 #include <brook/detail/ids.hpp>
 #include <brook/logger.hpp>
+#include <brook/middleware.hpp>
 #include <brook/transport.hpp>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace brook::detail {
 
@@ -41,6 +43,9 @@ public:
   /// The failure for a body over the limit, or ok.
   error_info check_size(const outgoing& m) const;
   std::shared_ptr<spdlog::logger> log = default_logger();
+  /// The app's and the broker's middlewares: every publish through `send` (direct
+  /// publishes, publishers, requests) passes their `on_publish`. Set at start.
+  std::vector<middleware_ptr> publish_chain;
 
 private:
   class reply_sink;

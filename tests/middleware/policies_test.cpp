@@ -165,3 +165,28 @@ TEST(RetryThrough, RepublishesWithTheAttemptAndDeadLettersAtTheLast) {
 }
 
 }  // namespace
+
+namespace {
+
+struct stamp final : brook::middleware::base {
+  void on_publish(brook::outgoing& m) override { m.headers.set("x-stamped", "yes"); }
+};
+
+// Publish middlewares see every publish, not only handler results.
+TEST(PublishMiddleware, SeesDirectPublishesPublishersAndResults) {
+  brook::memory::broker broker;
+  broker.middleware(std::make_shared<stamp>());
+  auto out = broker.publisher("direct.out");
+  broker.subscriber("in").publisher("result").handle([](const std::string& s) { return s; });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"x"});
+  ASSERT_FALSE(out.publish(std::string{"y"}));
+  ASSERT_TRUE(eventually([&] { return tb.published_raw("result").size() == 1; }));
+  for (auto* ch : {"in", "direct.out", "result"}) {
+    auto sent = tb.published_raw(ch);
+    ASSERT_EQ(sent.size(), 1u) << ch;
+    ASSERT_TRUE(header(sent.front(), "x-stamped")) << ch;
+  }
+}
+
+}  // namespace

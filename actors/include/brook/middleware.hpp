@@ -64,7 +64,9 @@ public:
   virtual void on_receive(message&) {}
   /// After the handler and its publishes; `error` is null on success.
   virtual void after_processed(message&, std::exception_ptr /*error*/) {}
-  /// Every message the handler publishes (results, replies) passes here.
+  /// Every message published passes here: a handler's results and replies (the
+  /// subscriber's whole chain), and `publisher.publish`, `broker.publish` and
+  /// requests (the app's and the broker's middlewares).
   virtual void on_publish(outgoing&) {}
   /// Maps a handler exception to an outcome; nullopt = not mine, ask the next.
   virtual std::optional<ack_action> on_exception(message&, const std::exception_ptr&) {
