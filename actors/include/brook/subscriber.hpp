@@ -116,6 +116,16 @@ public:
     decl_->publishers.push_back(p.decl());
     return *this;
   }
+  /// The results are also published to a driver's typed target `typed.name`:
+  /// `.publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10'000})`.
+  template <spec_type T>
+    requires requires(const T& t) { std::string{t.name}; }
+  subscriber_builder& publisher(T typed) {
+    auto d = make_pub_(std::string{typed.name});
+    d->driver = std::move(typed);
+    decl_->publishers.push_back(std::move(d));
+    return *this;
+  }
   subscriber_builder& max_in_flight(std::size_t n) { decl_->options.max_in_flight = n ? n : 1; return *this; }
   subscriber_builder& max_concurrency(std::size_t n) { decl_->options.max_concurrency = n ? n : 1; return *this; }
   subscriber_builder& ack(ack_policy p) { decl_->options.ack = p; return *this; }

@@ -206,3 +206,19 @@ TEST(RedisBroker, AnotherDriversDeclarationFailsNamingIt) {
       << e.what();
   }
 }
+
+// The declarations as the broker's docs write them; a result goes to the typed target.
+TEST(RedisBroker, TypedDeclarationsReadAsInTheDocs) {
+  brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
+  broker.subscriber(brook::redis::stream{.name = "orders", .group = "billing"})
+    .publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10000})
+    .handle([](const std::string& s) { return s + "!"; });
+  brook::testing::test_broker tb{broker};
+  ASSERT_FALSE(tb.publish("orders", std::string{"x"}, {.driver = brook::redis::stream_out{}}));
+  ASSERT_TRUE(tb.wait_idle());
+  auto sent = tb.published_raw("receipts");
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_NE(sent.front().driver.get<brook::redis::stream_out>(), nullptr);
+  EXPECT_EQ(sent.front().driver.get<brook::redis::stream_out>()->maxlen, 10000u);
+  EXPECT_EQ(tb.stats("orders").acked, 1u) << "a stream with a group has acks, in the test broker too";
+}

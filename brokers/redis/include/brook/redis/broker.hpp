@@ -5,10 +5,10 @@
 ///
 /// @code
 /// brook::redis::broker broker{"redis://localhost:6379/0"};
-/// broker.subscriber(brook::redis::channel{"events.*", .pattern = true}).handle(on_event);
-/// broker.subscriber(brook::redis::list{"jobs"}).handle(on_job);
-/// broker.subscriber(brook::redis::stream{"orders", .group = "billing"})
-///       .publisher(brook::redis::stream_out{"receipts", .maxlen = 10000})
+/// broker.subscriber(brook::redis::channel{.name = "events.*", .pattern = true}).handle(on_event);
+/// broker.subscriber(brook::redis::list{.name = "jobs"}).handle(on_job);
+/// broker.subscriber(brook::redis::stream{.name = "orders", .group = "billing"})
+///       .publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10000})
 ///       .handle([](const order& o) { return receipt{o.id}; });
 /// brook::app app{broker, {.title = "billing"}};
 /// return app.run(argc, argv);
