@@ -1,10 +1,11 @@
 #include "connection.hpp"
 
+#include <brook/policy.hpp>
+
 #include <hiredis/adapters/libevent.h>
 
 #include <algorithm>
 #include <memory>
-#include <random>
 
 namespace brook::redis {
 
@@ -265,14 +266,11 @@ void connection::went_down(error_info why) {
 }
 
 void connection::schedule_retry() {
-  using namespace std::chrono;
-  thread_local std::mt19937 rng{std::random_device{}()};
   ++attempts_;
-  auto base = duration<double, std::milli>(cfg_.reconnect_backoff_min).count();
-  auto cap = duration<double, std::milli>(cfg_.reconnect_backoff_max).count();
-  auto delay = std::min(cap, base * static_cast<double>(1u << std::min(attempts_ - 1, 20u)));
-  delay *= std::uniform_real_distribution<double>{0.8, 1.2}(rng);
-  retry_timer_.start(milliseconds{static_cast<long long>(std::max(delay, 1.0))});
+  // The core's backoff (doubling, +-20% jitter), shared with restarts and retries.
+  const brook::backoff policy{cfg_.reconnect_backoff_min, cfg_.reconnect_backoff_max, 2.0, 0.2};
+  auto delay = policy.delay(attempts_, brook::detail::random01());
+  retry_timer_.start(std::max(delay, std::chrono::milliseconds{1}));
 }
 
 void connection::report(error_info e) {
