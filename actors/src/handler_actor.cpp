@@ -570,6 +570,33 @@ void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {
   finish(self, std::move(j), std::move(r.value));
 }
 
+/// Runs `call` inside every consume scope, outermost first. A scope that throws
+/// before the handler ran makes its exception the result; one that never calls
+/// `next` skips the handler (processed, no result).
+void run_scoped(const std::vector<middleware::around*>& scopes, message& msg,
+                const std::function<void()>& call, std::optional<call_result>& r) {
+  bool called = false;
+  std::function<void(std::size_t)> enter = [&](std::size_t k) {
+    if (k == scopes.size()) {
+      called = true;
+      call();
+      return;
+    }
+    scopes[k]->consume_scope(msg, [&enter, k] { enter(k + 1); });
+  };
+  try {
+    enter(0);
+  } catch (...) {
+    if (!called) {
+      r = call_result{{}, std::current_exception()};
+      return;
+    }
+    // Thrown after the handler ran: its result stands.
+  }
+  if (!called)
+    r = call_result{};
+}
+
 void run_job(handler_actor* self, std::unique_ptr<job> j) {
   auto& rt = *self->state.rt;
   auto& msg = *j->msg;
@@ -610,13 +637,17 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
   const auto id = j->id;
   const auto run = j->run;
   std::optional<call_result> r;
-  {
+  auto call = [&] {
     resumer_scope coroutines{self->state.resumer};  // a task handler resumes here
     r = h->invoke(msg, self->state.env, [self_handle, id, run](call_result res) {
       caf::anon_send(self_handle, complete_atom::value, id, run,
                      std::make_shared<call_result>(std::move(res)));
     });
-  }
+  };
+  if (rt.scopes.empty())
+    call();
+  else
+    run_scoped(rt.scopes, msg, call, r);
   if (r) {
     on_result(self, std::move(j), std::move(*r));
     return;

@@ -205,8 +205,11 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     rt->chain = outer;
     rt->chain.insert(rt->chain.end(), b.middlewares().begin(), b.middlewares().end());
     rt->chain.insert(rt->chain.end(), d->middlewares.begin(), d->middlewares.end());
-    for (auto& m : rt->chain)
+    for (auto& m : rt->chain) {
       m->configure(rt->policies);
+      if (auto* a = dynamic_cast<middleware::around*>(m.get()))
+        rt->scopes.push_back(a);
+    }
     if (d->options.retry)
       rt->policies.retry = d->options.retry;
     if (d->dead_letter)

@@ -58,6 +58,8 @@ struct subscriber_runtime {
   /// Retry, dead-letter and timeout: from the chain's policy middlewares, then the
   /// subscriber's own options.
   subscriber_policies policies;
+  /// The chain's `middleware::around` entries, outermost first (empty: a direct call).
+  std::vector<middleware::around*> scopes;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
   bool has_path_params = false;

@@ -190,3 +190,56 @@ TEST(PublishMiddleware, SeesDirectPublishesPublishersAndResults) {
 }
 
 }  // namespace
+
+namespace {
+
+struct scope final : brook::middleware::around {
+  scope(std::string n, std::vector<std::string>& log, std::mutex& m) : name(std::move(n)), trail(log), mtx(m) {}
+  void consume_scope(brook::message& msg, const std::function<void()>& next) override {
+    {
+      std::lock_guard lock{mtx};
+      trail.push_back(name + ">");
+    }
+    if (std::string{msg.body()} == "skip" && name == "inner")
+      return;
+    if (std::string{msg.body()} == "refuse" && name == "outer")
+      throw std::runtime_error("refused by the scope");
+    next();
+    std::lock_guard lock{mtx};
+    trail.push_back("<" + name);
+  }
+  std::string name;
+  std::vector<std::string>& trail;
+  std::mutex& mtx;
+};
+
+// Consume scopes wrap the handler call, outermost first; one may refuse or skip it.
+TEST(AroundMiddleware, WrapsTheHandlerCallOutermostFirst) {
+  brook::memory::broker broker;
+  std::mutex mtx;
+  std::vector<std::string> trail;
+  broker.middleware(std::make_shared<scope>("outer", trail, mtx));
+  std::atomic<int> handled{0};
+  broker.subscriber("in")
+    .middleware(std::make_shared<scope>("inner", trail, mtx))
+    .handle([&](const std::string&) {
+      std::lock_guard lock{mtx};
+      trail.push_back("handler");
+      ++handled;
+    });
+  test_broker tb{broker};
+  tb.publish("in", std::string{"go"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").acked == 1; }));
+  {
+    std::lock_guard lock{mtx};
+    EXPECT_EQ(trail, (std::vector<std::string>{"outer>", "inner>", "handler", "<inner", "<outer"}));
+    trail.clear();
+  }
+  tb.publish("in", std::string{"refuse"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
+  tb.publish("in", std::string{"skip"});
+  ASSERT_TRUE(eventually([&] { return tb.stats("in").acked == 2; }));
+  EXPECT_EQ(handled.load(), 1) << "refused and skipped messages never reach the handler";
+}
+
+}  // namespace

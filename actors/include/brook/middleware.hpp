@@ -74,6 +74,27 @@ public:
   }
 };
 
+/// A middleware that wraps the handler call itself (FastStream's consume_scope):
+/// a span, a timer, a lock, a retry of a synchronous call.
+/// @code
+/// struct timed final : brook::middleware::around {
+///   void consume_scope(brook::message& m, const std::function<void()>& next) override {
+///     auto t0 = clock::now();
+///     next();                                   // decode, inject, the handler
+///     histogram.observe(clock::now() - t0);
+///   }
+/// };
+/// @endcode
+/// `next()` runs the inner scopes and the handler; it returns when the handler
+/// returns (for a `task` or `deferred` result: when it first waits; see
+/// `after_processed` for the outcome). Throwing before `next()` fails the
+/// message like a handler error; not calling it skips the handler (the message
+/// is settled as processed, without a result). Plain middlewares cost nothing here.
+class around : public base {
+public:
+  virtual void consume_scope(message& m, const std::function<void()>& next) = 0;
+};
+
 }  // namespace middleware
 
 using middleware_ptr = std::shared_ptr<middleware::base>;
