@@ -1,5 +1,5 @@
 // brook on Redis, mirroring bench/redis_raw.cpp: a list, RPUSH publishes
-// (kind=list) and a list subscriber with a typed handler.
+// (a `list_out` target) and a list subscriber with a typed handler.
 //   throughput  N small JSON messages published (up to 1000 in flight, like the
 //               raw bench's pipelining) while a typed handler consumes them.
 //   pingpong    one message in flight: the handler re-publishes on receipt.

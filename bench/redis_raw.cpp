@@ -1,6 +1,6 @@
 // Raw hiredis baseline for brook's Redis benchmark: the same workload brook's bench runs, with
 // the C client alone. Both cases use a Redis *list*, which brook's bench mirrors with
-// `kind=list` publishes (RPUSH) and a list subscription (BLMPOP LEFT COUNT min(credit, batch)),
+// list publishes (RPUSH) and a list subscription (BLMPOP LEFT COUNT min(credit, batch)),
 // because a list hands each message over exactly once with no acknowledgement round trip, so
 // the numbers measure the framework rather than an ack protocol.
 //

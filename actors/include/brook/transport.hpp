@@ -200,8 +200,8 @@ public:
   virtual std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                                   std::shared_ptr<delivery_sink> sink)
     = 0;
-  /// The error `subscribe(spec)` would fail with (unknown kind or option, a
-  /// bad value), without subscribing or connecting. The test broker checks
+  /// The error `subscribe(spec)` would fail with (another driver's declaration,
+  /// contradicting members, a bad value), without subscribing or connecting. The test broker checks
   /// declarations with the real driver's rules through it.
   virtual error_info validate(const subscription_spec& spec) const {
     (void)spec;
