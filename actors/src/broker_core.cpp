@@ -149,7 +149,10 @@ error_info broker_core::check_size(const outgoing& m) const {
 }
 
 void broker_core::send(outgoing m, publish_callback done) {
-  for (auto& mw : publish_chain) {
+  for (auto& weak : publish_chain) {
+    auto mw = weak.lock();
+    if (!mw)
+      continue;  // its app or broker is gone
     try {
       mw->on_publish(m);
     } catch (const std::exception& e) {

@@ -45,7 +45,9 @@ public:
   std::shared_ptr<spdlog::logger> log = default_logger();
   /// The app's and the broker's middlewares: every publish through `send` (direct
   /// publishes, publishers, requests) passes their `on_publish`. Set at start.
-  std::vector<middleware_ptr> publish_chain;
+  /// Not owned: a middleware holding a publisher of this broker (a dead-letter
+  /// target) would otherwise keep the core alive through itself.
+  std::vector<std::weak_ptr<middleware::base>> publish_chain;
 
 private:
   class reply_sink;

@@ -183,7 +183,7 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
   if (deps)
     b.dependencies()->set_parent(std::move(deps));
   auto core = b.core();
-  core->publish_chain = outer;
+  core->publish_chain.assign(outer.begin(), outer.end());
   core->publish_chain.insert(core->publish_chain.end(), b.middlewares().begin(),
                              b.middlewares().end());
   std::vector<runtime_ptr> prepared;
