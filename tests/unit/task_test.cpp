@@ -130,4 +130,30 @@ TEST(Task, AwaitsATaskAndADeferred) {
   EXPECT_EQ(tb.published<std::string>("out").front(), "11");
 }
 
+// 1,000 requests in flight at once from inside handlers, on one scheduler thread:
+// the responder answers none until it has seen all of them, so every request is
+// outstanding together, and each waiting handler holds no thread.
+TEST(Task, AThousandConcurrentRequestsFromHandlersOnOneThreadAllComplete) {
+  constexpr int n = 1000;
+  brook::memory::broker broker;
+  std::atomic<int> arrived{0};
+  broker.subscriber("price").max_in_flight(n).handle([&](std::string sku) -> brook::task<std::string> {
+    ++arrived;
+    while (arrived.load() < n)
+      co_await brook::sleep_for(2ms);
+    co_return sku + ":42";
+  });
+  broker.subscriber("in").max_in_flight(n).publisher("out").handle(
+    [&](std::string s) -> brook::task<std::string> {
+      co_return co_await broker.request_async<std::string>("price", s, {.timeout = 20s});
+    });
+  test_broker tb{broker, {.workers = 1}};
+  for (int i = 0; i < n; ++i)
+    tb.publish("in", "sku" + std::to_string(i));
+  ASSERT_TRUE(eventually([&] { return tb.published<std::string>("out").size() == n; }, 30s));
+  EXPECT_EQ(arrived.load(), n);
+  EXPECT_EQ(tb.stats("in").acked, static_cast<std::size_t>(n));
+  EXPECT_EQ(tb.stats("in").failed, 0u);
+}
+
 }  // namespace

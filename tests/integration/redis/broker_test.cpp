@@ -6,10 +6,12 @@
 
 #include <brook/app.hpp>
 #include <brook/redis/broker.hpp>
+#include <brook/task.hpp>
 #include <brook/testing/test_broker.hpp>
 
 #include <boost/describe/class.hpp>
 
+#include <algorithm>
 #include <atomic>
 
 namespace rt {
@@ -221,4 +223,39 @@ TEST(RedisBroker, TypedDeclarationsReadAsInTheDocs) {
   ASSERT_NE(sent.front().driver.get<brook::redis::stream_out>(), nullptr);
   EXPECT_EQ(sent.front().driver.get<brook::redis::stream_out>()->maxlen, 10000u);
   EXPECT_EQ(tb.stats("orders").acked, 1u) << "a stream with a group has acks, in the test broker too";
+}
+
+// 1,000 requests issued from inside handlers at once, at workers = 1, over real Redis:
+// the responder answers none until all have arrived, so all are in flight together.
+TEST(RedisBroker, AThousandConcurrentRequestsFromHandlersAtOneWorkerAllComplete) {
+  constexpr int n = 1000;
+  auto in = unique("fanin"), out = unique("quotes"), rpc = unique("price");
+  brook::redis::broker broker{redis_url()};
+  std::atomic<int> arrived{0};
+  broker.subscriber(rpc).max_in_flight(n).handle([&](std::string sku) -> brook::task<std::string> {
+    ++arrived;
+    while (arrived.load() < n)
+      co_await brook::sleep_for(2ms);
+    co_return sku + ":42";
+  });
+  broker.subscriber(brook::redis::list{.name = in, .batch = 100})
+    .max_in_flight(n)
+    .publisher(broker.publisher(brook::redis::list_out{out}))
+    .handle([&](std::string s) -> brook::task<std::string> {
+      co_return co_await broker.request_async<std::string>(rpc, s, {.timeout = 30s});
+    });
+  brook::app app{broker};
+  app.start({.workers = 1, .log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  for (int i = 0; i < n; ++i)
+    ASSERT_FALSE(broker.publish(brook::redis::list_out{in}, "sku" + std::to_string(i)));
+  admin a;
+  ASSERT_TRUE(eventually([&] { return a.integer({"LLEN", out}) == n; }, 40s));
+  EXPECT_EQ(arrived.load(), n);
+  app.stop();
+  auto s = app.stats();
+  auto it = std::find_if(s.begin(), s.end(), [&](auto& x) { return x.address == in; });
+  ASSERT_NE(it, s.end());
+  EXPECT_EQ(it->acked, static_cast<std::size_t>(n));
+  EXPECT_EQ(it->failed, 0u);
 }
