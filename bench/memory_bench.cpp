@@ -1,15 +1,18 @@
 // The in-memory pipeline benchmark: publish, decode a ~200-byte JSON struct,
 // two pass-through middlewares, handler, publish the result, ack — on one
-// scheduler thread. Plus ping-pong: one request in flight at a time.
+// scheduler thread; the same with a coroutine handler that awaits its publish.
+// Plus ping-pong: one request in flight at a time.
 #include "bench_common.hpp"
 
 #include <brook/app.hpp>
 #include <brook/memory/broker.hpp>
+#include <brook/task.hpp>
 
 #include <boost/describe/class.hpp>
 
 #include <atomic>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 namespace {
@@ -53,18 +56,29 @@ order sample(std::size_t i) {
                "leave at the door, please", now_ns()};
 }
 
-void pipeline(std::size_t n) {
+// `awaiting`: the handler is a coroutine that awaits the publish of its result (the
+// common FastStream shape, `await publisher.publish(x)`) instead of returning it.
+void pipeline(std::size_t n, bool awaiting) {
   brook::memory::broker broker;
   std::vector<double> lat;
   lat.reserve(n);
   std::atomic<std::size_t> done{0};
   broker.middleware(std::make_shared<pass_through>());
   broker.middleware(std::make_shared<pass_through>());
-  broker.subscriber("orders").publisher("acks").max_in_flight(256).handle([&](const order& o) {
+  auto acks = broker.publisher("acks");
+  auto seen = [&](const order& o) {
     lat.push_back(static_cast<double>(now_ns() - o.ts) / 1000.0);
     done.fetch_add(1, std::memory_order_release);
     return ack_result{o.id, static_cast<std::int32_t>(o.items.size())};
-  });
+  };
+  if (awaiting)
+    broker.subscriber("orders").max_in_flight(256).handle([&](const order& o) -> brook::task<> {
+      auto err = co_await acks.publish_async(seen(o));
+      if (err)
+        throw std::runtime_error(err.to_string());
+    });
+  else
+    broker.subscriber("orders").publisher(acks).max_in_flight(256).handle(seen);
   brook::app app{broker};
   app.start({.workers = 1, .log_level = "warn"});
   auto t0 = bench::clock::now();
@@ -80,7 +94,7 @@ void pipeline(std::size_t n) {
     std::this_thread::sleep_for(std::chrono::microseconds{50});
   auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
   app.stop();
-  bench::report("pipeline", "memory", "brook", n, secs, lat);
+  bench::report(awaiting ? "pipeline_await" : "pipeline", "memory", "brook", n, secs, lat);
 }
 
 void pingpong(std::size_t n) {
@@ -109,7 +123,9 @@ int main(int argc, char** argv) {
   std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 200000;
   std::string only = argc > 2 ? argv[2] : "";
   if (only.empty() || only == "pipeline")
-    pipeline(n);
+    pipeline(n, false);
+  if (only.empty() || only == "pipeline_await")
+    pipeline(n, true);
   if (only.empty() || only == "pingpong")
     pingpong(n / 10);
 }

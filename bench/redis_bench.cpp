@@ -3,11 +3,13 @@
 //   throughput  N small JSON messages published (up to 1000 in flight, like the
 //               raw bench's pipelining) while a typed handler consumes them.
 //   pingpong    one message in flight: the handler re-publishes on receipt.
-// usage: redis_bench [throughput|pingpong|all]; env BROOK_REDIS_URL, N, NPING
+//   pingpong_await  the same with a coroutine handler that awaits that publish.
+// usage: redis_bench [throughput|pingpong|pingpong_await|all]; env BROOK_REDIS_URL, N, NPING
 #include "bench_common.hpp"
 
 #include <brook/app.hpp>
 #include <brook/redis/broker.hpp>
+#include <brook/task.hpp>
 
 #include <boost/describe/class.hpp>
 
@@ -15,6 +17,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace {
@@ -81,8 +84,10 @@ void throughput(long n) {
   bench::report("throughput", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
 }
 
-void pingpong(long n) {
-  std::string key = "brook-bench:brook:pingpong";
+// `awaiting`: the handler is a coroutine that awaits the publish of the next message
+// (FastStream's `await publisher.publish(x)`), instead of a fire-and-forget publish.
+void pingpong(long n, bool awaiting) {
+  std::string key = awaiting ? "brook-bench:brook:pingpong-await" : "brook-bench:brook:pingpong";
   brook::redis::broker broker{url()};
   std::vector<double> lat;
   lat.reserve(static_cast<std::size_t>(n));
@@ -90,15 +95,29 @@ void pingpong(long n) {
   std::atomic<long> got{0};
   std::atomic<std::int64_t> measured_from{0};
   auto out = broker.publisher(brook::redis::list_out{key});
-  broker.subscriber(brook::redis::list{key}).handle([&](const tick& t) {
+  // Counts the arrival; true when the next message must go out.
+  auto arrived = [&](const tick& t) {
     auto k = got.fetch_add(1) + 1;
     if (k > warmup)
       lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
     if (k == warmup)
       measured_from = now_ns();
-    if (k < n + warmup)  // the next message goes out the moment this one arrived
-      out.publish_async(tick{k, now_ns(), "bench", "pingpong"}, [](const brook::error_info&) {});
-  });
+    return k < n + warmup;
+  };
+  if (awaiting)
+    broker.subscriber(brook::redis::list{key}).handle([&](const tick& t) -> brook::task<> {
+      if (arrived(t)) {
+        tick next{t.seq + 1, now_ns(), "bench", "pingpong"};  // named: see the GCC 12 note in task.hpp
+        auto err = co_await out.publish_async(next);
+        if (err)
+          throw std::runtime_error(err.to_string());
+      }
+    });
+  else
+    broker.subscriber(brook::redis::list{key}).handle([&](const tick& t) {
+      if (arrived(t))  // the next message goes out the moment this one arrived
+        out.publish_async(tick{t.seq + 1, now_ns(), "bench", "pingpong"}, [](const brook::error_info&) {});
+    });
   brook::app app{broker};
   app.start({.workers = 1, .log_level = "warn"});
   out.publish(tick{0, now_ns(), "bench", "pingpong"});
@@ -106,7 +125,7 @@ void pingpong(long n) {
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
   app.stop();
-  bench::report("pingpong", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
+  bench::report(awaiting ? "pingpong_await" : "pingpong", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
 }
 
 }  // namespace
@@ -116,5 +135,7 @@ int main(int argc, char** argv) {
   if (which == "all" || which == "throughput")
     throughput(env_or("N", 200000));
   if (which == "all" || which == "pingpong")
-    pingpong(env_or("NPING", 20000));
+    pingpong(env_or("NPING", 20000), false);
+  if (which == "all" || which == "pingpong_await")
+    pingpong(env_or("NPING", 20000), true);
 }

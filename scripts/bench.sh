@@ -30,6 +30,7 @@ case "$broker" in
         "$build/bench/redis_raw" "$bench" | tee -a "$out"
         "$build/bench/redis_bench" "$bench" | tee -a "$out"
       done
+      "$build/bench/redis_bench" pingpong_await | tee -a "$out"
     done ;;
   *) echo "bench.sh: unknown broker '$broker' (have: memory, redis)" >&2; exit 2 ;;
 esac

@@ -25,6 +25,12 @@
 ///
 /// Take the body by value (`order o`): a coroutine outlives the handler call,
 /// and references into the decoded message do not.
+///
+/// @warning GCC 12 (Debian 12's g++ 12.2) miscompiles a braced aggregate
+/// temporary inside a `co_await` expression: `co_await p.publish_async(tick{1, "x"})`
+/// destroys garbage after the resume and crashes. Name the value first
+/// (`tick t{1, "x"}; co_await p.publish_async(t);`), or build it with a
+/// function or constructor call; clang and later GCCs are not affected.
 #include <brook/deferred.hpp>
 
 #include <atomic>
@@ -98,14 +104,16 @@ public:
     d_.on_complete([this, h, where](std::optional<value_type>&& v, std::exception_ptr e) {
       value_ = std::move(v);
       error_ = e;
-      if (where) {
+      if (state_.exchange(done) != suspended)
+        return;  // completed before the coroutine suspended: it goes on inline
+      if (where)
         where->resume(h);  // on the handler actor, after the current turn
-      } else if (state_.exchange(done) == suspended) {
-        h.resume();  // completed later, on the completing thread
-      }
+      else
+        h.resume();  // on the completing thread
     });
-    // Already complete without a resumer: do not suspend at all.
-    return where || state_.exchange(suspended) != done;
+    // Already complete (a publish the driver finished at once): no suspension, no
+    // resume message, the handler goes on in this turn.
+    return state_.exchange(suspended) != done;
   }
   T await_resume() {
     if (error_)
