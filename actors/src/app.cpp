@@ -65,6 +65,10 @@ std::vector<detail::subscriber_snapshot> app::stats() const {
   return rt_ ? rt_->stats() : final_stats_;
 }
 
+std::vector<detail::connection_snapshot> app::connections() const {
+  return rt_ ? rt_->connections() : final_connections_;
+}
+
 void app::start(run_options o) {
   if (signal_->running)
     return;
@@ -143,6 +147,7 @@ void app::stop() {
                            "counted as dropped (stopped) in stats()",
                            opts_.graceful_timeout.count());
   final_stats_ = rt_->stats();
+  final_connections_ = rt_->connections();
   rt_.reset();
   for (auto& f : after_shutdown_)
     f();

@@ -1,5 +1,6 @@
 #include <brook/errc.hpp>
 #include <brook/logger.hpp>
+#include <brook/transport.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +20,20 @@ std::string_view to_string(errc e) noexcept {
     case errc::overflow: return "overflow";
     case errc::closed: return "closed";
     case errc::not_found: return "not_found";
+    case errc::stalled: return "stalled";
+    case errc::unsupported: return "unsupported";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(connection_event::kind k) noexcept {
+  using k_t = connection_event::kind;
+  switch (k) {
+    case k_t::connected: return "connected";
+    case k_t::restored: return "restored";
+    case k_t::lost: return "lost";
+    case k_t::stalled: return "stalled";
+    case k_t::fatal: return "fatal";
   }
   return "unknown";
 }

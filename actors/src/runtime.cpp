@@ -121,6 +121,12 @@ struct runtime::impl {
   caf::actor_system* sys = nullptr;
   caf::actor supervisor;
   std::vector<broker*> brokers;
+  struct connection {
+    broker* b;
+    caf::actor actor;
+    std::shared_ptr<connection_stats> stats;
+  };
+  std::vector<connection> connections;  // guarded by mtx
   std::vector<runtime_ptr> subscribers;
   mutable std::mutex mtx;
   std::function<void(std::string)> on_escalation;
@@ -168,18 +174,18 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
                            std::shared_ptr<dependency_registry> deps) {
   auto& im = *impl_;
   logger_tls_guard tls;
-  if (!im.supervisor) {
-    im.supervisor = im.sys->spawn(supervisor_impl, [this](std::string why) {
-      impl_->escalated = true;
-      std::function<void(std::string)> f;
-      {
-        std::lock_guard lock{impl_->mtx};
-        f = impl_->on_escalation;
-      }
-      if (f)
-        f(std::move(why));
-    });
-  }
+  auto escalate = [this](std::string why) {
+    impl_->escalated = true;
+    std::function<void(std::string)> f;
+    {
+      std::lock_guard lock{impl_->mtx};
+      f = impl_->on_escalation;
+    }
+    if (f)
+      f(std::move(why));
+  };
+  if (!im.supervisor)
+    im.supervisor = im.sys->spawn(supervisor_impl, escalate);
   if (deps)
     b.dependencies()->set_parent(std::move(deps));
   auto core = b.core();
@@ -221,6 +227,12 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     rt->has_path_params = d->spec.address.find('{') != std::string::npos;
     prepared.push_back(rt);
   }
+  auto conn_stats = std::make_shared<connection_stats>();
+  auto conn = spawn_connection(*im.sys, core, conn_stats, escalate);
+  {
+    std::lock_guard lock{im.mtx};
+    im.connections.push_back({&b, conn, conn_stats});
+  }
   bool reachable = true;
   if (auto err = core->get_transport()->start()) {
     if (!is_retryable(err.code))
@@ -256,7 +268,29 @@ bool runtime::subscriptions_ready() const {
   for (auto& b : impl_->brokers)
     if (!b->core()->get_transport()->connected())
       return false;
+  for (auto& c : impl_->connections)
+    if (c.stats->down)
+      return false;
   return true;
+}
+
+std::vector<connection_snapshot> runtime::connections() const {
+  std::lock_guard lock{impl_->mtx};
+  std::vector<connection_snapshot> out;
+  for (auto& c : impl_->connections) {
+    auto& s = *c.stats;
+    auto t = c.b->core()->get_transport();
+    out.push_back({.url = t->url(),
+                   .protocol = std::string{t->protocol()},
+                   .up = !s.down && t->connected(),
+                   .connects = s.connects,
+                   .losses = s.losses,
+                   .stalls = s.stalls,
+                   .fatals = s.fatals,
+                   .restarts = s.restarts,
+                   .last_error = s.get_last_error()});
+  }
+  return out;
 }
 
 bool runtime::stop(std::chrono::milliseconds timeout) {
@@ -284,6 +318,16 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
     self->wait_for(im.supervisor);
   }
   im.supervisor = caf::actor{};
+  {
+    // No restart may begin while the transports close.
+    logger_tls_guard tls;
+    caf::scoped_actor self{*im.sys};
+    std::lock_guard lock{im.mtx};
+    for (auto& c : im.connections) {
+      self->send_exit(c.actor, caf::exit_reason::user_shutdown);
+      self->wait_for(c.actor);
+    }
+  }
   for (auto* b : im.brokers)
     b->core()->get_transport()->close();
   im.brokers.clear();

@@ -13,7 +13,9 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +51,30 @@ struct subscriber_stats {
     dropped[static_cast<std::size_t>(r)].fetch_add(n, std::memory_order_relaxed);
   }
 };
+
+/// What a transport's connection actor knows, readable from readiness and metrics.
+struct connection_stats {
+  std::atomic<bool> down{false};  ///< lost, stalled or fatal, and not back yet
+  std::atomic<std::uint64_t> connects{0}, losses{0}, stalls{0}, fatals{0}, restarts{0};
+  void set_last_error(std::string e) {
+    std::lock_guard lock{mtx};
+    last_error = std::move(e);
+  }
+  std::string get_last_error() const {
+    std::lock_guard lock{mtx};
+    return last_error;
+  }
+
+private:
+  mutable std::mutex mtx;
+  std::string last_error;
+};
+
+/// Spawns the connection actor of `core`'s transport and makes it the transport's
+/// observer (call before `transport::start`). `escalate` is the runtime's.
+caf::actor spawn_connection(caf::actor_system& sys, std::shared_ptr<broker_core> core,
+                            std::shared_ptr<connection_stats> stats,
+                            std::function<void(std::string)> escalate);
 
 /// Everything a subscriber's actors need, resolved at start.
 struct subscriber_runtime {

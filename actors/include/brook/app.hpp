@@ -102,6 +102,10 @@ public:
   /// dead-lettered, retried and drops by reason (see `detail::subscriber_snapshot`).
   /// After stop(), the last counters of the run.
   std::vector<detail::subscriber_snapshot> stats() const;
+  /// Per broker: connected or not, and the connection events its driver reported
+  /// (connects, losses, stalls, fatal errors, restarts; see `detail::connection_snapshot`).
+  /// After stop(), the last state of the run.
+  std::vector<detail::connection_snapshot> connections() const;
 
   /// The AsyncAPI description of this service.
   asyncapi::service_spec describe() const;
@@ -123,6 +127,7 @@ private:
   std::vector<std::function<void()>> on_startup_, after_startup_, on_shutdown_, after_shutdown_;
   run_options opts_;
   std::vector<detail::subscriber_snapshot> final_stats_;  ///< kept after stop()
+  std::vector<detail::connection_snapshot> final_connections_;
   struct shutdown_signal;
   std::shared_ptr<shutdown_signal> signal_;
 };

@@ -19,13 +19,16 @@ enum class errc {
   overflow,            ///< a bounded buffer overflowed; messages were dropped
   closed,              ///< the broker or app is shutting down
   not_found,           ///< no subscriber, dependency or route
+  stalled,             ///< the broker kept the connection open and stopped answering (retryable)
+  unsupported,         ///< the driver or broker cannot do this
 };
 
 std::string_view to_string(errc e) noexcept;
 
 /// Whether retrying the same operation later can succeed.
 constexpr bool is_retryable(errc e) noexcept {
-  return e == errc::connection_failed || e == errc::disconnected || e == errc::timeout;
+  return e == errc::connection_failed || e == errc::disconnected || e == errc::timeout ||
+         e == errc::stalled;
 }
 
 /// An error code plus a human sentence. Default-constructed means success.

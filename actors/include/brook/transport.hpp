@@ -187,6 +187,33 @@ public:
 /// Called once per publish with `ok` or the failure.
 using publish_callback = std::function<void(const error_info&)>;
 
+/// One thing that happened to a transport's connection to its broker.
+struct connection_event {
+  enum class kind : std::uint8_t {
+    connected,  ///< up for the first time: publishes go out
+    restored,   ///< up again after `lost` or `stalled`
+    lost,       ///< dropped; the driver reconnects by itself (with backoff)
+    stalled,    ///< the broker kept the socket open but stopped answering within the
+                ///< driver's deadline; the driver drops the connection and reconnects
+    fatal,      ///< the driver cannot go on by itself; the core restarts the transport
+                ///< (`transport::restart`) under its restart policy, or escalates
+  };
+  kind what = kind::connected;
+  error_info why;  ///< what happened (empty for connected/restored)
+};
+
+/// `connected`, `restored`, `lost`, `stalled`, `fatal`.
+std::string_view to_string(connection_event::kind k) noexcept;
+
+/// Where a transport reports its connection's life: the core's connection actor,
+/// which logs it, counts it and turns it into readiness.
+/// @warning Called from driver threads; implementations are thread-safe.
+class connection_observer {
+public:
+  virtual ~connection_observer() = default;
+  virtual void on_event(connection_event e) = 0;
+};
+
 /// A broker connection as the core sees it.
 class transport {
 public:
@@ -216,6 +243,28 @@ public:
   virtual std::string open_replies(std::shared_ptr<delivery_sink> sink) = 0;
   /// Stops delivering and closes the connection. Idempotent.
   virtual void close() = 0;
+  /// After a `fatal` event: drops every connection and connects afresh; the
+  /// subscriptions resume as after a reconnect. The default cannot, and says so
+  /// (the core then escalates).
+  virtual error_info restart() {
+    return {errc::unsupported, std::string{protocol()} + ": this driver cannot restart its connection"};
+  }
+
+  /// The core's observer; set before `start()`, so a driver thread started there
+  /// sees it. Drivers report through `report()`.
+  void observe(std::shared_ptr<connection_observer> o) { observer_ = std::move(o); }
+
+protected:
+  /// Tells the core (a no-op without an observer, e.g. a transport used directly).
+  void report(connection_event::kind what, error_info why = {}) const {
+    if (observer_)
+      observer_->on_event({what, std::move(why)});
+  }
+  /// The observer itself, for driver parts that may outlive the transport object.
+  std::shared_ptr<connection_observer> observer() const { return observer_; }
+
+private:
+  std::shared_ptr<connection_observer> observer_;
 };
 
 }  // namespace brook

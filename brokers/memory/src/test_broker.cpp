@@ -12,7 +12,11 @@ public:
   explicit recorder(std::shared_ptr<transport> inner) : inner_(std::move(inner)) {}
   std::string_view protocol() const noexcept override { return inner_->protocol(); }
   std::string url() const override { return inner_->url(); }
-  error_info start() override { return inner_->start(); }
+  error_info start() override {
+    inner_->observe(observer());  // the driver's connection events reach the core as before
+    return inner_->start();
+  }
+  error_info restart() override { return inner_->restart(); }
   error_info validate(const subscription_spec& spec) const override {
     return inner_->validate(spec);
   }

@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <brook/policy.hpp>
 
 #include <hiredis/adapters/libevent.h>
 
@@ -33,20 +32,71 @@ std::string text(const redisReply* r) {
 }  // namespace
 
 connection::connection(event_loop& loop, const endpoint& ep, const settings& cfg, std::string name,
-                       connection_events events)
+                       connection_events events, connection_set* all)
     : loop_(loop),
       ep_(ep),
       cfg_(cfg),
       name_(sanitize_client_name(std::move(name))),
       events_(std::move(events)),
+      // The core's backoff (doubling, +-20% jitter), shared with restarts and retries.
+      again_({cfg.reconnect_backoff_min, cfg.reconnect_backoff_max, 2.0, 0.2}),
       retry_timer_(loop, [this] { attempt(); }),
       connect_timer_(loop, [this] {
         fail_attempt({errc::connection_failed,
                       "no answer within " + std::to_string(cfg_.connect_timeout.count()) + " ms"});
-      }) {}
+      }),
+      heartbeat_timer_(loop, [this] { heartbeat(); }),
+      all_(all) {
+  if (all_)
+    all_->insert(this);
+}
 
 connection::~connection() {
   close();
+  if (all_)
+    all_->erase(this);
+}
+
+void connection::watch(std::function<void(const error_info&)> stalled) {
+  on_stall_ = std::move(stalled);
+  if (cfg_.stall_timeout.count() > 0 && cfg_.heartbeat.count() > 0)
+    heartbeat_timer_.start(cfg_.heartbeat);
+}
+
+void connection::heartbeat() {
+  heartbeat_timer_.start(cfg_.heartbeat);
+  if (state_ != state::ready)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (stall_.check(now, in_flight_ > 0, cfg_.stall_timeout)) {
+    error_info why{errc::stalled, "redis: " + ep_.host + ":" + std::to_string(ep_.port) +
+                                    " has not answered " + std::to_string(in_flight_) +
+                                    " command(s) for " +
+                                    std::to_string(stall_.quiet_for(now).count()) +
+                                    " ms (stall_timeout); dropping the connections"};
+    report(why);
+    if (on_stall_)
+      on_stall_(why);  // drops this connection too
+    return;
+  }
+  if (in_flight_ == 0)
+    send_raw({"PING"}, [](redisReply*) {}, false);
+}
+
+void connection::drop(const error_info& why) {
+  if (state_ != state::ready && state_ != state::connecting)
+    return;
+  auto was = state_;
+  if (auto* c = std::exchange(ctx_, nullptr)) {
+    // Detached: the free below calls every pending reply with null (they are lost with
+    // the connection) and must not run the disconnect callback.
+    c->data = nullptr;
+    redisAsyncFree(c);
+  }
+  if (was == state::ready)
+    went_down(why);
+  else
+    fail_attempt(why);
 }
 
 void connection::open() {
@@ -60,6 +110,7 @@ void connection::close() {
   state_ = state::closed;
   retry_timer_.cancel();
   connect_timer_.cancel();
+  heartbeat_timer_.cancel();
   if (auto* c = std::exchange(ctx_, nullptr)) {
     // Detach first: the free below runs the disconnect callback, which must not reconnect.
     c->data = nullptr;
@@ -123,10 +174,11 @@ void connection::handshake() {
         client_id_ = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
         connect_timer_.cancel();
         state_ = state::ready;
-        if (attempts_ > 0)
+        stall_.reset(std::chrono::steady_clock::now());
+        if (again_.attempts() > 0)
           report({errc::ok, "redis: connection '" + name_ + "' to " + ep_.host + ":" +
                                 std::to_string(ep_.port) + " restored"});
-        attempts_ = 0;
+        again_.reset();
         if (events_.ready)
           events_.ready();
       },
@@ -195,12 +247,14 @@ bool connection::send_subscribe(command_args argv) {
 void connection::on_reply(redisAsyncContext*, void* reply, void* privdata) {
   std::unique_ptr<pending_op> op{static_cast<pending_op*>(privdata)};
   --op->self->in_flight_;
+  op->self->stall_.answered();
   op->fn(static_cast<redisReply*>(reply));
 }
 
 void connection::on_ordered(redisAsyncContext*, void* reply, void* privdata) {
   auto* self = static_cast<connection*>(privdata);
   --self->in_flight_;
+  self->stall_.answered();
   self->events_.ordered(static_cast<redisReply*>(reply));
 }
 
@@ -244,7 +298,7 @@ void connection::fail_attempt(error_info why) {
     redisAsyncFree(c);
   }
   auto now = std::chrono::steady_clock::now();
-  if (attempts_ == 0 || now - last_failure_report_ >= cfg_.reconnect_backoff_max) {
+  if (again_.attempts() == 0 || now - last_failure_report_ >= cfg_.reconnect_backoff_max) {
     last_failure_report_ = now;
     report({errc::connection_failed, "redis: connection '" + name_ + "' to " + ep_.host + ":" +
                                          std::to_string(ep_.port) + " failed: " + why.message +
@@ -266,11 +320,7 @@ void connection::went_down(error_info why) {
 }
 
 void connection::schedule_retry() {
-  ++attempts_;
-  // The core's backoff (doubling, +-20% jitter), shared with restarts and retries.
-  const brook::backoff policy{cfg_.reconnect_backoff_min, cfg_.reconnect_backoff_max, 2.0, 0.2};
-  auto delay = policy.delay(attempts_, brook::detail::random01());
-  retry_timer_.start(std::max(delay, std::chrono::milliseconds{1}));
+  retry_timer_.start(again_.next());
 }
 
 void connection::report(error_info e) {

@@ -10,13 +10,18 @@
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "event_loop.hpp"
+#include <brook/driver/event_loop.hpp>
+#include <brook/driver/reconnect.hpp>
 
 namespace brook::redis {
+
+using driver::event_loop;
+using driver::timer;
 
 /// Called exactly once per command: with the reply, or with null when the connection was lost
 /// or closed before the reply arrived (the command may or may not have run).
@@ -52,13 +57,18 @@ struct connection_events {
   std::function<void(const error_info&)> report;
 };
 
+class connection;
+/// The connections of one driver, so a stall seen on one drops them all (loop thread).
+using connection_set = std::set<connection*>;
+
 /// A reconnecting hiredis async connection. States: idle -> connecting -> ready -> (lost)
 /// -> waiting for the backoff -> connecting ... ; `close()` ends it for good.
 /// @warning Loop thread only.
 class connection {
 public:
+  /// `all`, when given, lists this connection while it lives.
   connection(event_loop& loop, const endpoint& ep, const settings& cfg, std::string name,
-             connection_events events);
+             connection_events events, connection_set* all = nullptr);
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -81,6 +91,15 @@ public:
   /// Sends (P)SUBSCRIBE / (P)UNSUBSCRIBE; replies arrive through `connection_events::push`.
   bool send_subscribe(command_args argv);
 
+  /// Checks every `settings::heartbeat` that Redis answers (PING when idle) and calls
+  /// `stalled` once commands waited `settings::stall_timeout` without a reply.
+  void watch(std::function<void(const error_info&)> stalled);
+  /// Drops the connection as if the server had closed it (`lost`, then reconnect with
+  /// backoff); an attempt in progress is failed and retried. No-op when closed or idle.
+  void drop(const error_info& why);
+  /// The set is going away first (the engine's destructor): forget it.
+  void detach() noexcept { all_ = nullptr; }
+
 private:
   enum class state { idle, connecting, ready, waiting, closed };
   struct pending_op;
@@ -100,6 +119,7 @@ private:
   void went_down(error_info why);
   void schedule_retry();
   void report(error_info e);
+  void heartbeat();
 
   event_loop& loop_;
   endpoint ep_;
@@ -110,10 +130,14 @@ private:
   state state_ = state::idle;
   long long client_id_ = 0;
   std::size_t in_flight_ = 0;
-  unsigned attempts_ = 0;
+  driver::retry_schedule again_;
   std::chrono::steady_clock::time_point last_failure_report_{};
   timer retry_timer_;
   timer connect_timer_;
+  timer heartbeat_timer_;
+  driver::stall_watch stall_;
+  std::function<void(const error_info&)> on_stall_;
+  connection_set* all_ = nullptr;
 };
 
 }  // namespace brook::redis

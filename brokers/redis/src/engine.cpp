@@ -153,6 +153,7 @@ void consumer::fail(error_info err) {
 
 engine::engine(const settings& s)
     : cfg_(s),
+      waiting_({.max = cfg_.max_queued, .timeout = cfg_.queued_timeout}),
       housekeeping_(loop_, [this] { expire_waiting(); }),
       shutdown_timer_(loop_, [this] { check_shutdown(); }) {
   config_error_ = parse_url(cfg_.url, ep_);
@@ -168,6 +169,10 @@ engine::engine(const settings& s)
 
 engine::~engine() {
   close();
+  // The loop thread is joined: connections a subscription handle still holds must not
+  // reach back into this set.
+  for (auto* c : connections_)
+    c->detach();
 }
 
 std::string engine::url() const {
@@ -189,15 +194,22 @@ void engine::ensure_thread() {
                                            connected_ = true;
                                          }
                                          connected_cv_.notify_all();
+                                         link(std::exchange(ever_connected_, true)
+                                                ? connection_event::kind::restored
+                                                : connection_event::kind::connected);
                                          flush_waiting();
                                        },
                                    .lost =
-                                       [this](const error_info&) {
-                                         std::lock_guard g{life_mutex_};
-                                         connected_ = false;
+                                       [this](const error_info& why) {
+                                         {
+                                           std::lock_guard g{life_mutex_};
+                                           connected_ = false;
+                                         }
+                                         link(connection_event::kind::lost, why);
                                        },
                                    .push = {},
                                    .ordered = [this](redisReply* r) { on_command_reply(r); }});
+    cmd_->watch([this](const error_info& why) { stalled(why); });
     cmd_->open();
   });
   thread_ = std::thread([this] { loop_.run(); });
@@ -236,7 +248,16 @@ void engine::close() {
 std::unique_ptr<connection> engine::make_connection(const std::string& role, connection_events ev) {
   ev.report = [this](const error_info& e) { report(e); };
   return std::make_unique<connection>(loop_, ep_, cfg_, cfg_.client_name + "-" + role,
-                                      std::move(ev));
+                                      std::move(ev), &connections_);
+}
+
+void engine::stalled(const error_info& why) {
+  link(connection_event::kind::stalled, why);
+  // A copy: dropping runs callbacks that may create or destroy connections.
+  std::vector<connection*> all{connections_.begin(), connections_.end()};
+  for (auto* c : all)
+    if (connections_.contains(c))
+      c->drop(why);
 }
 
 void engine::report(const error_info& e) {
@@ -311,7 +332,7 @@ void engine::publish(outgoing msg, publish_callback done) {
     c.gate = std::move(msg.reply_to);
     c.value_at = 0;
   }
-  c.done = std::move(done);
+  c.done = driver::completion{std::move(done)};
   ensure_thread();
   bool first;
   {
@@ -369,18 +390,18 @@ void engine::drain_inbox() {
     merged.resp.reserve(batch[i].resp.size() * (end - i));
     append_array_header(merged.resp, 2 + (end - i));
     merged.resp += push_prefix(batch[i]);
-    std::vector<publish_callback> dones;
-    dones.reserve(end - i);
+    auto dones = std::make_shared<std::vector<driver::completion>>();
+    dones->reserve(end - i);
     for (; i < end; ++i) {
       auto& c = batch[i];
       merged.resp.append(c.resp, c.value_at);
       if (c.done)
-        dones.push_back(std::move(c.done));
+        dones->push_back(std::move(c.done));
     }
-    merged.done = [dones = std::move(dones)](const error_info& e) {
-      for (auto& done : dones)
+    merged.done = driver::completion{[dones](const error_info& e) {
+      for (auto& done : *dones)
         done(e);
-    };
+    }};
     submit(std::move(merged));
   }
 }
@@ -469,54 +490,43 @@ void engine::on_command_reply(redisReply* r) {
   if (!r) {
     // Lost with the connection: it may have run, but at-least-once means sending it again.
     if (phase_ == phase::closed)
-      finish(c, closed_error());
+      c.done(closed_error());
     else
       hold(std::move(c));
     return;
   }
   if (r->type == REDIS_REPLY_ERROR)
-    finish(c, {errc::publish_failed,
-               "redis: " + describe_command(c.resp) + " failed: " + std::string{r->str, r->len}});
+    c.done({errc::publish_failed,
+            "redis: " + describe_command(c.resp) + " failed: " + std::string{r->str, r->len}});
   else
-    finish(c, {});
+    c.done({});
 }
 
 void engine::submit(command c) {
   if (phase_ == phase::closed)
-    return finish(c, closed_error());
+    return c.done(closed_error());
   if (can_send(c) && send(c))
     return;
   hold(std::move(c));
 }
 
 void engine::hold(command c) {
-  if (waiting_.size() >= cfg_.max_queued)
-    return finish(
-        c, {errc::disconnected,
-            "redis: " + describe_command(c.resp) + " not sent: " + std::to_string(waiting_.size()) +
-                " commands already wait for the connection to " + url() + " (max_queued)"});
-  c.queued = clock::now();
-  waiting_.push_back(std::move(c));
+  if (!waiting_.push(c))
+    return c.done({errc::disconnected,
+                   "redis: " + describe_command(c.resp) + " not sent: " +
+                     std::to_string(waiting_.size()) + " commands already wait for the connection to " +
+                     url() + " (max_queued)"});
   if (!housekeeping_.armed())
     housekeeping_.start(housekeeping_period);
 }
 
 void engine::flush_waiting() {
-  if (waiting_.empty())
-    return;
-  std::deque<command> keep;
-  for (auto& c : waiting_)
-    if (!(can_send(c) && send(c)))
-      keep.push_back(std::move(c));
-  waiting_.swap(keep);
+  waiting_.flush([this](command& c) { return can_send(c) && send(c); });
 }
 
 void engine::expire_waiting() {
   flush_waiting();
-  auto now = clock::now();
-  while (!waiting_.empty() && now - waiting_.front().queued >= cfg_.queued_timeout) {
-    auto c = std::move(waiting_.front());
-    waiting_.pop_front();
+  waiting_.expire([this](command& c) {
     std::string why;
     if (!c.gate.empty() && cmd_ && cmd_->ready())
       why = "the reply channel '" + c.gate + "' is not subscribed yet";
@@ -524,17 +534,11 @@ void engine::expire_waiting() {
       std::lock_guard guard{life_mutex_};
       why = "no connection to " + url() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
     }
-    finish(c,
-           {errc::disconnected, "redis: " + describe_command(c.resp) + " not sent within " +
-                                    std::to_string(cfg_.queued_timeout.count()) + " ms: " + why});
-  }
+    c.done({errc::disconnected, "redis: " + describe_command(c.resp) + " not sent within " +
+                                  std::to_string(cfg_.queued_timeout.count()) + " ms: " + why});
+  });
   if (!waiting_.empty())
     housekeeping_.start(housekeeping_period);
-}
-
-void engine::finish(command& c, const error_info& e) {
-  if (auto done = std::exchange(c.done, {}))
-    done(e);
 }
 
 void engine::queue_ack(const std::string& key, const std::string& group, std::string id) {
@@ -612,9 +616,7 @@ void engine::check_shutdown() {
   consumers_.clear();
   hub_.close();
   cmd_.reset();  // in-flight commands complete with `closed`
-  for (auto& c : waiting_)
-    finish(c, closed_error());
-  waiting_.clear();
+  waiting_.clear([](command& c) { c.done(closed_error()); });
   loop_.stop();
 }
 

@@ -21,7 +21,10 @@
 #include <vector>
 
 #include "connection.hpp"
-#include "event_loop.hpp"
+
+#include <brook/driver/completion.hpp>
+#include <brook/driver/held_queue.hpp>
+#include <brook/driver/event_loop.hpp>
 
 namespace brook::redis {
 
@@ -31,10 +34,9 @@ class channel_consumer;
 
 /// A command for the command connection, kept until Redis answers it.
 struct command {
-  std::string resp;       ///< formatted (resp.hpp)
-  publish_callback done;  ///< may be empty
-  std::string gate;       ///< our reply channel that must be subscribed before sending
-  clock::time_point queued{};
+  std::string resp;          ///< formatted (resp.hpp)
+  driver::completion done;   ///< runs exactly once, with `closed` if the command is dropped
+  std::string gate;          ///< our reply channel that must be subscribed before sending
   /// Single-value RPUSHes: where the value's bulk starts in `resp`. Neighbours in one
   /// drain with the same key are sent as one multi-value RPUSH (0 = not mergeable).
   std::size_t value_at = 0;
@@ -157,6 +159,8 @@ public:
   engine& operator=(const engine&) = delete;
 
   // Any thread.
+  /// Where the engine reports connected / restored / lost / stalled; before `start()`.
+  void on_link(std::function<void(connection_event::kind, error_info)> f) { on_link_ = std::move(f); }
   error_info start();
   /// The command connection (publishes, acks) is up.
   bool connected() {
@@ -211,8 +215,14 @@ private:
   void flush_acks();
   void expire_waiting();
   void begin_shutdown();
+  /// The command connection saw Redis stop answering: every connection is dropped and
+  /// remade (readiness is false until they are back).
+  void stalled(const error_info& why);
+  void link(connection_event::kind k, error_info why = {}) {
+    if (on_link_)
+      on_link_(k, std::move(why));
+  }
   void check_shutdown();
-  void finish(command& c, const error_info& e);
 
   settings cfg_;
   endpoint ep_;
@@ -238,12 +248,17 @@ private:
   std::mutex names_mutex_;
   std::map<std::pair<std::string, std::string>, int> consumer_names_;
 
+  /// Where connection events go (the transport's observer); set before start.
+  std::function<void(connection_event::kind, error_info)> on_link_;
+  bool ever_connected_ = false;
+
   // Loop thread only.
   phase phase_ = phase::running;
+  connection_set connections_;  // every live connection, so a stall drops them all
   std::unique_ptr<connection> cmd_;
   pubsub_hub hub_{*this};
   std::vector<std::shared_ptr<consumer>> consumers_;
-  std::deque<command> waiting_;  // held until the connection (or a reply channel) is ready
+  driver::held_queue<command> waiting_;  // until the connection (or a reply channel) is ready
   std::deque<command> sent_;     // sent on cmd_, in order, awaiting their replies
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> acks_;
   timer housekeeping_;

@@ -267,14 +267,14 @@ void list_consumer::on_finished() {
   auto n = backlog_.size();
   backlog_.clear();
   auto self = shared_from_this();
-  c.done = [this, self, n](const error_info& e) {
+  c.done = driver::completion{[this, self, n](const error_info& e) {
     if (!e)
       return;
     dropped_.fetch_add(n, std::memory_order_relaxed);
     eng_.report({errc::overflow, "redis: list subscription '" + spec_.address + "' lost " +
                                      std::to_string(n) +
                                      " popped but undelivered messages: " + e.message});
-  };
+  }};
   eng_.submit(std::move(c));
 }
 

@@ -14,7 +14,13 @@ public:
 
   std::string_view protocol() const noexcept override { return "redis"; }
   std::string url() const override { return engine_->url(); }
-  error_info start() override { return engine_->start(); }
+  error_info start() override {
+    engine_->on_link([obs = observer()](connection_event::kind k, error_info why) {
+      if (obs)
+        obs->on_event({k, std::move(why)});
+    });
+    return engine_->start();
+  }
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                           std::shared_ptr<delivery_sink> sink) override {
     return engine_->subscribe(spec, std::move(sink));

@@ -65,6 +65,17 @@ struct subscriber_snapshot {
   }
 };
 
+/// One broker connection as its connection actor saw it (`app::connections()`).
+struct connection_snapshot {
+  std::string url;       ///< without credentials
+  std::string protocol;  ///< `redis`, `memory`, ...
+  bool up = false;       ///< connected and not reported lost, stalled or failed since
+  /// Events reported by the driver: (re)connections, drops, stalls (the broker
+  /// stopped answering), fatal errors, and transport restarts after those.
+  std::uint64_t connects = 0, losses = 0, stalls = 0, fatals = 0, restarts = 0;
+  std::string last_error;  ///< the last drop, stall or failure; empty when none
+};
+
 class runtime {
 public:
   /// Owns an actor system with `workers` scheduler threads (0 = CAF's default).
@@ -89,6 +100,8 @@ public:
   bool escalated() const noexcept;
 
   std::vector<subscriber_snapshot> stats() const;
+  /// One entry per broker, in start order.
+  std::vector<connection_snapshot> connections() const;
   /// Every subscription is confirmed by its broker (readiness).
   bool subscriptions_ready() const;
   /// Live handler actors of the subscriber on `address` (tests, introspection).

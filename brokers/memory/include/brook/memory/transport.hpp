@@ -24,6 +24,16 @@ public:
 
   std::string_view protocol() const noexcept override { return "memory"; }
   std::string url() const override { return "memory://localhost"; }
+  /// In-process: up at once (reported to the core as `connected`).
+  error_info start() override {
+    report(connection_event::kind::connected);
+    return {};
+  }
+  /// Nothing to remake: the queues live in this process.
+  error_info restart() override {
+    report(connection_event::kind::restored);
+    return {};
+  }
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                           std::shared_ptr<delivery_sink> sink) override;
   void publish(outgoing msg, publish_callback done) override;

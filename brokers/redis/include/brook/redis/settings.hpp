@@ -145,6 +145,8 @@ error_info parse_url(std::string_view url, endpoint& out);
 /// | `max_queued` | 100000 | publishes and acks held while disconnected; beyond it publishes fail at once (and an ack is dropped: its entry stays pending) |
 /// | `queued_timeout` | 10 s | a held publish fails with `errc::disconnected` after this |
 /// | `close_timeout` | 2 s | how long `close()` waits for in-flight commands and pushed-back list items |
+/// | `heartbeat` | 1 s | how often the command connection checks that Redis answers (a PING when idle) |
+/// | `stall_timeout` | 5 s | commands unanswered this long mean Redis stalled (stopped process, half-open TCP): every connection is dropped and remade, readiness is false meanwhile; 0 = never |
 /// | `on_event` | empty | see below; `brook::redis::broker` logs these events when left empty |
 // clang-format on
 struct settings {
@@ -161,6 +163,8 @@ struct settings {
   std::size_t max_queued = 100000;
   std::chrono::milliseconds queued_timeout{10000};
   std::chrono::milliseconds close_timeout{2000};
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds stall_timeout{5000};
   /// Driver conditions worth a log line: a connection lost (`errc::disconnected`), restored
   /// (`errc::ok` with a message), failed attempts (`errc::connection_failed`, first and then
   /// at most once per backoff maximum), pub/sub overflow (`errc::overflow`, at most once per

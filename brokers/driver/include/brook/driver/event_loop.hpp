@@ -1,6 +1,19 @@
 #pragma once
 /// @file
-/// The driver's libevent loop: one thread owns it; other threads post tasks.
+/// A driver's loop thread: a libevent base that one thread runs, tasks posted
+/// from any thread, and re-armable timers. hiredis attaches to it (and nats.c
+/// can: it has a libevent adapter); a client with its own threads uses it for
+/// timers and for serialising its callbacks.
+///
+/// @code
+/// brook::driver::event_loop loop;
+/// std::thread t{[&] { loop.run(); }};
+/// brook::driver::timer tick{loop, [&] { /* on the loop thread */ }};
+/// loop.post([&] { tick.start(std::chrono::milliseconds{100}); });
+/// ...
+/// loop.post([&] { tick.cancel(); loop.stop(); });
+/// t.join();
+/// @endcode
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -11,7 +24,7 @@
 struct event_base;
 struct event;
 
-namespace brook::redis {
+namespace brook::driver {
 
 /// A libevent base plus a task queue woken through an eventfd.
 /// @warning Everything except `post` and `in_loop` belongs to the loop thread.
@@ -33,7 +46,8 @@ public:
   /// Queues `t` for the loop thread. Returns false (and drops `t`) once the loop has finished.
   bool post(task t);
   bool in_loop() const noexcept { return std::this_thread::get_id() == loop_thread_.load(); }
-  /// Runs once after every batch of posted tasks (used to coalesce XACKs).
+  /// Runs once after every batch of posted tasks (to coalesce work of one batch,
+  /// as the Redis driver does with XACKs).
   void set_after_drain(task t) { after_drain_ = std::move(t); }
 
 private:
@@ -69,4 +83,4 @@ private:
   std::function<void()> fn_;
 };
 
-}  // namespace brook::redis
+}  // namespace brook::driver

@@ -1,4 +1,4 @@
-#include "event_loop.hpp"
+#include <brook/driver/event_loop.hpp>
 
 #include <event2/event.h>
 #include <sys/eventfd.h>
@@ -9,13 +9,13 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace brook::redis {
+namespace brook::driver {
 
 event_loop::event_loop() {
   base_ = event_base_new();
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (!base_ || wake_fd_ < 0)
-    throw std::system_error(errno, std::generic_category(), "redis driver: event loop setup");
+    throw std::system_error(errno, std::generic_category(), "brook driver: event loop setup (event_base_new / eventfd)");
   wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &event_loop::on_wake, this);
   event_add(wake_event_, nullptr);
 }
@@ -104,4 +104,4 @@ void timer::on_fire(int, short, void* self) {
   static_cast<timer*>(self)->fn_();
 }
 
-}  // namespace brook::redis
+}  // namespace brook::driver
