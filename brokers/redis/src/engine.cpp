@@ -253,11 +253,23 @@ std::unique_ptr<connection> engine::make_connection(const std::string& role, con
 
 void engine::stalled(const error_info& why) {
   link(connection_event::kind::stalled, why);
+  drop_all(why);
+}
+
+void engine::drop_all(const error_info& why) {
   // A copy: dropping runs callbacks that may create or destroy connections.
   std::vector<connection*> all{connections_.begin(), connections_.end()};
   for (auto* c : all)
     if (connections_.contains(c))
       c->drop(why);
+}
+
+error_info engine::restart() {
+  if (config_error_)
+    return config_error_;
+  if (closing_ || !post([this] { drop_all({errc::disconnected, "redis: restarting the transport"}); }))
+    return closed_error();
+  return {};
 }
 
 void engine::report(const error_info& e) {

@@ -168,6 +168,9 @@ public:
     return connected_;
   }
   void close();
+  /// Drops every connection and connects afresh (subscriptions resume as after a
+  /// reconnect); what was in flight is held and sent again.
+  error_info restart();
   void publish(outgoing msg, publish_callback done);
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                           std::shared_ptr<delivery_sink> sink);
@@ -218,6 +221,7 @@ private:
   /// The command connection saw Redis stop answering: every connection is dropped and
   /// remade (readiness is false until they are back).
   void stalled(const error_info& why);
+  void drop_all(const error_info& why);
   void link(connection_event::kind k, error_info why = {}) {
     if (on_link_)
       on_link_(k, std::move(why));

@@ -36,6 +36,7 @@ public:
   }
   bool connected() const override { return engine_->connected(); }
   void close() override { engine_->close(); }
+  error_info restart() override { return engine_->restart(); }
 
 private:
   std::shared_ptr<engine> engine_;

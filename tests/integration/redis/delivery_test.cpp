@@ -454,3 +454,29 @@ TEST(RedisDelivery, AStalledServerIsDetectedAndTheServiceResumes) {
   EXPECT_TRUE(after[0].connects >= 2u) << "connected, then restored";
   brook_test::services("stop redis", env);
 }
+
+// transport::restart (what the connection actor calls after a fatal error) remakes every
+// connection; the subscriptions resume by themselves and nothing the stream kept is lost.
+TEST(RedisDelivery, ARestartRemakesTheConnectionsAndSubscriptionsResume) {
+  brook::redis::broker broker{redis_url()};
+  auto key = unique("restart");
+  seen_set seen;
+  broker.subscriber(brook::redis::stream{.name = key, .group = "g", .last_id = "0"})
+    .handle([&](const std::string& b) { seen.add(b); });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  auto out = broker.publisher(brook::redis::stream_out{.name = key});
+  for (int i = 0; i < 10; ++i)
+    ASSERT_FALSE(out.publish(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return seen.size() == 10; }));
+  ASSERT_FALSE(broker.get_transport()->restart());
+  EXPECT_TRUE(eventually([&] { return app.connections().at(0).connects >= 2; }));
+  EXPECT_TRUE(eventually([&] { return app.ready(); }));
+  for (int i = 10; i < 20; ++i)
+    ASSERT_FALSE(out.publish(std::to_string(i)));
+  EXPECT_TRUE(eventually([&] { return seen.size() == 20; }));
+  app.stop();
+  EXPECT_GE(stats_of(app, key).interruptions, 1u) << "the subscription saw its connection go";
+  EXPECT_EQ(stats_of(app, key).dropped_total(), 0u);
+}
