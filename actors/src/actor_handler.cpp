@@ -1,5 +1,6 @@
-// Handlers that are user CAF actors: the request runs from a short-lived
-// helper actor, so neither the handler actor nor a scheduler thread blocks.
+// Handlers that are user CAF actors: the request goes out from the subscriber's
+// handler actor (its reply is one more message there), so neither that actor nor
+// a scheduler thread blocks. Outside a handler actor, a short-lived helper asks.
 #include <brook/caf.hpp>
 
 #include <caf/actor_system.hpp>
@@ -20,9 +21,8 @@ public:
       env.record(boost::json::string{msg.body()});
     auto target = target_;
     auto raw = msg.raw();
-    // The timeout travels as a spawn argument: CAF 0.17 binds an empty argument
-    // tuple through a null pointer (UBSan: reference binding to null).
-    target->home_system().spawn([=](caf::event_based_actor* self, caf::timespan timeout) {
+    auto timeout = caf::timespan{timeout_};
+    auto ask = [target, raw, timeout, done](caf::event_based_actor* self, bool helper) {
       self->request(target, timeout, deliver_msg_atom::value, raw)
         .then(
           [=](std::string& body) {
@@ -33,14 +33,23 @@ public:
               r.value.content_type = "application/json";
             }
             done(std::move(r));
-            self->quit();
+            if (helper)
+              self->quit();
           },
           [=](caf::error& err) {
-            done({{}, std::make_exception_ptr(std::runtime_error(
-                        "actor handler failed: " + self->system().render(err)))});
-            self->quit();
+            done({{}, detail::actor_failure(self->system(), err)});
+            if (helper)
+              self->quit();
           });
-    }, caf::timespan{timeout_});
+    };
+    if (auto* self = detail::current_actor()) {
+      ask(self, false);
+      return std::nullopt;
+    }
+    // The timeout travels as a spawn argument: CAF 0.17 binds an empty argument
+    // tuple through a null pointer (UBSan: reference binding to null).
+    target->home_system().spawn(
+      [ask](caf::event_based_actor* self, bool helper) { ask(self, helper); }, true);
     return std::nullopt;
   }
 
@@ -50,6 +59,10 @@ private:
 };
 
 }  // namespace
+
+std::exception_ptr detail::actor_failure(caf::actor_system& sys, const caf::error& err) {
+  return std::make_exception_ptr(std::runtime_error("actor handler failed: " + sys.render(err)));
+}
 
 detail::handler_ptr actor_handler(caf::actor target, std::chrono::milliseconds timeout) {
   return std::make_shared<actor_handler_impl>(std::move(target), timeout);

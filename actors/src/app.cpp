@@ -7,6 +7,7 @@
 #include "broker_core.hpp"
 
 #include <CLI/CLI.hpp>
+#include <caf/actor.hpp>
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -46,6 +47,16 @@ app::app(caf::actor_system& sys, broker& b, app_info info) : app(b, std::move(in
   external_ = &sys;
 }
 
+app::app(caf::actor_system& sys, std::vector<std::reference_wrapper<broker>> brokers,
+         app_info info)
+  : app(std::move(brokers), std::move(info)) {
+  external_ = &sys;
+}
+
+caf::actor app::supervisor() const {
+  return rt_ ? rt_->supervisor() : caf::actor{};
+}
+
 app::~app() {
   stop();
 }
@@ -79,6 +90,7 @@ void app::start(run_options o) {
     f();
   rt_ = external_ ? std::make_unique<detail::runtime>(*external_)
                   : std::make_unique<detail::runtime>(o.workers);
+  rt_->set_drain_budget(o.graceful_timeout);
   auto sig = signal_;
   rt_->on_escalation([sig](std::string) {
     sig->ready = false;

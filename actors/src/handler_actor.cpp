@@ -26,6 +26,11 @@ std::shared_ptr<resumer>& current_resumer() noexcept {
   return current;
 }
 
+caf::event_based_actor*& current_actor() noexcept {
+  thread_local caf::event_based_actor* current = nullptr;
+  return current;
+}
+
 double random01() noexcept {
   thread_local std::minstd_rand gen{std::random_device{}()};
   return std::uniform_real_distribution<double>{0.0, 1.0}(gen);
@@ -152,17 +157,23 @@ private:
   caf::actor_addr addr_;
 };
 
-/// Makes `r` this thread's resumer while alive (handler calls, resumptions).
+/// Makes `self` this thread's handler actor, and its resumer the one coroutines
+/// resume on, while alive (handler calls, resumptions).
 class resumer_scope {
 public:
-  explicit resumer_scope(std::shared_ptr<detail::resumer> r)
-    : prev_(std::exchange(detail::current_resumer(), std::move(r))) {}
-  ~resumer_scope() { detail::current_resumer() = std::move(prev_); }
+  resumer_scope(caf::event_based_actor* self, std::shared_ptr<detail::resumer> r)
+    : prev_(std::exchange(detail::current_resumer(), std::move(r))),
+      prev_actor_(std::exchange(detail::current_actor(), self)) {}
+  ~resumer_scope() {
+    detail::current_resumer() = std::move(prev_);
+    detail::current_actor() = prev_actor_;
+  }
   resumer_scope(const resumer_scope&) = delete;
   resumer_scope& operator=(const resumer_scope&) = delete;
 
 private:
   std::shared_ptr<detail::resumer> prev_;
+  caf::event_based_actor* prev_actor_;
 };
 
 struct handler_state {
@@ -638,7 +649,7 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
   const auto run = j->run;
   std::optional<call_result> r;
   auto call = [&] {
-    resumer_scope coroutines{self->state.resumer};  // a task handler resumes here
+    resumer_scope coroutines{self, self->state.resumer};  // a task handler resumes here
     r = h->invoke(msg, self->state.env, [self_handle, id, run](call_result res) {
       caf::anon_send(self_handle, complete_atom::value, id, run,
                      std::make_shared<call_result>(std::move(res)));
@@ -745,7 +756,7 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
       }
     },
     [=](resume_atom, std::uint64_t handle) {
-      resumer_scope coroutines{self->state.resumer};
+      resumer_scope coroutines{self, self->state.resumer};
       actor_resumer::decode(handle).resume();
       flush_done(self);
     },

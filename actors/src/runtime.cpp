@@ -32,6 +32,7 @@ struct logger_tls_guard {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
+using escalate_atom = caf::atom_constant<caf::atom("escalate")>;
 
 struct child {
   std::uint64_t id = 0;
@@ -42,7 +43,9 @@ struct child {
 struct supervisor_state {
   std::vector<std::pair<caf::actor, std::shared_ptr<child>>> children;
   std::function<void(std::string)> escalate;
+  std::chrono::milliseconds drain_budget{10000};
   bool stopping = false;
+  bool escalated = false;
   std::uint64_t next_id = 0;
   static inline const char* name = "brook.supervisor";
 };
@@ -52,8 +55,40 @@ using supervisor_actor = caf::stateful_actor<supervisor_state>;
 // One-for-one: a subscriber that dies is respawned (it re-subscribes; the
 // broker redelivers what it had not settled) with backoff, up to
 // max_restarts within restart_window; beyond that the app escalates.
-caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::string)> escalate) {
+/// Gives up: tells the runtime, drains every live subscriber (what they hold
+/// finishes, the rest stays on the broker), then exits with the reason, so a host
+/// that monitors or links the supervisor sees a down/exit message.
+void give_up(supervisor_actor* self, std::string why) {
+  auto& st = self->state;
+  if (st.escalated)
+    return;
+  st.escalated = true;
+  st.stopping = true;
+  if (st.escalate)
+    st.escalate(why);
+  auto reason = caf::make_error(caf::sec::runtime_error, "brook: " + why);
+  auto left = std::make_shared<std::size_t>(0);
+  for (auto& [a, c] : st.children)
+    if (a)
+      ++*left;
+  if (*left == 0) {
+    self->quit(reason);
+    return;
+  }
+  auto one_done = [self, left, reason] {
+    if (--*left == 0)
+      self->quit(reason);
+  };
+  for (auto& [a, c] : st.children)
+    if (a)
+      self->request(a, caf::timespan{st.drain_budget}, drain_atom::value)
+        .then([one_done](caf::ok_atom) { one_done(); }, [one_done](caf::error&) { one_done(); });
+}
+
+caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::string)> escalate,
+                              std::chrono::milliseconds drain_budget) {
   self->state.escalate = std::move(escalate);
+  self->state.drain_budget = drain_budget;
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
     auto it = std::find_if(st.children.begin(), st.children.end(),
@@ -78,8 +113,7 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
                  + std::to_string(policy.window.count())
                  + " ms; giving up (" + self->system().render(msg.reason) + ")";
       rt.log->critical("{}", why);
-      if (st.escalate)
-        st.escalate(why);
+      give_up(self, std::move(why));
       return;
     }
     c->restarts.push_back(now);
@@ -103,6 +137,7 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
         if (!a && c->id == key && !self->state.stopping)
           a = spawn_subscriber(self, c->rt);
     },
+    [=](escalate_atom, std::string& why) { give_up(self, std::move(why)); },
     [=](list_atom) {
       std::vector<caf::actor> xs;
       for (auto& [a, c] : self->state.children)
@@ -131,6 +166,7 @@ struct runtime::impl {
   mutable std::mutex mtx;
   std::function<void(std::string)> on_escalation;
   std::atomic<bool> escalated{false};
+  std::chrono::milliseconds drain_budget{10000};
   bool stopped = false;
 };
 
@@ -170,6 +206,15 @@ bool runtime::escalated() const noexcept {
   return impl_->escalated;
 }
 
+void runtime::set_drain_budget(std::chrono::milliseconds budget) {
+  impl_->drain_budget = budget;
+}
+
+caf::actor runtime::supervisor() const {
+  std::lock_guard lock{impl_->mtx};
+  return impl_->supervisor;
+}
+
 void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
                            std::shared_ptr<dependency_registry> deps) {
   auto& im = *impl_;
@@ -185,7 +230,12 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
       f(std::move(why));
   };
   if (!im.supervisor)
-    im.supervisor = im.sys->spawn(supervisor_impl, escalate);
+    im.supervisor = im.sys->spawn(supervisor_impl, escalate, im.drain_budget);
+  // A connection that gives up escalates through the supervisor like a subscriber does.
+  auto escalate_via_supervisor = [sup = caf::actor_cast<caf::actor_addr>(im.supervisor)](std::string why) {
+    if (auto a = caf::actor_cast<caf::actor>(sup))
+      caf::anon_send(a, escalate_atom::value, std::move(why));
+  };
   if (deps)
     b.dependencies()->set_parent(std::move(deps));
   auto core = b.core();
@@ -228,7 +278,7 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     prepared.push_back(rt);
   }
   auto conn_stats = std::make_shared<connection_stats>();
-  auto conn = spawn_connection(*im.sys, core, conn_stats, escalate);
+  auto conn = spawn_connection(*im.sys, core, conn_stats, escalate_via_supervisor);
   {
     std::lock_guard lock{im.mtx};
     im.connections.push_back({&b, conn, conn_stats});

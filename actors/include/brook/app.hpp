@@ -27,6 +27,7 @@
 
 namespace caf {
 class actor_system;
+class actor;
 }
 
 namespace brook {
@@ -55,6 +56,9 @@ public:
   app(std::vector<std::reference_wrapper<broker>> brokers, app_info info = {});
   /// Embedding: runs on `sys`, which must outlive the app.
   app(caf::actor_system& sys, broker& b, app_info info = {});
+  /// Embedding with several brokers (Redis and the in-memory broker, two Redis servers, ...).
+  app(caf::actor_system& sys, std::vector<std::reference_wrapper<broker>> brokers,
+      app_info info = {});
   ~app();
   app(const app&) = delete;
   app& operator=(const app&) = delete;
@@ -113,6 +117,19 @@ public:
   const std::vector<std::reference_wrapper<broker>>& brokers() const noexcept { return brokers_; }
   /// Null before start().
   detail::runtime* runtime() noexcept { return rt_.get(); }
+
+  /// Embedding: the actor that supervises every subscriber (include
+  /// <caf/actor.hpp> to use it). Monitor or link it from your own actors: when
+  /// supervision gives up (a subscriber or a connection failed too often) it first
+  /// drains the other subscribers, then exits with a `caf::sec::runtime_error` whose
+  /// text says why, so the host gets a down or exit message. Invalid before
+  /// start() and after stop().
+  /// @code
+  /// app.start();
+  /// self->monitor(app.supervisor());
+  /// self->set_down_handler([&](caf::down_msg& m) { /* brook gave up: m.reason */ });
+  /// @endcode
+  caf::actor supervisor() const;
 
 private:
   int cmd_publish(const std::string& channel, const std::string& body, bool request,

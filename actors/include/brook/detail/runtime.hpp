@@ -98,6 +98,11 @@ public:
   /// Called once when supervision gives up (restart intensity exceeded).
   void on_escalation(std::function<void(std::string)> f);
   bool escalated() const noexcept;
+  /// How long an escalation drains the remaining subscribers (before the first start).
+  void set_drain_budget(std::chrono::milliseconds budget);
+  /// The supervisor of every subscriber; invalid before the first broker starts and
+  /// after stop. It exits with an error once supervision gives up.
+  caf::actor supervisor() const;
 
   std::vector<subscriber_snapshot> stats() const;
   /// One entry per broker, in start order.
