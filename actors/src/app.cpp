@@ -120,9 +120,22 @@ void app::request_stop() {
   signal_->cv.notify_all();
 }
 
+namespace {
+std::atomic<bool> signals_blocked{false};
+}  // namespace
+
+void app::block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signals_blocked = true;
+}
+
 int app::wait_for_shutdown() {
   auto& s = *signal_;
-  if (s.use_signals) {
+  if (s.use_signals || signals_blocked) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -374,12 +387,8 @@ int app::run(int argc, char** argv) {
       server.start();
       std::cout << "serving AsyncAPI docs on http://" << host << ":" << server.port() << "/"
                 << std::endl;
+      block_shutdown_signals();
       signal_->use_signals = true;
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &set, nullptr);
       wait_for_shutdown();
       server.stop();
       return 0;
@@ -400,11 +409,7 @@ int app::run(int argc, char** argv) {
 
   // Signals are taken by sigtimedwait on this thread only: block them before
   // the actor system's threads exist, so they inherit the mask.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  block_shutdown_signals();
   signal_->use_signals = true;
 
   if (pub->parsed()) {

@@ -18,6 +18,7 @@
 #include <cstdlib>
 
 int main() {
+  brook::app::block_shutdown_signals();  // before any thread: SIGTERM drains instead of killing
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   auto stock = sys.spawn(inventory::stock, std::map<std::string, std::int32_t>{{"apple", 10}});

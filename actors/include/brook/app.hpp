@@ -91,8 +91,24 @@ public:
   /// Starts without blocking (embedding, tests). Throws on declaration errors.
   void start(run_options o = {});
   /// Blocks until stop() is called, a signal arrives or supervision escalates.
-  /// Returns the exit code (0, or 70 after an escalation).
+  /// Returns the exit code (0, or 70 after an escalation). SIGINT/SIGTERM count
+  /// under `run`, or after `block_shutdown_signals()`.
   int wait_for_shutdown();
+  /// Embedding: makes SIGINT/SIGTERM a graceful stop through `wait_for_shutdown()`
+  /// instead of killing the process. Call it first in `main`, before the actor
+  /// system exists: it blocks the signals in the calling thread, and only threads
+  /// started afterwards inherit that.
+  /// @code
+  /// int main() {
+  ///   brook::app::block_shutdown_signals();
+  ///   caf::actor_system sys{cfg};
+  ///   ...
+  ///   app.start();
+  ///   int rc = app.wait_for_shutdown();  // returns on SIGTERM
+  ///   app.stop();
+  /// }
+  /// @endcode
+  static void block_shutdown_signals();
   /// Graceful stop: on_shutdown, drain, close, after_shutdown. Idempotent.
   void stop();
   /// Asks a blocked wait_for_shutdown() to return (thread-safe).
