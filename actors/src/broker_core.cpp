@@ -169,7 +169,96 @@ void broker_core::send(outgoing m, publish_callback done) {
   }
   if (m.correlation_id.empty())
     m.correlation_id = new_uuid();
-  get_transport()->publish(std::move(m), std::move(done));
+  window.submit(shared_from_this(), std::move(m), std::move(done));
+}
+
+namespace {
+/// Set while a publish's completion runs: code there must not block on the window
+/// (the confirmations that free it may need this very thread).
+thread_local bool in_publish_completion = false;
+
+bool must_not_block() noexcept {
+  return in_publish_completion || current_resumer() != nullptr;
+}
+}  // namespace
+
+bool publish_window::try_acquire() noexcept {
+  auto n = in_flight_.load(std::memory_order_relaxed);
+  while (n < limit_)
+    if (in_flight_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
+      if (n + 1 > max_seen_.load(std::memory_order_relaxed))
+        max_seen_.store(n + 1, std::memory_order_relaxed);
+      return true;
+    }
+  return false;
+}
+
+void publish_window::dispatch(const std::shared_ptr<broker_core>& core, outgoing m,
+                              publish_callback done) {
+  // The completion keeps the core (and this window) alive until the driver answers.
+  core->get_transport()->publish(std::move(m), [this, core, done = std::move(done)](const error_info& e) {
+    {
+      in_publish_completion = true;
+      struct reset {
+        ~reset() { in_publish_completion = false; }
+      } r;
+      if (done)
+        done(e);
+    }
+    release(core);
+  });
+}
+
+void publish_window::release(const std::shared_ptr<broker_core>& core) {
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  room_.notify_one();
+  if (queued_count_.load(std::memory_order_acquire) == 0)
+    return;
+  // The oldest queued publishes take the freed slots, in order. A loop, not
+  // recursion: a driver that confirms inline (the memory broker) releases again
+  // from inside `dispatch`, and that inner release leaves the work to this loop.
+  thread_local publish_window* releasing = nullptr;
+  if (releasing == this)
+    return;
+  auto* outer = std::exchange(releasing, this);
+  for (;;) {
+    std::unique_lock lock{mtx_};
+    if (queue_.empty() || !try_acquire())
+      break;
+    auto q = std::move(queue_.front());
+    queue_.pop_front();
+    queued_count_.fetch_sub(1, std::memory_order_release);
+    lock.unlock();
+    dispatch(core, std::move(q.m), std::move(q.done));
+  }
+  releasing = outer;
+}
+
+void publish_window::submit(const std::shared_ptr<broker_core>& core, outgoing m,
+                            publish_callback done) {
+  if (queued_count_.load(std::memory_order_acquire) == 0 && try_acquire())
+    return dispatch(core, std::move(m), std::move(done));
+  waited_.fetch_add(1, std::memory_order_relaxed);
+  std::unique_lock lock{mtx_};
+  if (must_not_block()) {
+    // Re-check under the lock: a release may have run since.
+    if (queue_.empty() && try_acquire()) {
+      lock.unlock();
+      return dispatch(core, std::move(m), std::move(done));
+    }
+    queue_.push_back({std::move(m), std::move(done)});
+    queued_count_.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  // A producer on its own thread waits for room (and for the queue ahead of it).
+  room_.wait(lock, [&] { return queue_.empty() && in_flight_.load() < limit_; });
+  if (!try_acquire()) {  // raced with another producer: queue behind
+    queue_.push_back({std::move(m), std::move(done)});
+    queued_count_.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  lock.unlock();
+  dispatch(core, std::move(m), std::move(done));
 }
 
 std::string broker_core::ensure_replies() {

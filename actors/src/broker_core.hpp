@@ -9,6 +9,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +19,44 @@
 #include <vector>
 
 namespace brook::detail {
+
+class broker_core;
+
+/// The outbound window of one broker: at most `limit` publishes handed to the
+/// driver and not yet confirmed by it. Beyond that a publish waits: a caller on
+/// its own thread blocks (backpressure on a producer loop); a handler actor, or
+/// code running inside a publish's completion, never blocks: its publish queues
+/// here, in order, and goes out as confirmations free the window (its input stays
+/// unsettled meanwhile, so the subscriber's credit bounds that queue).
+class publish_window {
+public:
+  explicit publish_window(std::size_t limit) : limit_(limit ? limit : 1) {}
+  /// Hands `m` to `core`'s transport now, or when the window has room.
+  void submit(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done);
+  void set_limit(std::size_t n) { limit_ = n ? n : 1; }
+  std::size_t limit() const noexcept { return limit_; }
+  std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
+  std::size_t max_seen() const noexcept { return max_seen_.load(std::memory_order_relaxed); }
+  /// Publishes that found the window full (queued or blocked).
+  std::uint64_t waited() const noexcept { return waited_.load(std::memory_order_relaxed); }
+
+private:
+  struct queued {
+    outgoing m;
+    publish_callback done;
+  };
+  bool try_acquire() noexcept;
+  void release(const std::shared_ptr<broker_core>& core);
+  void dispatch(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done);
+
+  std::size_t limit_;
+  std::atomic<std::size_t> in_flight_{0}, max_seen_{0};
+  std::atomic<std::uint64_t> waited_{0};
+  std::atomic<std::size_t> queued_count_{0};
+  std::mutex mtx_;
+  std::condition_variable room_;
+  std::deque<queued> queue_;
+};
 
 
 class broker_core : public std::enable_shared_from_this<broker_core> {
@@ -43,6 +84,8 @@ public:
   /// The failure for a body over the limit, or ok.
   error_info check_size(const outgoing& m) const;
   std::shared_ptr<spdlog::logger> log = default_logger();
+  /// Publishes in flight to the driver at most (`broker::max_publish_in_flight`).
+  publish_window window{10000};
   /// The app's and the broker's middlewares: every publish through `send` (direct
   /// publishes, publishers, requests) passes their `on_publish`. Set at start.
   /// Not owned: a middleware holding a publisher of this broker (a dead-letter

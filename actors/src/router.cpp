@@ -90,6 +90,11 @@ router& router::include_router(router& child) {
   return *this;
 }
 
+broker& broker::max_publish_in_flight(std::size_t n) {
+  core_->window.set_limit(n);
+  return *this;
+}
+
 broker& broker::max_publish_bytes(std::size_t n) {
   core_->max_body_bytes = n;
   return *this;

@@ -338,7 +338,11 @@ std::vector<connection_snapshot> runtime::connections() const {
                    .stalls = s.stalls,
                    .fatals = s.fatals,
                    .restarts = s.restarts,
-                   .last_error = s.get_last_error()});
+                   .last_error = s.get_last_error(),
+                   .publish_window = c.b->core()->window.limit(),
+                   .publish_in_flight = c.b->core()->window.in_flight(),
+                   .publish_max_in_flight = c.b->core()->window.max_seen(),
+                   .publish_waited = c.b->core()->window.waited()});
   }
   return out;
 }

@@ -108,6 +108,12 @@ public:
   /// subscriber's `max_body_bytes`); a larger publish fails with
   /// `errc::invalid_argument` naming this setting.
   broker& max_publish_bytes(std::size_t n);
+  /// The outbound window: at most `n` publishes (results, replies, publishers,
+  /// requests) handed to the driver and not yet confirmed by the broker; default
+  /// 10,000. Beyond it a producer thread blocks until confirmations free room, and
+  /// a handler's publish waits in order without blocking its thread (its input
+  /// stays unsettled, so the subscriber's credit bounds that wait).
+  broker& max_publish_in_flight(std::size_t n);
   /// The AsyncAPI server entry for this broker.
   virtual asyncapi::server_spec server() const;
   /// `*` in this broker's patterns spans any characters (Redis) rather than

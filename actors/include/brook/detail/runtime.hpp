@@ -74,6 +74,10 @@ struct connection_snapshot {
   /// stopped answering), fatal errors, and transport restarts after those.
   std::uint64_t connects = 0, losses = 0, stalls = 0, fatals = 0, restarts = 0;
   std::string last_error;  ///< the last drop, stall or failure; empty when none
+  /// The outbound window (`broker::max_publish_in_flight`): its size, publishes in
+  /// flight now and at most so far, and how many found it full and waited.
+  std::size_t publish_window = 0, publish_in_flight = 0, publish_max_in_flight = 0;
+  std::uint64_t publish_waited = 0;
 };
 
 class runtime {
