@@ -2,18 +2,16 @@
 // two pass-through middlewares, handler, publish the result, ack — on one
 // scheduler thread; the same with a coroutine handler that awaits its publish.
 // Plus ping-pong: one request in flight at a time.
-#include "bench_common.hpp"
-
+#include <atomic>
+#include <boost/describe/class.hpp>
 #include <brook/app.hpp>
 #include <brook/memory/broker.hpp>
 #include <brook/task.hpp>
-
-#include <boost/describe/class.hpp>
-
-#include <atomic>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
+
+#include "bench_common.hpp"
 
 namespace {
 
@@ -46,14 +44,16 @@ struct pass_through final : brook::middleware::base {
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           bench::clock::now().time_since_epoch())
-    .count();
+             bench::clock::now().time_since_epoch())
+      .count();
 }
 
 order sample(std::size_t i) {
-  return order{"order-" + std::to_string(i), "customer-4711",
+  return order{"order-" + std::to_string(i),
+               "customer-4711",
                {{"sku-001", 2, 9.99}, {"sku-002", 1, 120.5}, {"sku-003", 5, 0.25}},
-               "leave at the door, please", now_ns()};
+               "leave at the door, please",
+               now_ns()};
 }
 
 // `awaiting`: the handler is a coroutine that awaits the publish of its result (the
@@ -88,7 +88,7 @@ void pipeline(std::size_t n, bool awaiting) {
   for (std::size_t i = 0; i < n; ++i) {
     while (i - done.load(std::memory_order_acquire) >= window)
       std::this_thread::yield();
-    broker.publish("orders", sample(i));
+    bench::must(broker.publish("orders", sample(i)));
   }
   while (done.load(std::memory_order_acquire) < n)
     std::this_thread::sleep_for(std::chrono::microseconds{50});

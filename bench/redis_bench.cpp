@@ -5,20 +5,18 @@
 //   pingpong    one message in flight: the handler re-publishes on receipt.
 //   pingpong_await  the same with a coroutine handler that awaits that publish.
 // usage: redis_bench [throughput|pingpong|pingpong_await|all]; env BROOK_REDIS_URL, N, NPING
-#include "bench_common.hpp"
-
+#include <atomic>
+#include <boost/describe/class.hpp>
 #include <brook/app.hpp>
 #include <brook/redis/broker.hpp>
 #include <brook/task.hpp>
-
-#include <boost/describe/class.hpp>
-
-#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+
+#include "bench_common.hpp"
 
 namespace {
 
@@ -32,8 +30,8 @@ BOOST_DESCRIBE_STRUCT(tick, (), (seq, sent_ns, source, kind))
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           bench::clock::now().time_since_epoch())
-    .count();
+             bench::clock::now().time_since_epoch())
+      .count();
 }
 
 std::string url() {
@@ -52,10 +50,12 @@ void throughput(long n) {
   std::vector<double> lat;
   lat.reserve(static_cast<std::size_t>(n));
   std::atomic<long> got{0};
-  broker.subscriber(brook::redis::list{.name = key, .batch = 100}).max_in_flight(1000).handle([&](const tick& t) {
-    lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
-    got.fetch_add(1, std::memory_order_release);
-  });
+  broker.subscriber(brook::redis::list{.name = key, .batch = 100})
+      .max_in_flight(1000)
+      .handle([&](const tick& t) {
+        lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
+        got.fetch_add(1, std::memory_order_release);
+      });
   brook::app app{broker};
   app.start({.workers = static_cast<std::size_t>(env_or("WORKERS", 1)), .log_level = "warn"});
   auto out = broker.publisher(brook::redis::list_out{key});
@@ -69,13 +69,11 @@ void throughput(long n) {
       cv.wait(lock, [&] { return in_flight < 1000; });
       ++in_flight;
     }
-    out.publish_async(
-      tick{i, now_ns(), "bench", "throughput"},
-      [&](const brook::error_info&) {
-        std::lock_guard lock{mtx};
-        --in_flight;
-        cv.notify_one();
-      });
+    out.publish_async(tick{i, now_ns(), "bench", "throughput"}, [&](const brook::error_info&) {
+      std::lock_guard lock{mtx};
+      --in_flight;
+      cv.notify_one();
+    });
   }
   while (got.load(std::memory_order_acquire) < n)
     std::this_thread::sleep_for(std::chrono::microseconds{200});
@@ -107,7 +105,8 @@ void pingpong(long n, bool awaiting) {
   if (awaiting)
     broker.subscriber(brook::redis::list{key}).handle([&](const tick& t) -> brook::task<> {
       if (arrived(t)) {
-        tick next{t.seq + 1, now_ns(), "bench", "pingpong"};  // named: see the GCC 12 note in task.hpp
+        tick next{t.seq + 1, now_ns(), "bench",
+                  "pingpong"};  // named: see the GCC 12 note in task.hpp
         auto err = co_await out.publish_async(next);
         if (err)
           throw std::runtime_error(err.to_string());
@@ -116,16 +115,18 @@ void pingpong(long n, bool awaiting) {
   else
     broker.subscriber(brook::redis::list{key}).handle([&](const tick& t) {
       if (arrived(t))  // the next message goes out the moment this one arrived
-        out.publish_async(tick{t.seq + 1, now_ns(), "bench", "pingpong"}, [](const brook::error_info&) {});
+        out.publish_async(tick{t.seq + 1, now_ns(), "bench", "pingpong"},
+                          [](const brook::error_info&) {});
     });
   brook::app app{broker};
   app.start({.workers = 1, .log_level = "warn"});
-  out.publish(tick{0, now_ns(), "bench", "pingpong"});
+  bench::must(out.publish(tick{0, now_ns(), "bench", "pingpong"}));
   while (got.load() < n + warmup)
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
   app.stop();
-  bench::report(awaiting ? "pingpong_await" : "pingpong", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
+  bench::report(awaiting ? "pingpong_await" : "pingpong", "redis", "brook",
+                static_cast<std::size_t>(n), secs, lat);
 }
 
 }  // namespace

@@ -1,21 +1,19 @@
 // The subscriber actor: credit window, dispatch to handler actors, their
 // restarts, graceful drain, and what happens to deliveries it cannot finish.
-#include "runtime.hpp"
-
+#include <algorithm>
 #include <brook/detail/adaptive_mutex.hpp>
 #include <brook/message.hpp>
-
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
-
-#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+
+#include "runtime.hpp"
 
 namespace brook::detail {
 
@@ -110,8 +108,8 @@ public:
   }
   void gap(const error_info& why) override {
     ++rt_->stats->gaps;
-    rt_->log->warn("{} - messages may have been missed ({}); counted in gaps", rt_->decl->spec.address,
-                   why.message);
+    rt_->log->warn("{} - messages may have been missed ({}); counted in gaps",
+                   rt_->decl->spec.address, why.message);
   }
   /// Swaps what arrived into `into` (empty; its capacity is kept for the next batch).
   void take(std::vector<envelope_ptr>& into) {
@@ -138,9 +136,10 @@ private:
       return;
     }
     rt_->stats->drop(drop_reason::stopped);
-    rt_->log->error("{} | {} - message lost: delivered after its subscriber stopped; counted as "
-                    "dropped (stopped)",
-                    env.channel, env.message_id);
+    rt_->log->error(
+        "{} | {} - message lost: delivered after its subscriber stopped; counted as "
+        "dropped (stopped)",
+        env.channel, env.message_id);
   }
 
   adaptive_mutex mtx_;
@@ -238,10 +237,10 @@ struct subscriber_state {
   std::unique_ptr<subscription> sub;
   std::vector<slot> slots;
   inflight_table inflight;
-  std::vector<envelope_ptr> arrived;   ///< the batch being dispatched
+  std::vector<envelope_ptr> arrived;  ///< the batch being dispatched
   std::vector<handle_batch> batches;  ///< per handler slot, sent after each batch
   std::deque<envelope_ptr> waiting;   ///< no live handler yet: dispatched on restart
-  std::size_t returns = 0;  ///< settled messages whose credit is not yet given back
+  std::size_t returns = 0;            ///< settled messages whose credit is not yet given back
   std::deque<caf::actor_clock::time_point> restarts;
   bool draining = false;
   bool cancel_confirmed = false;  ///< the driver will deliver nothing more
@@ -252,7 +251,7 @@ struct subscriber_state {
   void sync_driver_drops() {
     if (sub)
       rt->stats->dropped[static_cast<std::size_t>(drop_reason::driver)] =
-        rt->stats->driver_dropped_before + sub->dropped();
+          rt->stats->driver_dropped_before + sub->dropped();
   }
   void end_subscription() {
     if (!sub)
@@ -286,9 +285,10 @@ struct subscriber_state {
       settle(*env);
     rt->stats->in_flight = 0;
     if (lost > 0)
-      rt->log->error("{} - subscriber stopped holding {} message(s) its broker cannot take back; "
-                     "counted as dropped (stopped)",
-                     rt->decl->spec.address, lost);
+      rt->log->error(
+          "{} - subscriber stopped holding {} message(s) its broker cannot take back; "
+          "counted as dropped (stopped)",
+          rt->decl->spec.address, lost);
     if (returned > 0)
       rt->log->warn("{} - subscriber stopped; {} unfinished message(s) returned for redelivery",
                     rt->decl->spec.address, returned);
@@ -359,9 +359,10 @@ void on_handler_exit(subscriber_actor* self, caf::exit_msg& msg) {
   });
   st.rt->stats->in_flight = st.inflight.size();
   auto& log = *st.rt->log;
-  log.error("{} - handler actor died ({}); {} in-flight message(s) returned for redelivery, {} "
-            "lost (the subscription cannot redeliver; counted as dropped: handler_died)",
-            st.rt->decl->spec.address, self->system().render(msg.reason), returned, lost);
+  log.error(
+      "{} - handler actor died ({}); {} in-flight message(s) returned for redelivery, {} "
+      "lost (the subscription cannot redeliver; counted as dropped: handler_died)",
+      st.rt->decl->spec.address, self->system().render(msg.reason), returned, lost);
   auto now = self->clock().now();
   auto& policy = st.rt->decl->options.restarts;
   while (!st.restarts.empty() && now - st.restarts.front() > policy.window)
@@ -432,90 +433,89 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
     rt->subscribed = true;
   st.sub->request(rt->decl->options.max_in_flight);
   return {
-    [=](deliver_atom) {
-      auto& s = self->state;
-      auto& batch = s.arrived;
-      s.sink->take(batch);
-      for (auto& env : batch)
-        dispatch(self, std::move(env));
-      batch.clear();
-      send_batches(self);
-      s.sync_driver_drops();
-    },
-    [=](done_atom, std::vector<std::uint64_t>& ids) {
-      auto& s = self->state;
-      for (auto id : ids) {
-        auto* e = s.inflight.find(id);
-        if (e == nullptr)
-          continue;
-        auto& sl = s.slots[e->handler];
-        if (sl.load > 0)
-          --sl.load;
-        s.inflight.erase(*e);
-        --s.rt->stats->held;
-        ++s.returns;
-      }
-      s.rt->stats->in_flight = s.inflight.size();
-      // Credit goes back in chunks of an eighth of the window: drivers then
-      // read in batches (XREADGROUP COUNT, BLMPOP COUNT) instead of one by one.
-      // With nothing in flight everything goes back, so the driver never starves.
-      // A drain gives nothing back: the driver must stop taking work.
-      auto chunk = std::max<std::size_t>(1, s.rt->decl->options.max_in_flight / 8);
-      if (s.sub && !s.draining && s.returns > 0
-          && (s.returns >= chunk || s.inflight.empty())) {
-        s.sub->request(s.returns);
-        s.returns = 0;
-      }
-      check_drained(self);
-    },
-    [=](restart_atom, std::uint64_t idx) {
-      auto& s = self->state;
-      if (idx >= s.slots.size() || s.slots[idx].actor)
-        return;
-      s.slots[idx].actor = spawn_slot(self);
-      auto held = std::move(s.waiting);
-      s.waiting.clear();
-      for (auto& env : held)
-        dispatch(self, std::move(env));
-      send_batches(self);
-    },
-    [=](drain_atom) {
-      auto& s = self->state;
-      auto rp = self->make_response_promise();
-      s.drain_waiters.push_back(rp);
-      if (!s.draining) {
-        s.draining = true;
-        // Retries waiting in the handlers go back to the broker where they can.
-        for (auto& sl : s.slots)
-          if (sl.actor)
-            self->send(sl.actor, drain_atom::value);
-        if (s.sub) {
-          // Stop taking work first; what the broker still has stays there.
-          auto me = caf::actor_cast<caf::actor>(self);
-          s.sub->cancel([me] { caf::anon_send(me, cancelled_atom::value); });
-        } else {
-          s.cancel_confirmed = true;
+      [=](deliver_atom) {
+        auto& s = self->state;
+        auto& batch = s.arrived;
+        s.sink->take(batch);
+        for (auto& env : batch)
+          dispatch(self, std::move(env));
+        batch.clear();
+        send_batches(self);
+        s.sync_driver_drops();
+      },
+      [=](done_atom, std::vector<std::uint64_t>& ids) {
+        auto& s = self->state;
+        for (auto id : ids) {
+          auto* e = s.inflight.find(id);
+          if (e == nullptr)
+            continue;
+          auto& sl = s.slots[e->handler];
+          if (sl.load > 0)
+            --sl.load;
+          s.inflight.erase(*e);
+          --s.rt->stats->held;
+          ++s.returns;
         }
-      }
-      check_drained(self);
-      return rp;
-    },
-    [=](cancelled_atom) {
-      self->state.cancel_confirmed = true;
-      check_drained(self);
-    },
-    [=](failed_atom, std::string& why) {
-      self->state.rt->log->critical("{} - subscription failed: {}",
-                                    self->state.rt->decl->spec.address, why);
-      self->quit(caf::sec::runtime_error);
-    },
-    [=](handlers_atom) {
-      std::vector<caf::actor> xs;
-      for (auto& s : self->state.slots)
-        if (s.actor)
-          xs.push_back(s.actor);
-      return caf::make_message(self->state.rt->decl->spec.address, std::move(xs));
-    },
+        s.rt->stats->in_flight = s.inflight.size();
+        // Credit goes back in chunks of an eighth of the window: drivers then
+        // read in batches (XREADGROUP COUNT, BLMPOP COUNT) instead of one by one.
+        // With nothing in flight everything goes back, so the driver never starves.
+        // A drain gives nothing back: the driver must stop taking work.
+        auto chunk = std::max<std::size_t>(1, s.rt->decl->options.max_in_flight / 8);
+        if (s.sub && !s.draining && s.returns > 0 && (s.returns >= chunk || s.inflight.empty())) {
+          s.sub->request(s.returns);
+          s.returns = 0;
+        }
+        check_drained(self);
+      },
+      [=](restart_atom, std::uint64_t idx) {
+        auto& s = self->state;
+        if (idx >= s.slots.size() || s.slots[idx].actor)
+          return;
+        s.slots[idx].actor = spawn_slot(self);
+        auto held = std::move(s.waiting);
+        s.waiting.clear();
+        for (auto& env : held)
+          dispatch(self, std::move(env));
+        send_batches(self);
+      },
+      [=](drain_atom) {
+        auto& s = self->state;
+        auto rp = self->make_response_promise();
+        s.drain_waiters.push_back(rp);
+        if (!s.draining) {
+          s.draining = true;
+          // Retries waiting in the handlers go back to the broker where they can.
+          for (auto& sl : s.slots)
+            if (sl.actor)
+              self->send(sl.actor, drain_atom::value);
+          if (s.sub) {
+            // Stop taking work first; what the broker still has stays there.
+            auto me = caf::actor_cast<caf::actor>(self);
+            s.sub->cancel([me] { caf::anon_send(me, cancelled_atom::value); });
+          } else {
+            s.cancel_confirmed = true;
+          }
+        }
+        check_drained(self);
+        return rp;
+      },
+      [=](cancelled_atom) {
+        self->state.cancel_confirmed = true;
+        check_drained(self);
+      },
+      [=](failed_atom, std::string& why) {
+        self->state.rt->log->critical("{} - subscription failed: {}",
+                                      self->state.rt->decl->spec.address, why);
+        self->quit(caf::sec::runtime_error);
+      },
+      [=](handlers_atom) {
+        std::vector<caf::actor> xs;
+        for (auto& s : self->state.slots)
+          if (s.actor)
+            xs.push_back(s.actor);
+        return caf::make_message(self->state.rt->decl->spec.address, std::move(xs));
+      },
   };
 }
 

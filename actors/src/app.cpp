@@ -1,24 +1,23 @@
 // brook::app: lifecycle, signals, the service command line and the AsyncAPI
 // description of the service.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <boost/json/parse.hpp>
 #include <brook/app.hpp>
 #include <brook/asyncapi/generator.hpp>
 #include <brook/asyncapi/server.hpp>
-
-#include "broker_core.hpp"
-
-#include <CLI/CLI.hpp>
 #include <caf/actor.hpp>
-#include <boost/json/parse.hpp>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <set>
+
+#include "broker_core.hpp"
 
 namespace brook {
 
@@ -32,13 +31,14 @@ struct app::shutdown_signal {
   std::atomic<int> exit_code{0};
 };
 
-app::app(broker& b, app_info info) : app(std::vector<std::reference_wrapper<broker>>{b}, std::move(info)) {}
+app::app(broker& b, app_info info)
+    : app(std::vector<std::reference_wrapper<broker>>{b}, std::move(info)) {}
 
 app::app(std::vector<std::reference_wrapper<broker>> brokers, app_info info)
-  : info_(std::move(info)),
-    brokers_(std::move(brokers)),
-    deps_(std::make_shared<dependency_registry>()),
-    signal_(std::make_shared<shutdown_signal>()) {
+    : info_(std::move(info)),
+      brokers_(std::move(brokers)),
+      deps_(std::make_shared<dependency_registry>()),
+      signal_(std::make_shared<shutdown_signal>()) {
   for (auto& b : brokers_)
     b.get().core()->app_id = info_.title;
 }
@@ -47,9 +47,8 @@ app::app(caf::actor_system& sys, broker& b, app_info info) : app(b, std::move(in
   external_ = &sys;
 }
 
-app::app(caf::actor_system& sys, std::vector<std::reference_wrapper<broker>> brokers,
-         app_info info)
-  : app(std::move(brokers), std::move(info)) {
+app::app(caf::actor_system& sys, std::vector<std::reference_wrapper<broker>> brokers, app_info info)
+    : app(std::move(brokers), std::move(info)) {
   external_ = &sys;
 }
 
@@ -61,13 +60,30 @@ app::~app() {
   stop();
 }
 
-app& app::on_startup(std::function<void()> f) { on_startup_.push_back(std::move(f)); return *this; }
-app& app::after_startup(std::function<void()> f) { after_startup_.push_back(std::move(f)); return *this; }
-app& app::on_shutdown(std::function<void()> f) { on_shutdown_.push_back(std::move(f)); return *this; }
-app& app::after_shutdown(std::function<void()> f) { after_shutdown_.push_back(std::move(f)); return *this; }
-app& app::middleware(middleware_ptr m) { mws_.push_back(std::move(m)); return *this; }
+app& app::on_startup(std::function<void()> f) {
+  on_startup_.push_back(std::move(f));
+  return *this;
+}
+app& app::after_startup(std::function<void()> f) {
+  after_startup_.push_back(std::move(f));
+  return *this;
+}
+app& app::on_shutdown(std::function<void()> f) {
+  on_shutdown_.push_back(std::move(f));
+  return *this;
+}
+app& app::after_shutdown(std::function<void()> f) {
+  after_shutdown_.push_back(std::move(f));
+  return *this;
+}
+app& app::middleware(middleware_ptr m) {
+  mws_.push_back(std::move(m));
+  return *this;
+}
 
-bool app::running() const noexcept { return signal_->running; }
+bool app::running() const noexcept {
+  return signal_->running;
+}
 bool app::ready() const noexcept {
   return signal_->ready && rt_ && rt_->subscriptions_ready();
 }
@@ -167,10 +183,11 @@ void app::stop() {
   for (auto& f : on_shutdown_)
     f();
   if (!rt_->stop(opts_.graceful_timeout))
-    default_logger()->warn("graceful timeout of {} ms passed with messages still in flight; "
-                           "those with acks were returned to their broker, the others are "
-                           "counted as dropped (stopped) in stats()",
-                           opts_.graceful_timeout.count());
+    default_logger()->warn(
+        "graceful timeout of {} ms passed with messages still in flight; "
+        "those with acks were returned to their broker, the others are "
+        "counted as dropped (stopped) in stats()",
+        opts_.graceful_timeout.count());
   final_stats_ = rt_->stats();
   final_connections_ = rt_->connections();
   rt_.reset();
@@ -308,8 +325,8 @@ int app::cmd_publish(const std::string& channel, const std::string& body, bool r
   }
   try {
     if (request) {
-      auto reply = b.request_raw(std::move(m), std::chrono::milliseconds{
-                                                 static_cast<long>(timeout_s * 1000)});
+      auto reply = b.request_raw(std::move(m),
+                                 std::chrono::milliseconds{static_cast<long>(timeout_s * 1000)});
       std::cout << reply->body << std::endl;
     } else if (auto err = detail::publish_now(b.core(), std::move(m))) {
       std::cerr << "error: publish to '" << channel << "' failed: " << err.to_string() << '\n';
@@ -331,15 +348,16 @@ int app::run(int argc, char** argv) {
   double graceful_s = 10;
   auto add_common = [&](CLI::App* c) {
     c->add_option("--log-level", level, "trace|debug|info|warn|error|critical|off")
-      ->envname("BROOK_LOG_LEVEL")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+        ->envname("BROOK_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   };
   auto* run_cmd = cli.add_subcommand("run", "Run the service until SIGINT/SIGTERM (the default)");
   add_common(run_cmd);
   run_cmd->add_option("--workers", o.workers, "scheduler threads (0 = one per core, min 4)")
-    ->envname("BROOK_WORKERS");
-  run_cmd->add_option("--graceful-timeout", graceful_s, "seconds to drain in-flight messages on stop")
-    ->envname("BROOK_GRACEFUL_TIMEOUT");
+      ->envname("BROOK_WORKERS");
+  run_cmd
+      ->add_option("--graceful-timeout", graceful_s, "seconds to drain in-flight messages on stop")
+      ->envname("BROOK_GRACEFUL_TIMEOUT");
   run_cmd->set_config("--config", "", "read options from a TOML/INI file");
 
   auto* docs = cli.add_subcommand("docs", "AsyncAPI documentation");
@@ -355,10 +373,11 @@ int app::run(int argc, char** argv) {
   serve->add_option("--port", port, "HTTP port");
   serve->add_option("--host", host, "address to bind");
   serve->add_option("--assets", assets, "directory of the AsyncAPI web component")
-    ->envname("BROOK_ASYNCAPI_ASSETS");
+      ->envname("BROOK_ASYNCAPI_ASSETS");
   serve->add_option("--asyncapi", version, "3.0.0|2.6.0")->check(CLI::IsMember({"3.0.0", "2.6.0"}));
 
-  auto* pub = cli.add_subcommand("publish", "Publish one message (starts the service too on the in-memory broker)");
+  auto* pub = cli.add_subcommand(
+      "publish", "Publish one message (starts the service too on the in-memory broker)");
   add_common(pub);
   std::string channel, body;
   bool request = false;

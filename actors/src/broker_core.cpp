@@ -1,11 +1,8 @@
 #include "broker_core.hpp"
 
-#include "handoff.hpp"
-
+#include <atomic>
 #include <brook/publisher.hpp>
 #include <brook/task.hpp>
-
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -13,12 +10,14 @@
 #include <random>
 #include <thread>
 
+#include "handoff.hpp"
+
 namespace brook::detail {
 
 std::uint64_t random64() noexcept {
   // splitmix64 over a per-thread random seed: ids need uniqueness, not secrecy.
-  thread_local std::uint64_t state = (std::uint64_t{std::random_device{}()} << 32)
-                                     ^ std::random_device{}();
+  thread_local std::uint64_t state =
+      (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -141,11 +140,10 @@ std::shared_ptr<transport> broker_core::swap_transport(std::shared_ptr<transport
 error_info broker_core::check_size(const outgoing& m) const {
   if (m.body.size() <= max_body_bytes)
     return {};
-  return {errc::invalid_argument, "publish to '" + m.channel + "': body of "
-                                    + std::to_string(m.body.size())
-                                    + " bytes exceeds the limit of "
-                                    + std::to_string(max_body_bytes)
-                                    + " bytes (raise it with broker.max_publish_bytes(n))"};
+  return {errc::invalid_argument,
+          "publish to '" + m.channel + "': body of " + std::to_string(m.body.size()) +
+              " bytes exceeds the limit of " + std::to_string(max_body_bytes) +
+              " bytes (raise it with broker.max_publish_bytes(n))"};
 }
 
 void broker_core::send(outgoing m, publish_callback done) {
@@ -196,17 +194,18 @@ bool publish_window::try_acquire() noexcept {
 void publish_window::dispatch(const std::shared_ptr<broker_core>& core, outgoing m,
                               publish_callback done) {
   // The completion keeps the core (and this window) alive until the driver answers.
-  core->get_transport()->publish(std::move(m), [this, core, done = std::move(done)](const error_info& e) {
-    {
-      in_publish_completion = true;
-      struct reset {
-        ~reset() { in_publish_completion = false; }
-      } r;
-      if (done)
-        done(e);
-    }
-    release(core);
-  });
+  core->get_transport()->publish(std::move(m),
+                                 [this, core, done = std::move(done)](const error_info& e) {
+                                   {
+                                     in_publish_completion = true;
+                                     struct reset {
+                                       ~reset() { in_publish_completion = false; }
+                                     } r;
+                                     if (done)
+                                       done(e);
+                                   }
+                                   release(core);
+                                 });
 }
 
 void publish_window::release(const std::shared_ptr<broker_core>& core) {
@@ -298,8 +297,8 @@ envelope_ptr broker_core::request(outgoing m, std::chrono::milliseconds timeout)
 
 std::string broker_core::no_reply(const std::string& channel, std::chrono::milliseconds timeout,
                                   const std::string& corr) {
-  return "no reply from '" + channel + "' within " + std::to_string(timeout.count())
-         + " ms (correlation_id " + corr + "); is a subscriber running on it?";
+  return "no reply from '" + channel + "' within " + std::to_string(timeout.count()) +
+         " ms (correlation_id " + corr + "); is a subscriber running on it?";
 }
 
 void broker_core::request_async(outgoing m, std::chrono::milliseconds timeout,
@@ -334,16 +333,18 @@ void warn_if_blocking_a_handler(const char* what, const char* instead) {
   static std::atomic<bool> warned{false};
   if (!current_resumer() || warned.exchange(true))
     return;
-  default_logger()->warn("{} inside a handler blocks its scheduler thread until the broker "
-                         "answers (for seconds while it is down); return a brook::task and {} "
-                         "instead. Logged once", what, instead);
+  default_logger()->warn(
+      "{} inside a handler blocks its scheduler thread until the broker "
+      "answers (for seconds while it is down); return a brook::task and {} "
+      "instead. Logged once",
+      what, instead);
 }
 }  // namespace
 
 error_info publish_now(const std::shared_ptr<broker_core>& core, outgoing m) {
   if (!core)
-    return {errc::invalid_argument, "publisher to '" + m.channel
-                                      + "' is not attached to a broker: include its router first"};
+    return {errc::invalid_argument, "publisher to '" + m.channel +
+                                        "' is not attached to a broker: include its router first"};
   // Shared with the callback: a spinning waiter may return while the
   // transport's thread is still inside `set`.
   warn_if_blocking_a_handler("publish()", "co_await publisher.publish_async(x)");
@@ -370,7 +371,8 @@ void request_later(const std::shared_ptr<broker_core>& core, outgoing m,
                    std::chrono::milliseconds timeout,
                    std::function<void(envelope_ptr, error_info)> done) {
   if (!core) {
-    done(nullptr, {errc::invalid_argument, "request to '" + m.channel + "': the broker is not started"});
+    done(nullptr,
+         {errc::invalid_argument, "request to '" + m.channel + "': the broker is not started"});
     return;
   }
   core->request_async(std::move(m), timeout, std::move(done));

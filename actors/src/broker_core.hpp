@@ -1,13 +1,12 @@
 #pragma once
 // The runtime side of a broker: its transport (swappable by the test broker),
 // request/reply bookkeeping and the process-wide id generator.
+#include <atomic>
 #include <brook/codec.hpp>
 #include <brook/detail/ids.hpp>
 #include <brook/logger.hpp>
 #include <brook/middleware.hpp>
 #include <brook/transport.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -57,7 +56,6 @@ private:
   std::condition_variable room_;
   std::deque<queued> queue_;
 };
-
 
 class broker_core : public std::enable_shared_from_this<broker_core> {
 public:

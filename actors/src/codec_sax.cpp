@@ -1,9 +1,7 @@
 // The streaming decoder's driver: Boost.JSON's basic_parser feeding the
 // per-type tables of <brook/detail/codec_sax.hpp>.
-#include <brook/codec.hpp>
-
 #include <boost/json/basic_parser_impl.hpp>
-
+#include <brook/codec.hpp>
 #include <vector>
 
 namespace brook::detail::codec::sax {

@@ -2,17 +2,15 @@
 // events (connected, lost, stalled, fatal), logs and counts them, keeps the state
 // readiness reads, and restarts a transport after a fatal error under the
 // broker's restart policy, escalating when that gives up or the driver cannot.
-#include "runtime.hpp"
-
 #include <brook/policy.hpp>
-
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
-
 #include <deque>
 #include <string>
+
+#include "runtime.hpp"
 
 namespace brook::detail {
 
@@ -59,11 +57,11 @@ void fatal(connection_actor* self, const error_info& why) {
   while (!st.restarts.empty() && now - st.restarts.front() > st.policy.window)
     st.restarts.pop_front();
   if (why.code == errc::unsupported || st.restarts.size() >= st.policy.max_restarts) {
-    auto msg = "broker " + url_of(st) + ": connection failed for good (" + why.to_string() + ")"
-               + (why.code == errc::unsupported
+    auto msg = "broker " + url_of(st) + ": connection failed for good (" + why.to_string() + ")" +
+               (why.code == errc::unsupported
                     ? ""
-                    : "; " + std::to_string(st.restarts.size()) + " restarts within "
-                        + std::to_string(st.policy.window.count()) + " ms; giving up");
+                    : "; " + std::to_string(st.restarts.size()) + " restarts within " +
+                          std::to_string(st.policy.window.count()) + " ms; giving up");
     st.core->log->critical("{}", msg);
     if (st.escalate)
       st.escalate(msg);
@@ -84,53 +82,53 @@ caf::behavior connection_impl(connection_actor* self, std::shared_ptr<broker_cor
   st.stats = std::move(stats);
   st.escalate = std::move(escalate);
   return {
-    [=](event_atom, std::uint8_t what, int code, std::string& message) {
-      using k = connection_event::kind;
-      auto& s = self->state;
-      auto kind = static_cast<k>(what);
-      error_info why{static_cast<errc>(code), std::move(message)};
-      auto& log = *s.core->log;
-      switch (kind) {
-        case k::connected:
-        case k::restored: {
-          ++s.stats->connects;
-          if (s.down) {
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now()
-                                                                            - s.down_since);
-            log.info("broker {}: connection restored after {} ms", url_of(s), ms.count());
+      [=](event_atom, std::uint8_t what, int code, std::string& message) {
+        using k = connection_event::kind;
+        auto& s = self->state;
+        auto kind = static_cast<k>(what);
+        error_info why{static_cast<errc>(code), std::move(message)};
+        auto& log = *s.core->log;
+        switch (kind) {
+          case k::connected:
+          case k::restored: {
+            ++s.stats->connects;
+            if (s.down) {
+              auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() -
+                                                                              s.down_since);
+              log.info("broker {}: connection restored after {} ms", url_of(s), ms.count());
+            }
+            s.down = false;
+            s.stats->down = false;
+            return;
           }
-          s.down = false;
-          s.stats->down = false;
-          return;
+          case k::lost:
+            ++s.stats->losses;
+            break;
+          case k::stalled:
+            ++s.stats->stalls;
+            break;
+          case k::fatal:
+            ++s.stats->fatals;
+            break;
         }
-        case k::lost:
-          ++s.stats->losses;
-          break;
-        case k::stalled:
-          ++s.stats->stalls;
-          break;
-        case k::fatal:
-          ++s.stats->fatals;
-          break;
-      }
-      if (!s.down) {
-        s.down = true;
-        s.down_since = self->clock().now();
-      }
-      s.stats->down = true;
-      s.stats->set_last_error(why.to_string());
-      if (kind == k::fatal)
-        fatal(self, why);
-      else
-        log.warn("broker {}: connection {} ({}); the driver reconnects with backoff",
-                 url_of(s), to_string(kind), why.message);
-    },
-    [=](restart_atom) {
-      auto& s = self->state;
-      ++s.stats->restarts;
-      if (auto err = s.core->get_transport()->restart())
-        fatal(self, err);
-    },
+        if (!s.down) {
+          s.down = true;
+          s.down_since = self->clock().now();
+        }
+        s.stats->down = true;
+        s.stats->set_last_error(why.to_string());
+        if (kind == k::fatal)
+          fatal(self, why);
+        else
+          log.warn("broker {}: connection {} ({}); the driver reconnects with backoff", url_of(s),
+                   to_string(kind), why.message);
+      },
+      [=](restart_atom) {
+        auto& s = self->state;
+        ++s.stats->restarts;
+        if (auto err = s.core->get_transport()->restart())
+          fatal(self, err);
+      },
   };
 }
 

@@ -1,23 +1,20 @@
 // The handler actor: runs one subscriber's handler for the messages it is
 // given, publishes results, settles each message by policy and by what its
 // subscription can do, retries with backoff and dead-letters.
-#include "runtime.hpp"
-
-#include <brook/message.hpp>
-
+#include <algorithm>
 #include <boost/core/demangle.hpp>
-
+#include <brook/message.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
-
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <random>
 #include <thread>
 #include <unordered_map>
+
+#include "runtime.hpp"
 
 namespace brook::detail {
 
@@ -38,10 +35,14 @@ double random01() noexcept {
 
 std::string_view to_string(drop_reason r) noexcept {
   switch (r) {
-    case drop_reason::handler_died: return "handler_died";
-    case drop_reason::not_redeliverable: return "not_redeliverable";
-    case drop_reason::stopped: return "stopped";
-    case drop_reason::driver: return "driver";
+    case drop_reason::handler_died:
+      return "handler_died";
+    case drop_reason::not_redeliverable:
+      return "not_redeliverable";
+    case drop_reason::stopped:
+      return "stopped";
+    case drop_reason::driver:
+      return "driver";
   }
   return "unknown";
 }
@@ -52,7 +53,7 @@ namespace {
 class publish_failure : public std::runtime_error {
 public:
   explicit publish_failure(error_info e)
-    : std::runtime_error("publishing the result failed: " + e.to_string()), code(e.code) {}
+      : std::runtime_error("publishing the result failed: " + e.to_string()), code(e.code) {}
   errc code;
 };
 
@@ -112,7 +113,7 @@ struct job {
   error_info publish_error;
   std::string give_up_reason;  ///< set while dead-lettering
   bool dead_lettered = false;
-  bool republished = false;  ///< settled by handing a retry back to the broker
+  bool republished = false;                  ///< settled by handing a retry back to the broker
   std::chrono::milliseconds retry_delay{0};  ///< while republishing: the in-process fallback
 };
 
@@ -150,7 +151,8 @@ public:
     return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(h.address()));
   }
   static std::coroutine_handle<> decode(std::uint64_t v) {
-    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(static_cast<std::uintptr_t>(v)));
+    return std::coroutine_handle<>::from_address(
+        reinterpret_cast<void*>(static_cast<std::uintptr_t>(v)));
   }
 
 private:
@@ -162,8 +164,8 @@ private:
 class resumer_scope {
 public:
   resumer_scope(caf::event_based_actor* self, std::shared_ptr<detail::resumer> r)
-    : prev_(std::exchange(detail::current_resumer(), std::move(r))),
-      prev_actor_(std::exchange(detail::current_actor(), self)) {}
+      : prev_(std::exchange(detail::current_resumer(), std::move(r))),
+        prev_actor_(std::exchange(detail::current_actor(), self)) {}
   ~resumer_scope() {
     detail::current_resumer() = std::move(prev_);
     detail::current_actor() = prev_actor_;
@@ -238,18 +240,23 @@ void account(handler_actor* self, message& msg, bool dead_lettered) {
     return;
   }
   switch (*how) {
-    case ack_action::ack: ++stats.acked; break;
-    case ack_action::reject: ++stats.rejected; break;
+    case ack_action::ack:
+      ++stats.acked;
+      break;
+    case ack_action::reject:
+      ++stats.rejected;
+      break;
     case ack_action::nack:
       if (rt.caps.can_keep() && msg.raw()->ack) {
         ++stats.nacked;
       } else {
         stats.drop(drop_reason::not_redeliverable);
-        rt.log->error("{} | {} - message lost: nacked, but this {} subscription cannot redeliver "
-                      "(broker id {}); counted as dropped (not_redeliverable). Use a kind with "
-                      "acks (a Redis stream with a group) or set .retry(...) to retry in process",
-                      msg.channel(), msg.message_id(), rt.core->get_transport()->protocol(),
-                      msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
+        rt.log->error(
+            "{} | {} - message lost: nacked, but this {} subscription cannot redeliver "
+            "(broker id {}); counted as dropped (not_redeliverable). Use a kind with "
+            "acks (a Redis stream with a group) or set .retry(...) to retry in process",
+            msg.channel(), msg.message_id(), rt.core->get_transport()->protocol(),
+            msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
       }
       break;
   }
@@ -288,7 +295,8 @@ outgoing copy_to(const message& msg, const publisher_decl& to) {
 }
 
 /// Keeps `j` here (and its credit) and runs it again after `delay`.
-void retry_in_process(handler_actor* self, std::unique_ptr<job> j, std::chrono::milliseconds delay) {
+void retry_in_process(handler_actor* self, std::unique_ptr<job> j,
+                      std::chrono::milliseconds delay) {
   ++j->retries;
   ++j->run;
   j->at = stage::waiting_retry;
@@ -307,9 +315,10 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
   auto& dlq = rt.policies.dead_letter;
   if (!dlq || !dlq->core) {
     msg.settle(ack_action::reject);
-    rt.log->error("{} | {} - gave up after {} attempt(s) ({}); rejected (no dead-letter "
-                  "publisher: set .dead_letter(...) to keep such messages)",
-                  msg.channel(), msg.message_id(), attempts, reason);
+    rt.log->error(
+        "{} | {} - gave up after {} attempt(s) ({}); rejected (no dead-letter "
+        "publisher: set .dead_letter(...) to keep such messages)",
+        msg.channel(), msg.message_id(), attempts, reason);
     finish_job(self, std::move(j));
     return;
   }
@@ -340,10 +349,11 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     } else if (!msg.settled()) {
       if (!self->state.warned_unsettled) {
         self->state.warned_unsettled = true;
-        rt.log->warn("{} | {} - ack_policy::manual: the handler returned without settling the "
-                     "message; nacked (call m.ack(), m.nack() or m.reject() before returning, or "
-                     "return a deferred result). Logged once per handler actor",
-                     msg.channel(), msg.message_id());
+        rt.log->warn(
+            "{} | {} - ack_policy::manual: the handler returned without settling the "
+            "message; nacked (call m.ack(), m.nack() or m.reject() before returning, or "
+            "return a deferred result). Logged once per handler actor",
+            msg.channel(), msg.message_id());
       }
       msg.settle(ack_action::nack);
     }
@@ -376,8 +386,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     ++stats.decode_errors;
   // Under `manual` the core settles only what the user cannot: decode errors
   // (the handler never ran) and forced outcomes; unsettled ones are nacked.
-  const bool core_settles = policy != ack_policy::manual || f.forced || f.is_decode
-                            || !msg.settled();
+  const bool core_settles =
+      policy != ack_policy::manual || f.forced || f.is_decode || !msg.settled();
   if (core_settles && !msg.settled() && action == ack_action::nack && rt.policies.retry) {
     auto& retry = *rt.policies.retry;
     auto attempt = msg.delivery().attempt + j->retries;
@@ -398,8 +408,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
       // Back to the broker with the attempt and when it is due; acked once it is there.
       auto m = copy_to(msg, *through);
       auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                 + delay;
+                     std::chrono::system_clock::now().time_since_epoch()) +
+                 delay;
       m.headers.set("x-brook-attempt", std::to_string(attempt + 1));
       m.headers.set("x-brook-retry-at", std::to_string(due.count()));
       j->at = stage::republishing;
@@ -415,8 +425,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   }
   // What would be rejected (a decode error, a failure without retries) goes to the
   // dead-letter publisher when there is one: kept, not dropped.
-  if (core_settles && !msg.settled() && action == ack_action::reject && !f.forced
-      && rt.policies.dead_letter) {
+  if (core_settles && !msg.settled() && action == ack_action::reject && !f.forced &&
+      rt.policies.dead_letter) {
     give_up(self, std::move(j), msg.delivery().attempt + j->retries, f);
     return;
   }
@@ -426,10 +436,10 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   } else {
     auto how = msg.settled_as();
     const char* what = !settled_now && policy == ack_policy::ack_first ? "acked before processing"
-                       : !settled_now                             ? "settled by the handler"
-                       : *how == ack_action::reject               ? "rejected"
-                       : *how == ack_action::nack                 ? "nacked"
-                                                                  : "acked";
+                       : !settled_now                                  ? "settled by the handler"
+                       : *how == ack_action::reject                    ? "rejected"
+                       : *how == ack_action::nack                      ? "nacked"
+                                                                       : "acked";
     rt.log->error("{} | {} - {}: {} (message {}; broker id {})", msg.channel(), msg.message_id(),
                   f.type, f.text, what,
                   msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
@@ -469,9 +479,8 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
     if (j->publish_error) {
       // Not dead-lettered: keep the message on the broker if it can, else count it.
       msg.settle(ack_action::nack);
-      rt.log->error("{} | {} - gave up ({}), and the dead-letter publish failed: {}",
-                    msg.channel(), msg.message_id(), j->give_up_reason,
-                    j->publish_error.to_string());
+      rt.log->error("{} | {} - gave up ({}), and the dead-letter publish failed: {}", msg.channel(),
+                    msg.message_id(), j->give_up_reason, j->publish_error.to_string());
     } else {
       msg.settle(ack_action::ack);
       j->dead_lettered = true;
@@ -504,16 +513,15 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
   auto g = self->state.gate;
   auto make_done = [&g, id, run] {
     return [g, id, run](const error_info& e) {
-      if (g->inline_job.load(std::memory_order_acquire) == id + 1
-          && std::this_thread::get_id() == g->thread.load(std::memory_order_relaxed)) {
+      if (g->inline_job.load(std::memory_order_acquire) == id + 1 &&
+          std::this_thread::get_id() == g->thread.load(std::memory_order_relaxed)) {
         if (e)
           g->inline_error = e;
         --g->inline_left;
         return;
       }
       if (auto target = caf::actor_cast<caf::actor>(g->self))
-        caf::anon_send(target, published_atom::value, id, run, e.message,
-                       static_cast<int>(e.code));
+        caf::anon_send(target, published_atom::value, id, run, e.message, static_cast<int>(e.code));
     };
   };
   j->publishes_left = out.size();
@@ -548,8 +556,8 @@ void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
   }
   std::vector<outgoing> out(targets);
   std::vector<broker_core*> cores;  // empty: all through the subscriber's broker
-  std::string correlation_id = r.correlation_id.empty() ? std::string{msg.correlation_id()}
-                                                        : std::move(r.correlation_id);
+  std::string correlation_id =
+      r.correlation_id.empty() ? std::string{msg.correlation_id()} : std::move(r.correlation_id);
   for (std::size_t k = 0; k < targets; ++k) {
     auto& m = out[k];
     const bool last = k + 1 == targets;
@@ -681,10 +689,11 @@ std::chrono::milliseconds read_retry_headers(const subscriber_runtime& rt, envel
   if (!number(env.headers.find("x-brook-retry-at"), due))
     return std::chrono::milliseconds{0};
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   // Bounded by the policy's longest wait: a clock skew or a bogus header cannot park it for long.
-  auto longest = rt.policies.retry ? 2 * rt.policies.retry->backoff.max : std::chrono::milliseconds{60000};
+  auto longest =
+      rt.policies.retry ? 2 * rt.policies.retry->backoff.max : std::chrono::milliseconds{60000};
   return std::clamp(std::chrono::milliseconds{due - now}, std::chrono::milliseconds{0}, longest);
 }
 
@@ -734,81 +743,82 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
   if (auto calls = rt->decl->calls)
     self->state.env.record = [calls](boost::json::value v) { calls->add(std::move(v)); };
   return {
-    [=](handle_atom, handle_batch& batch) {
-      for (auto& [id, env] : batch.items)
-        process(self, id, std::move(env));
-      flush_done(self);
-    },
-    [=](complete_atom, std::uint64_t id, std::uint32_t run, result_ptr& r) {
-      if (auto j = take(self, id, run, stage::running)) {
-        on_result(self, std::move(j), std::move(*r));
+      [=](handle_atom, handle_batch& batch) {
+        for (auto& [id, env] : batch.items)
+          process(self, id, std::move(env));
         flush_done(self);
-      }
-    },
-    [=](timeout_atom, std::uint64_t id, std::uint32_t run) {
-      if (auto j = take(self, id, run, stage::running)) {
-        ++j->run;  // the late result, if any, is ignored
-        j->error = std::make_exception_ptr(handler_timeout{
-          "no result within " + std::to_string(self->state.rt->policies.timeout.count())
-          + " ms (subscriber timeout)"});
-        settle_job(self, std::move(j));
+      },
+      [=](complete_atom, std::uint64_t id, std::uint32_t run, result_ptr& r) {
+        if (auto j = take(self, id, run, stage::running)) {
+          on_result(self, std::move(j), std::move(*r));
+          flush_done(self);
+        }
+      },
+      [=](timeout_atom, std::uint64_t id, std::uint32_t run) {
+        if (auto j = take(self, id, run, stage::running)) {
+          ++j->run;  // the late result, if any, is ignored
+          j->error = std::make_exception_ptr(handler_timeout{
+              "no result within " + std::to_string(self->state.rt->policies.timeout.count()) +
+              " ms (subscriber timeout)"});
+          settle_job(self, std::move(j));
+          flush_done(self);
+        }
+      },
+      [=](resume_atom, std::uint64_t handle) {
+        resumer_scope coroutines{self, self->state.resumer};
+        actor_resumer::decode(handle).resume();
         flush_done(self);
-      }
-    },
-    [=](resume_atom, std::uint64_t handle) {
-      resumer_scope coroutines{self, self->state.resumer};
-      actor_resumer::decode(handle).resume();
-      flush_done(self);
-    },
-    [=](drain_atom) {
-      // A drain: retries waiting here would be lost with a subscription that cannot
-      // keep them; with `retry_through` they go back to the broker as they are.
-      auto& st = self->state;
-      auto& through = st.rt->policies.retry_through;
-      if (!through || !through->core)
-        return;
-      std::vector<std::uint64_t> waiting;
-      for (auto& [id, j] : st.pending)
-        if (j->at == stage::waiting_retry)
-          waiting.push_back(id);
-      for (auto id : waiting) {
-        auto node = st.pending.extract(id);
-        auto j = std::move(node.mapped());
-        ++j->run;  // the timer's retry_atom finds nothing
-        auto m = copy_to(*j->msg, *through);
-        if (!m.headers.find("x-brook-attempt"))
-          m.headers.set("x-brook-attempt", std::to_string(j->msg->delivery().attempt + j->retries));
-        j->at = stage::republishing;
-        std::vector<outgoing> out;
-        out.push_back(std::move(m));
-        publish_all(self, std::move(j), std::move(out), {through->core.get()});
-      }
-      flush_done(self);
-    },
-    [=](retry_atom, std::uint64_t id, std::uint32_t run) {
-      if (auto j = take(self, id, run, stage::waiting_retry)) {
-        j->ctx = {};
-        run_job(self, std::move(j));
+      },
+      [=](drain_atom) {
+        // A drain: retries waiting here would be lost with a subscription that cannot
+        // keep them; with `retry_through` they go back to the broker as they are.
+        auto& st = self->state;
+        auto& through = st.rt->policies.retry_through;
+        if (!through || !through->core)
+          return;
+        std::vector<std::uint64_t> waiting;
+        for (auto& [id, j] : st.pending)
+          if (j->at == stage::waiting_retry)
+            waiting.push_back(id);
+        for (auto id : waiting) {
+          auto node = st.pending.extract(id);
+          auto j = std::move(node.mapped());
+          ++j->run;  // the timer's retry_atom finds nothing
+          auto m = copy_to(*j->msg, *through);
+          if (!m.headers.find("x-brook-attempt"))
+            m.headers.set("x-brook-attempt",
+                          std::to_string(j->msg->delivery().attempt + j->retries));
+          j->at = stage::republishing;
+          std::vector<outgoing> out;
+          out.push_back(std::move(m));
+          publish_all(self, std::move(j), std::move(out), {through->core.get()});
+        }
         flush_done(self);
-      }
-    },
-    [=](published_atom, std::uint64_t id, std::uint32_t run, std::string& text, int code) {
-      auto& pending = self->state.pending;
-      auto i = pending.find(id);
-      if (i == pending.end() || i->second->run != run
-          || (i->second->at != stage::publishing && i->second->at != stage::dead_lettering
-              && i->second->at != stage::republishing))
-        return;
-      auto& j = *i->second;
-      if (code != 0)
-        j.publish_error = {static_cast<errc>(code), std::move(text)};
-      if (--j.publishes_left == 0) {
-        auto node = std::move(i->second);
-        pending.erase(i);
-        on_published(self, std::move(node));
-        flush_done(self);
-      }
-    },
+      },
+      [=](retry_atom, std::uint64_t id, std::uint32_t run) {
+        if (auto j = take(self, id, run, stage::waiting_retry)) {
+          j->ctx = {};
+          run_job(self, std::move(j));
+          flush_done(self);
+        }
+      },
+      [=](published_atom, std::uint64_t id, std::uint32_t run, std::string& text, int code) {
+        auto& pending = self->state.pending;
+        auto i = pending.find(id);
+        if (i == pending.end() || i->second->run != run ||
+            (i->second->at != stage::publishing && i->second->at != stage::dead_lettering &&
+             i->second->at != stage::republishing))
+          return;
+        auto& j = *i->second;
+        if (code != 0)
+          j.publish_error = {static_cast<errc>(code), std::move(text)};
+        if (--j.publishes_left == 0) {
+          auto node = std::move(i->second);
+          pending.erase(i);
+          on_published(self, std::move(node));
+          flush_done(self);
+        }
+      },
   };
 }
 
@@ -816,8 +826,8 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
 
 caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber) {
   return rt->decl->options.blocking
-           ? parent->spawn<caf::detached + caf::linked>(handler_impl, rt, std::move(subscriber))
-           : parent->spawn<caf::linked>(handler_impl, rt, std::move(subscriber));
+             ? parent->spawn<caf::detached + caf::linked>(handler_impl, rt, std::move(subscriber))
+             : parent->spawn<caf::linked>(handler_impl, rt, std::move(subscriber));
 }
 
 }  // namespace brook::detail

@@ -1,9 +1,8 @@
-#include "broker_core.hpp"
-
 #include <brook/broker.hpp>
 #include <brook/router.hpp>
-
 #include <cctype>
+
+#include "broker_core.hpp"
 
 namespace brook {
 
@@ -26,7 +25,7 @@ std::string default_handler_name(std::string_view address) {
 }  // namespace detail
 
 router::router(std::string prefix)
-  : prefix_(std::move(prefix)), deps_(std::make_shared<dependency_registry>()) {}
+    : prefix_(std::move(prefix)), deps_(std::make_shared<dependency_registry>()) {}
 
 router::~router() = default;
 
@@ -47,9 +46,8 @@ subscriber_builder router::subscriber(subscription_spec spec) {
   d->deps = deps_;
   subs_.push_back(d);
   adopt(*d);
-  return subscriber_builder{d, [this](std::string address) {
-                              return make_publisher_decl(std::move(address));
-                            }};
+  return subscriber_builder{
+      d, [this](std::string address) { return make_publisher_decl(std::move(address)); }};
 }
 
 std::shared_ptr<detail::publisher_decl> router::make_publisher_decl(std::string address) {
@@ -101,7 +99,7 @@ broker& broker::max_publish_bytes(std::size_t n) {
 }
 
 broker::broker(std::shared_ptr<transport> t)
-  : core_(std::make_shared<detail::broker_core>(std::move(t))) {}
+    : core_(std::make_shared<detail::broker_core>(std::move(t))) {}
 
 broker::~broker() = default;
 

@@ -4,7 +4,6 @@
 
 #include <brook/broker.hpp>
 #include <brook/detail/runtime.hpp>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -13,10 +12,9 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
-
 #include <mutex>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 namespace brook::detail {
 
@@ -82,7 +80,7 @@ void give_up(supervisor_actor* self, std::string why) {
   for (auto& [a, c] : st.children)
     if (a)
       self->request(a, caf::timespan{st.drain_budget}, drain_atom::value)
-        .then([one_done](caf::ok_atom) { one_done(); }, [one_done](caf::error&) { one_done(); });
+          .then([one_done](caf::ok_atom) { one_done(); }, [one_done](caf::error&) { one_done(); });
 }
 
 caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::string)> escalate,
@@ -108,10 +106,10 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
     while (!c->restarts.empty() && now - c->restarts.front() > policy.window)
       c->restarts.pop_front();
     if (c->restarts.size() >= policy.max_restarts) {
-      auto why = "subscriber '" + rt.decl->spec.address + "' failed "
-                 + std::to_string(c->restarts.size() + 1) + " times within "
-                 + std::to_string(policy.window.count())
-                 + " ms; giving up (" + self->system().render(msg.reason) + ")";
+      auto why = "subscriber '" + rt.decl->spec.address + "' failed " +
+                 std::to_string(c->restarts.size() + 1) + " times within " +
+                 std::to_string(policy.window.count()) + " ms; giving up (" +
+                 self->system().render(msg.reason) + ")";
       rt.log->critical("{}", why);
       give_up(self, std::move(why));
       return;
@@ -125,26 +123,26 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
     st.children.emplace_back(caf::actor{}, c);
   });
   return {
-    [=](add_atom, runtime_ptr& rt) {
-      auto c = std::make_shared<child>();
-      c->id = ++self->state.next_id;
-      c->rt = rt;
-      auto a = spawn_subscriber(self, rt);
-      self->state.children.emplace_back(a, c);
-    },
-    [=](restart_atom, std::uint64_t key) {
-      for (auto& [a, c] : self->state.children)
-        if (!a && c->id == key && !self->state.stopping)
-          a = spawn_subscriber(self, c->rt);
-    },
-    [=](escalate_atom, std::string& why) { give_up(self, std::move(why)); },
-    [=](list_atom) {
-      std::vector<caf::actor> xs;
-      for (auto& [a, c] : self->state.children)
-        if (a)
-          xs.push_back(a);
-      return xs;
-    },
+      [=](add_atom, runtime_ptr& rt) {
+        auto c = std::make_shared<child>();
+        c->id = ++self->state.next_id;
+        c->rt = rt;
+        auto a = spawn_subscriber(self, rt);
+        self->state.children.emplace_back(a, c);
+      },
+      [=](restart_atom, std::uint64_t key) {
+        for (auto& [a, c] : self->state.children)
+          if (!a && c->id == key && !self->state.stopping)
+            a = spawn_subscriber(self, c->rt);
+      },
+      [=](escalate_atom, std::string& why) { give_up(self, std::move(why)); },
+      [=](list_atom) {
+        std::vector<caf::actor> xs;
+        for (auto& [a, c] : self->state.children)
+          if (a)
+            xs.push_back(a);
+        return xs;
+      },
   };
 }
 
@@ -179,7 +177,8 @@ runtime::runtime(std::size_t workers) : impl_(std::make_unique<impl>()) {
   // sleep. Spin briefly, then park (the enqueue notifies a parked worker).
   impl_->cfg->set("work-stealing.aggressive-poll-attempts", 2000);
   impl_->cfg->set("work-stealing.moderate-poll-attempts", 0);
-  impl_->cfg->set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds{100}});
+  impl_->cfg->set("work-stealing.relaxed-sleep-duration",
+                  caf::timespan{std::chrono::milliseconds{100}});
   logger_tls_guard tls;
   impl_->own = std::make_unique<caf::actor_system>(*impl_->cfg);
   impl_->sys = impl_->own.get();
@@ -232,10 +231,11 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
   if (!im.supervisor)
     im.supervisor = im.sys->spawn(supervisor_impl, escalate, im.drain_budget);
   // A connection that gives up escalates through the supervisor like a subscriber does.
-  auto escalate_via_supervisor = [sup = caf::actor_cast<caf::actor_addr>(im.supervisor)](std::string why) {
-    if (auto a = caf::actor_cast<caf::actor>(sup))
-      caf::anon_send(a, escalate_atom::value, std::move(why));
-  };
+  auto escalate_via_supervisor =
+      [sup = caf::actor_cast<caf::actor_addr>(im.supervisor)](std::string why) {
+        if (auto a = caf::actor_cast<caf::actor>(sup))
+          caf::anon_send(a, escalate_atom::value, std::move(why));
+      };
   if (deps)
     b.dependencies()->set_parent(std::move(deps));
   auto core = b.core();
@@ -245,15 +245,15 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
   std::vector<runtime_ptr> prepared;
   for (auto& d : b.subscriber_decls()) {
     if (d->handlers.empty())
-      throw std::invalid_argument("subscriber '" + d->spec.address
-                                  + "' has no handler: call .handle(...) on it");
+      throw std::invalid_argument("subscriber '" + d->spec.address +
+                                  "' has no handler: call .handle(...) on it");
     for (auto& h : d->handlers)
       for (auto& [type, name] : h.handler->info().deps)
         if (!d->deps->has(type))
-          throw std::invalid_argument("handler " + d->name + " on '" + d->spec.address
-                                      + "' needs brook::dep<" + name
-                                      + "> but nothing provides it: call provide<" + name
-                                      + ">(...) on the app, broker or router");
+          throw std::invalid_argument("handler " + d->name + " on '" + d->spec.address +
+                                      "' needs brook::dep<" + name +
+                                      "> but nothing provides it: call provide<" + name +
+                                      ">(...) on the app, broker or router");
     auto rt = std::make_shared<subscriber_runtime>();
     rt->decl = d;
     rt->core = core;
@@ -289,9 +289,10 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
       throw std::runtime_error("broker " + b.server().url + ": " + err.to_string());
     // Not up yet: the driver keeps connecting; readiness stays false until it does.
     reachable = false;
-    core->log->warn("broker {}: {}; the service starts and connects when the broker is up "
-                    "(ready() is false until then)",
-                    b.server().url, err.to_string());
+    core->log->warn(
+        "broker {}: {}; the service starts and connects when the broker is up "
+        "(ready() is false until then)",
+        b.server().url, err.to_string());
   }
   for (auto& rt : prepared) {
     caf::anon_send(im.supervisor, add_atom::value, rt);
@@ -306,8 +307,8 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
       std::this_thread::sleep_for(std::chrono::microseconds{200});
   for (auto& rt : prepared)
     if (!rt->subscribed && reachable)
-      throw std::runtime_error("subscriber '" + rt->decl->spec.address
-                               + "' did not subscribe within 10 s");
+      throw std::runtime_error("subscriber '" + rt->decl->spec.address +
+                               "' did not subscribe within 10 s");
 }
 
 bool runtime::subscriptions_ready() const {
@@ -358,15 +359,15 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
     caf::scoped_actor self{*im.sys};
     std::vector<caf::actor> subs;
     self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
-      .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
+        .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (auto& s : subs) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0)
         left = std::chrono::milliseconds{1};
       self->request(s, left, drain_atom::value)
-        .receive([](caf::ok_atom) {}, [&](caf::error&) { drained = false; });
+          .receive([](caf::ok_atom) {}, [&](caf::error&) { drained = false; });
     }
     self->send_exit(im.supervisor, caf::exit_reason::user_shutdown);
     self->wait_for(im.supervisor);
@@ -427,17 +428,17 @@ std::vector<caf::actor> runtime::handler_actors(std::string_view address) const 
   caf::scoped_actor self{*im.sys};
   std::vector<caf::actor> subs;
   self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
-    .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
+      .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
   for (auto& s : subs) {
     std::string addr;
     std::vector<caf::actor> hs;
     self->request(s, std::chrono::seconds{5}, handlers_atom::value)
-      .receive(
-        [&](std::string& a, std::vector<caf::actor>& xs) {
-          addr = std::move(a);
-          hs = std::move(xs);
-        },
-        [](caf::error&) {});
+        .receive(
+            [&](std::string& a, std::vector<caf::actor>& xs) {
+              addr = std::move(a);
+              hs = std::move(xs);
+            },
+            [](caf::error&) {});
     if (addr == address)
       out.insert(out.end(), hs.begin(), hs.end());
   }

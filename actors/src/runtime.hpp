@@ -1,24 +1,22 @@
 #pragma once
 // Private runtime pieces shared by the actors and the app.
-#include "broker_core.hpp"
-
+#include <array>
+#include <atomic>
 #include <brook/caf.hpp>
 #include <brook/detail/runtime.hpp>
 #include <brook/subscriber.hpp>
-
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
-
-#include <array>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "broker_core.hpp"
 
 namespace brook::detail {
 
@@ -38,9 +36,8 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 /// Counters of one subscriber, readable from tests and metrics.
 struct subscriber_stats {
-  std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, acked{0}, rejected{0},
-    nacked{0}, decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0}, gaps{0},
-    interruptions{0};
+  std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, acked{0}, rejected{0}, nacked{0},
+      decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0}, gaps{0}, interruptions{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
   /// The driver's own drop count of subscriptions that ended (restarts).
   std::atomic<std::uint64_t> driver_dropped_before{0};

@@ -1,10 +1,8 @@
-#include <brook/asyncapi/generator.hpp>
-
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
-
-#include <algorithm>
+#include <brook/asyncapi/generator.hpp>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -177,8 +175,8 @@ std::vector<endpoint> collect_endpoints(const service_spec& s) {
     if (!op.servers.empty()) {
       for (const std::string& name : op.servers) {
         if (std::find(all_servers.begin(), all_servers.end(), name) == all_servers.end()) {
-          throw std::invalid_argument("asyncapi: channel '" + ep.channel +
-                                      "' names server '" + name +
+          throw std::invalid_argument("asyncapi: channel '" + ep.channel + "' names server '" +
+                                      name +
                                       "', which is not in service_spec::servers; add the server "
                                       "or fix the name");
         }
@@ -204,7 +202,8 @@ std::string operation_key(const endpoint& ep) {
 // user-supplied `service_spec::schemas` authoritative.
 json::object payload_ref(const endpoint& ep, json::object& schemas) {
   const json::value& payload = ep.op->payload;
-  if (const json::object* obj = payload.if_object(); obj && obj->size() == 1 && obj->contains("$ref")) {
+  if (const json::object* obj = payload.if_object();
+      obj && obj->size() == 1 && obj->contains("$ref")) {
     return *obj;
   }
   std::string name =
@@ -387,7 +386,8 @@ void add_v3(const std::vector<endpoint>& endpoints, json::object& doc, component
       }
       channel.emplace("servers", std::move(refs));
     }
-    channel.emplace("messages", json::object{{local, ref({"components", "messages", message_key})}});
+    channel.emplace("messages",
+                    json::object{{local, ref({"components", "messages", message_key})}});
     // Exactly the placeholders of the address: the parser rejects both undeclared and
     // redundant parameters.
     if (std::vector<std::string> names = placeholders(ep.op->address); !names.empty()) {

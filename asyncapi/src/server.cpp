@@ -1,15 +1,12 @@
-#include <brook/asyncapi/server.hpp>
-
-#include <brook/asyncapi/generator.hpp>
-
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <atomic>
+#include <brook/asyncapi/generator.hpp>
+#include <brook/asyncapi/server.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -49,12 +46,23 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -66,12 +74,24 @@ std::string js_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '<': out += "\\u003C"; break;
-      case '>': out += "\\u003E"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '<':
+        out += "\\u003C";
+        break;
+      case '>':
+        out += "\\u003E";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += ' ';
@@ -109,18 +129,21 @@ std::string html_page(std::string_view title, std::string_view json_url) {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>)" << t << R"( AsyncAPI</title>
+<title>)"
+       << t << R"( AsyncAPI</title>
 <link rel="stylesheet" href="asyncapi-web/default.min.css">
 <style>html { font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; }</style>
 </head>
 <body>
 <div id="asyncapi"></div>
 <div id="asyncapi-missing" hidden>
-<h1>)" << t << R"(</h1>
+<h1>)" << t
+       << R"(</h1>
 <p>The AsyncAPI web component is not installed next to this service, so the document cannot be
 rendered here. Install it with <code>scripts/asyncapi-assets.sh &lt;dir&gt;</code> and point
 <code>BROOK_ASYNCAPI_ASSETS</code> at that directory.</p>
-<p>The raw document: <a href=")" << url << R"(">)" << url << R"(</a></p>
+<p>The raw document: <a href=")"
+       << url << R"(">)" << url << R"(</a></p>
 </div>
 <script src="asyncapi-web/index.js"></script>
 <script>
@@ -130,7 +153,8 @@ rendered here. Install it with <code>scripts/asyncapi-assets.sh &lt;dir&gt;</cod
     return;
   }
   window.AsyncApiStandalone.render({
-    schema: { url: )" << js_string(json_url) << R"(, requestOptions: { method: "GET" } },
+    schema: { url: )"
+       << js_string(json_url) << R"(, requestOptions: { method: "GET" } },
     config: {
       show: { sidebar: true, info: true, servers: true, operations: true, messages: true,
               schemas: true, errors: true },
@@ -258,7 +282,9 @@ private:
 struct docs_server::impl {
   impl(const boost::json::value& doc, std::string assets_dir, std::string host_name,
        unsigned short port_number)
-      : handler(doc, std::move(assets_dir)), host(std::move(host_name)), requested_port(port_number) {}
+      : handler(doc, std::move(assets_dir)),
+        host(std::move(host_name)),
+        requested_port(port_number) {}
 
   void listen() {
     tcp::endpoint endpoint(asio::ip::make_address(host), requested_port);
@@ -294,7 +320,9 @@ docs_server::docs_server(boost::json::value doc, std::string assets_dir, std::st
                          unsigned short port)
     : impl_(std::make_unique<impl>(doc, std::move(assets_dir), std::move(host), port)) {}
 
-docs_server::~docs_server() { stop(); }
+docs_server::~docs_server() {
+  stop();
+}
 
 void docs_server::start() {
   std::lock_guard guard(impl_->lifecycle);
@@ -306,7 +334,9 @@ void docs_server::start() {
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
-unsigned short docs_server::port() const noexcept { return impl_->bound_port.load(); }
+unsigned short docs_server::port() const noexcept {
+  return impl_->bound_port.load();
+}
 
 void docs_server::stop() {
   std::lock_guard guard(impl_->lifecycle);

@@ -11,9 +11,13 @@ void retry::configure(subscriber_policies& p) const {
     p.retry_through = through_;
 }
 
-void dead_letter::configure(subscriber_policies& p) const { p.dead_letter = target_; }
+void dead_letter::configure(subscriber_policies& p) const {
+  p.dead_letter = target_;
+}
 
-void timeout::configure(subscriber_policies& p) const { p.timeout = limit_; }
+void timeout::configure(subscriber_policies& p) const {
+  p.timeout = limit_;
+}
 
 std::optional<ack_action> exceptions::on_exception(message& m, const std::exception_ptr& ep) {
   for (auto& h : handlers_)

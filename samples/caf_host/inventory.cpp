@@ -1,7 +1,6 @@
 #include "inventory.hpp"
 
 #include <brook/caf.hpp>
-
 #include <caf/typed_event_based_actor.hpp>
 
 namespace inventory {
@@ -21,8 +20,8 @@ stock_actor::behavior_type stock(stock_actor::stateful_pointer<stock_state> self
 void declare(brook::redis::broker& broker, const stock_actor& stock) {
   // snippet:caf-host-declare
   broker.subscriber(brook::redis::list{.name = "reservations"})
-    .publisher(brook::redis::stream_out{.name = "reservations.done"})
-    .handle(brook::typed_actor_handler(stock));
+      .publisher(brook::redis::stream_out{.name = "reservations.done"})
+      .handle(brook::typed_actor_handler(stock));
   // end-snippet
 }
 

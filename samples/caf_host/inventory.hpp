@@ -1,13 +1,11 @@
 #pragma once
 // The caf_host sample: an existing CAF application (its own actor system and
 // actors) that adds brook subscribers whose handlers are its actors.
-#include <brook/redis/broker.hpp>
-
 #include <boost/describe/class.hpp>
+#include <brook/redis/broker.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-
 #include <cstdint>
 #include <map>
 #include <string>

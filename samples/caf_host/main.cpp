@@ -3,19 +3,17 @@
 // the host watches brook's supervisor like any actor of its own.
 //   caf_host          # serve until SIGINT/SIGTERM (needs scripts/services.sh start redis)
 // BROOK_REDIS_URL selects the server (default redis://127.0.0.1:6390).
-#include "inventory.hpp"
-
 #include <brook/app.hpp>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
-
 #include <cstdio>
 #include <cstdlib>
+
+#include "inventory.hpp"
 
 int main() {
   brook::app::block_shutdown_signals();  // before any thread: SIGTERM drains instead of killing
@@ -33,7 +31,8 @@ int main() {
   auto watcher = sys.spawn([sup = app.supervisor()](caf::event_based_actor* self) {
     self->monitor(sup);
     self->set_down_handler([self](caf::down_msg& m) {
-      std::fprintf(stderr, "caf_host: brook gave up: %s\n", self->system().render(m.reason).c_str());
+      std::fprintf(stderr, "caf_host: brook gave up: %s\n",
+                   self->system().render(m.reason).c_str());
       self->quit();
     });
     return caf::behavior{[](caf::ok_atom) {}};

@@ -1,9 +1,7 @@
 #pragma once
 // The greeter sample's declarations, shared by its main and its test.
-#include <brook/broker.hpp>
-
 #include <boost/describe/class.hpp>
-
+#include <brook/broker.hpp>
 #include <cstdint>
 #include <string>
 

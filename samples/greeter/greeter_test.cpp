@@ -1,11 +1,11 @@
 // The sample's own tests, written the way a user tests a service: no server.
 #include "greeter.hpp"
 
-#include <brook/memory/broker.hpp>
-#include <brook/testing/test_broker.hpp>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <brook/memory/broker.hpp>
+#include <brook/testing/test_broker.hpp>
 
 using testing::SizeIs;
 

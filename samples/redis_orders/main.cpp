@@ -2,17 +2,17 @@
 //   redis_orders run                                  # serve
 //   redis_orders publish orders '{"id":"o1","items":[{"sku":"a","qty":2}]}' --request
 // BROOK_REDIS_URL selects the server (default redis://127.0.0.1:6390).
-#include "orders.hpp"
-
 #include <brook/app.hpp>
-
 #include <cstdlib>
+
+#include "orders.hpp"
 
 int main(int argc, char** argv) {
   auto* url = std::getenv("BROOK_REDIS_URL");
   brook::redis::broker broker{url ? url : "redis://127.0.0.1:6390"};
-  brook::app app{broker, {.title = "redis_orders", .version = "1.0.0",
-                          .description = "Order counting on Redis"}};
+  brook::app app{
+      broker,
+      {.title = "redis_orders", .version = "1.0.0", .description = "Order counting on Redis"}};
   orders::declare(broker);
   return app.run(argc, argv);
 }

@@ -1,9 +1,7 @@
 #pragma once
 // The redis_orders sample's messages and declarations, shared by main and tests.
-#include <brook/redis/broker.hpp>
-
 #include <boost/describe/class.hpp>
-
+#include <brook/redis/broker.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>

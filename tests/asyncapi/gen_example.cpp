@@ -5,17 +5,16 @@
 //   asyncapi_gen_example --out DIR                   writes asyncapi-{3.0.0,2.6.0}.{json,yaml}
 //   asyncapi_gen_example --serve ASSETS PORT_FILE    serves the docs on a free port, writes the
 //                                                    port to PORT_FILE, runs until SIGTERM/SIGINT
-#include <brook/asyncapi/generator.hpp>
-#include <brook/asyncapi/server.hpp>
+#include <pthread.h>
 
 #include <boost/json/parse.hpp>
-
+#include <brook/asyncapi/generator.hpp>
+#include <brook/asyncapi/server.hpp>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <pthread.h>
 #include <string>
 
 namespace {
@@ -91,7 +90,8 @@ aa::service_spec example_spec() {
       },
       "required": ["id", "items", "status"]
     }
-  })").as_object();
+  })")
+                  .as_object();
 
   s.operations.push_back({.kind = aa::operation_kind::subscribe,
                           .address = "orders.created",
@@ -100,17 +100,16 @@ aa::service_spec example_spec() {
                           .payload = {{"$ref", "#/components/schemas/OrderCreated"}},
                           .payload_name = "OrderCreated",
                           .bindings = redis_binding("orders.created", "subscribe")});
-  s.operations.push_back(
-      {.kind = aa::operation_kind::subscribe,
-       .address = "orders.{region}.cancelled",
-       .handler_name = "HandleCancel",
-       .payload = json::parse(R"({"type": "object",
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "orders.{region}.cancelled",
+                          .handler_name = "HandleCancel",
+                          .payload = json::parse(R"({"type": "object",
           "properties": {"order_id": {"title": "Order Id", "type": "string"},
                          "reason": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null}},
           "required": ["order_id"]})"),
-       .bindings = redis_binding("orders.{region}.cancelled", "psubscribe"),
-       .parameters = {"region"},
-       .headers = json::parse(R"({"type": "object",
+                          .bindings = redis_binding("orders.{region}.cancelled", "psubscribe"),
+                          .parameters = {"region"},
+                          .headers = json::parse(R"({"type": "object",
           "properties": {"x-tenant": {"type": "string", "description": "tenant id"}}})")});
   s.operations.push_back({.kind = aa::operation_kind::subscribe,
                           .address = "jobs",
@@ -126,17 +125,19 @@ aa::service_spec example_spec() {
        .payload = json::parse(R"({"type": "object", "additionalProperties": true})"),
        .payload_name = "AuditEvent",
        .bindings = {{"redis",
-                     {{"channel", "audit/events"}, {"method", "xreadgroup"}, {"groupName", "audit"},
-                      {"consumerName", "c1"}, {"bindingVersion", "custom"}}}},
+                     {{"channel", "audit/events"},
+                      {"method", "xreadgroup"},
+                      {"groupName", "audit"},
+                      {"consumerName", "c1"},
+                      {"bindingVersion", "custom"}}}},
        .servers = {"production"}});
-  s.operations.push_back(
-      {.kind = aa::operation_kind::publish,
-       .address = "orders.confirmed",
-       .payload = json::parse(R"({"type": "object",
+  s.operations.push_back({.kind = aa::operation_kind::publish,
+                          .address = "orders.confirmed",
+                          .payload = json::parse(R"({"type": "object",
           "properties": {"order_id": {"type": "string"}, "total": {"$ref": "#/components/schemas/Money"}},
           "required": ["order_id", "total"]})"),
-       .payload_name = "OrderConfirmation",
-       .bindings = redis_binding("orders.confirmed", "publish")});
+                          .payload_name = "OrderConfirmation",
+                          .bindings = redis_binding("orders.confirmed", "publish")});
   s.operations.push_back({.kind = aa::operation_kind::publish,
                           .address = "notifications",
                           .payload = {{"type", "string"}},
@@ -156,7 +157,8 @@ int write_documents(const std::filesystem::path& dir) {
     std::string stem = "asyncapi-" + std::string(aa::version_string(v));
     std::ofstream(dir / (stem + ".json")) << aa::to_json_text(doc);
     std::ofstream(dir / (stem + ".yaml")) << aa::to_yaml(doc);
-    std::cout << (dir / (stem + ".json")).string() << '\n' << (dir / (stem + ".yaml")).string() << '\n';
+    std::cout << (dir / (stem + ".json")).string() << '\n'
+              << (dir / (stem + ".yaml")).string() << '\n';
   }
   return 0;
 }

@@ -1,10 +1,8 @@
-#include <brook/asyncapi/generator.hpp>
+#include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <gtest/gtest.h>
-
+#include <brook/asyncapi/generator.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -217,9 +215,12 @@ TEST(generate, identifier_becomes_root_id) {
 
 TEST(generate, title_replaces_channel_and_operation_names) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "jobs",
-                          .handler_name = "HandleJob", .title = "jobs-worker",
-                          .description = "the queue", .payload = {{"type", "integer"}}});
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "jobs",
+                          .handler_name = "HandleJob",
+                          .title = "jobs-worker",
+                          .description = "the queue",
+                          .payload = {{"type", "integer"}}});
   json::value v3 = aa::generate(s);
   expect_document(at(v3, {"channels"}), R"({
     "jobs-worker": {
@@ -239,18 +240,21 @@ TEST(generate, title_replaces_channel_and_operation_names) {
 
 TEST(generate, subscriber_payload_is_named_after_the_handler) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "in",
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "in",
                           .handler_name = "HandleMsg",
                           .payload = json::parse(R"({"type": "object", "properties": {}})")});
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "in2",
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "in2",
                           .handler_name = "HandleOther",
                           .payload = json::parse(R"({"type": "object"})"),
                           .payload_name = "Order"});
   s.operations.push_back({.kind = aa::operation_kind::publish, .address = "out"});
   json::value doc = aa::generate(s);
   const json::object& schemas = at(doc, {"components", "schemas"});
-  EXPECT_EQ(schemas.at("HandleMsg:Message:Payload"),
-            json::parse(R"({"title": "HandleMsg:Message:Payload", "type": "object", "properties": {}})"));
+  EXPECT_EQ(
+      schemas.at("HandleMsg:Message:Payload"),
+      json::parse(R"({"title": "HandleMsg:Message:Payload", "type": "object", "properties": {}})"));
   EXPECT_EQ(at(doc, {"components", "messages", "in2:HandleOther:SubscribeMessage"}).at("payload"),
             json::parse(R"({"$ref": "#/components/schemas/Order"})"));
   EXPECT_TRUE(schemas.contains("Order"));
@@ -262,16 +266,20 @@ TEST(generate, subscriber_payload_is_named_after_the_handler) {
 TEST(generate, declared_schemas_win_over_generated_ones) {
   aa::service_spec s;
   s.schemas = {{"Order", {{"title", "Order"}, {"type", "object"}, {"required", {"id"}}}}};
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "in",
-                          .handler_name = "H", .payload = {{"type", "string"}},
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "in",
+                          .handler_name = "H",
+                          .payload = {{"type", "string"}},
                           .payload_name = "Order"});
   EXPECT_EQ(at(aa::generate(s), {"components", "schemas"}).at("Order"), s.schemas.at("Order"));
 }
 
 TEST(generate, excluded_operations_are_left_out) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "hidden",
-                          .handler_name = "H", .include_in_schema = false});
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "hidden",
+                          .handler_name = "H",
+                          .include_in_schema = false});
   json::value doc = aa::generate(s);
   EXPECT_TRUE(at(doc, {"channels"}).empty());
   EXPECT_TRUE(at(doc, {"operations"}).empty());
@@ -280,8 +288,10 @@ TEST(generate, excluded_operations_are_left_out) {
 
 TEST(generate, slashes_and_braces_in_names) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "a/{tenant}/b",
-                          .handler_name = "H", .parameters = {"tenant", "not_in_address"}});
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "a/{tenant}/b",
+                          .handler_name = "H",
+                          .parameters = {"tenant", "not_in_address"}});
   json::value v3 = aa::generate(s);
   // 3.0: '/' becomes '.' in names (FastStream), the address stays, refs are percent-encoded.
   const json::object& channel = at(v3, {"channels", "a.{tenant}.b:H"});
@@ -302,8 +312,10 @@ TEST(generate, slashes_and_braces_in_names) {
 
 TEST(generate, v2_channel_names_are_uri_templates) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "x.{a-b}",
-                          .handler_name = "H", .title = "my title {id} 100%"});
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "x.{a-b}",
+                          .handler_name = "H",
+                          .title = "my title {id} 100%"});
   json::value v2 = aa::generate(s, aa::spec_version::v2_6_0);
   const json::object& channel = at(v2, {"channels", "my_title_{id}_100_"});
   EXPECT_EQ(channel.at("parameters"), json::parse(R"({"id": {"schema": {"type": "string"}}})"));
@@ -318,8 +330,10 @@ TEST(generate, servers_drop_credentials_and_can_be_chosen_per_operation) {
   s.servers.push_back({.name = "b", .url = "kafka-1:9092", .protocol = "kafka"});
   s.operations.push_back({.kind = aa::operation_kind::publish, .address = "out", .servers = {"b"}});
   json::value v3 = aa::generate(s);
-  EXPECT_EQ(at(v3, {"servers", "a"}), json::parse(R"({"host": "nats-1:4222", "protocol": "nats"})"));
-  EXPECT_EQ(at(v3, {"servers", "b"}), json::parse(R"({"host": "kafka-1:9092", "protocol": "kafka"})"));
+  EXPECT_EQ(at(v3, {"servers", "a"}),
+            json::parse(R"({"host": "nats-1:4222", "protocol": "nats"})"));
+  EXPECT_EQ(at(v3, {"servers", "b"}),
+            json::parse(R"({"host": "kafka-1:9092", "protocol": "kafka"})"));
   EXPECT_EQ(at(v3, {"channels", "out:Publisher"}).at("servers"),
             json::parse(R"([{"$ref": "#/servers/b"}])"));
   json::value v2 = aa::generate(s, aa::spec_version::v2_6_0);
@@ -337,7 +351,8 @@ TEST(generate, protocol_defaults_to_the_url_scheme) {
 
 TEST(generate, unknown_server_name_is_an_error) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::publish, .address = "out", .servers = {"nope"}});
+  s.operations.push_back(
+      {.kind = aa::operation_kind::publish, .address = "out", .servers = {"nope"}});
   try {
     aa::generate(s);
     FAIL() << "expected std::invalid_argument";
@@ -349,9 +364,13 @@ TEST(generate, unknown_server_name_is_an_error) {
 
 TEST(generate, headers_declare_the_correlation_id) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "in", .handler_name = "H",
-                          .headers = json::parse(R"({"properties": {"x-tenant": {"type": "string"}}})")});
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "in2", .handler_name = "H"});
+  s.operations.push_back(
+      {.kind = aa::operation_kind::subscribe,
+       .address = "in",
+       .handler_name = "H",
+       .headers = json::parse(R"({"properties": {"x-tenant": {"type": "string"}}})")});
+  s.operations.push_back(
+      {.kind = aa::operation_kind::subscribe, .address = "in2", .handler_name = "H"});
   json::value doc = aa::generate(s);
   expect_document(at(doc, {"components", "messages", "in:H:SubscribeMessage"}).at("headers"), R"({
     "properties": {
@@ -366,22 +385,29 @@ TEST(generate, headers_declare_the_correlation_id) {
 TEST(generate, operation_bindings_go_on_the_operation) {
   aa::service_spec s;
   json::object kafka_op = {{"kafka", {{"groupId", {{"type", "string"}, {"enum", {"g1"}}}}}}};
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "t", .handler_name = "H",
-                          .bindings = {{"kafka", {{"topic", "t"}}}}, .operation_bindings = kafka_op});
+  s.operations.push_back({.kind = aa::operation_kind::subscribe,
+                          .address = "t",
+                          .handler_name = "H",
+                          .bindings = {{"kafka", {{"topic", "t"}}}},
+                          .operation_bindings = kafka_op});
   json::value v3 = aa::generate(s);
   EXPECT_EQ(at(v3, {"operations", "t:HSubscribe"}).at("bindings"), kafka_op);
-  EXPECT_EQ(at(v3, {"channels", "t:H"}).at("bindings"), json::parse(R"({"kafka": {"topic": "t"}})"));
+  EXPECT_EQ(at(v3, {"channels", "t:H"}).at("bindings"),
+            json::parse(R"({"kafka": {"topic": "t"}})"));
   json::value v2 = aa::generate(s, aa::spec_version::v2_6_0);
   EXPECT_EQ(at(v2, {"channels", "t:H", "publish"}).at("bindings"), kafka_op);
 }
 
 TEST(generate, first_operation_wins_a_channel_name) {
   aa::service_spec s;
-  s.operations.push_back({.kind = aa::operation_kind::publish, .address = "out", .payload = {{"type", "string"}}});
-  s.operations.push_back({.kind = aa::operation_kind::publish, .address = "out", .payload = {{"type", "integer"}}});
+  s.operations.push_back(
+      {.kind = aa::operation_kind::publish, .address = "out", .payload = {{"type", "string"}}});
+  s.operations.push_back(
+      {.kind = aa::operation_kind::publish, .address = "out", .payload = {{"type", "integer"}}});
   json::value doc = aa::generate(s);
   EXPECT_EQ(at(doc, {"channels"}).size(), 1U);
-  EXPECT_EQ(at(doc, {"components", "schemas", "out:Publisher:Message:Payload"}).at("type"), "string");
+  EXPECT_EQ(at(doc, {"components", "schemas", "out:Publisher:Message:Payload"}).at("type"),
+            "string");
 }
 
 TEST(version_string, names_both_versions) {

@@ -1,4 +1,5 @@
-#include <brook/asyncapi/server.hpp>
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -6,16 +7,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
-
-#include <gtest/gtest.h>
-
+#include <brook/asyncapi/server.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
-
-#include <unistd.h>
 
 namespace {
 
@@ -29,7 +26,8 @@ const boost::json::value doc = boost::json::parse(R"({"asyncapi": "3.0.0",
 // A fake install of the web component with recognizable file contents.
 class fake_assets {
 public:
-  fake_assets() : dir_(fs::temp_directory_path() / ("brook-asyncapi-assets-" + std::to_string(::getpid()))) {
+  fake_assets()
+      : dir_(fs::temp_directory_path() / ("brook-asyncapi-assets-" + std::to_string(::getpid()))) {
     fs::path pkg = dir_ / "node_modules/@asyncapi/react-component";
     fs::create_directories(pkg / "browser/standalone");
     fs::create_directories(pkg / "styles");
@@ -67,7 +65,8 @@ reply fetch(unsigned short port, http::verb method, const std::string& target) {
 
 TEST(html_page, loads_the_local_bundle_and_escapes_the_title) {
   std::string page = aa::html_page("a <b> & \"c\"", "docs/asyncapi.json?v=1");
-  EXPECT_NE(page.find("<title>a &lt;b&gt; &amp; &quot;c&quot; AsyncAPI</title>"), std::string::npos);
+  EXPECT_NE(page.find("<title>a &lt;b&gt; &amp; &quot;c&quot; AsyncAPI</title>"),
+            std::string::npos);
   EXPECT_NE(page.find(R"(<script src="asyncapi-web/index.js"></script>)"), std::string::npos);
   EXPECT_NE(page.find(R"(href="asyncapi-web/default.min.css")"), std::string::npos);
   EXPECT_NE(page.find(R"(url: "docs/asyncapi.json?v=1")"), std::string::npos);
@@ -116,7 +115,8 @@ TEST(docs_handler, missing_assets_say_how_to_install_them) {
   auto js = handler.handle("/asyncapi-web/index.js");
   ASSERT_TRUE(js);
   EXPECT_EQ(js->status, 404U);
-  EXPECT_NE(js->body.find("scripts/asyncapi-assets.sh /nonexistent/brook-assets"), std::string::npos);
+  EXPECT_NE(js->body.find("scripts/asyncapi-assets.sh /nonexistent/brook-assets"),
+            std::string::npos);
 }
 
 TEST(docs_server, serves_over_http_on_a_free_port) {

@@ -1,9 +1,7 @@
-#include <brook/asyncapi/generator.hpp>
-
-#include <boost/json/parse.hpp>
-
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <brook/asyncapi/generator.hpp>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -39,14 +37,16 @@ TEST(to_json_text, escapes_and_numbers) {
   o["half"] = 1.5;
   o["whole"] = 2.0;
   o["big"] = 1e300;
-  EXPECT_EQ(aa::to_json_text(o), "{\n"
-                                 "  \"text\": \"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 tr\xc3\xa4ger\",\n"
-                                 "  \"int\": -42,\n"
-                                 "  \"uint\": 18446744073709551615,\n"
-                                 "  \"half\": 1.5,\n"
-                                 "  \"whole\": 2.0,\n"
-                                 "  \"big\": 1e+300\n"
-                                 "}\n");
+  EXPECT_EQ(
+      aa::to_json_text(o),
+      "{\n"
+      "  \"text\": \"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 tr\xc3\xa4ger\",\n"
+      "  \"int\": -42,\n"
+      "  \"uint\": 18446744073709551615,\n"
+      "  \"half\": 1.5,\n"
+      "  \"whole\": 2.0,\n"
+      "  \"big\": 1e+300\n"
+      "}\n");
   EXPECT_EQ(json::parse(aa::to_json_text(o)), json::value(o));
 }
 
@@ -123,7 +123,9 @@ TEST(to_yaml, quotes_strings_a_parser_would_misread) {
       {"tr\xc3\xa4ger", "\"tr\xc3\xa4ger\""},
       {"nel\xc2\x85", "\"nel\\u0085\""},
       {"ls\xe2\x80\xa8", "\"ls\\u2028\""},
-      {"\xef\xbb\xbf" "bom", "\"\\uFEFFbom\""},
+      {"\xef\xbb\xbf"
+       "bom",
+       "\"\\uFEFFbom\""},
   };
   for (const auto& [input, expected] : cases) {
     EXPECT_EQ(aa::to_yaml(json::value(input)), expected + "\n") << "input: " << input;
@@ -152,9 +154,12 @@ TEST(to_yaml, generated_document_is_well_formed) {
   aa::service_spec s;
   s.info.description = "multi\nline: text # here";
   s.servers.push_back({.name = "dev", .url = "redis://localhost:6379", .protocol = "redis"});
-  s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "orders.{region}",
-                          .handler_name = "HandleOrder", .payload = {{"type", "string"}},
-                          .bindings = {{"redis", {{"channel", "orders.{region}"}, {"method", "psubscribe"}}}}});
+  s.operations.push_back(
+      {.kind = aa::operation_kind::subscribe,
+       .address = "orders.{region}",
+       .handler_name = "HandleOrder",
+       .payload = {{"type", "string"}},
+       .bindings = {{"redis", {{"channel", "orders.{region}"}, {"method", "psubscribe"}}}}});
   for (aa::spec_version v : {aa::spec_version::v3_0_0, aa::spec_version::v2_6_0}) {
     json::value doc = aa::generate(s, v);
     std::string yaml = aa::to_yaml(doc);
@@ -179,7 +184,8 @@ TEST(to_yaml, generated_document_is_well_formed) {
     }
     EXPECT_EQ(top_level, keys);
     EXPECT_NE(yaml.find("description: \"multi\\nline: text # here\""), std::string::npos);
-    EXPECT_NE(yaml.find("asyncapi: \"" + std::string(aa::version_string(v)) + "\""), std::string::npos);
+    EXPECT_NE(yaml.find("asyncapi: \"" + std::string(aa::version_string(v)) + "\""),
+              std::string::npos);
   }
 }
 

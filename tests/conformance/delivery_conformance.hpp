@@ -6,21 +6,17 @@
 // from the broker's name. A driver's test file instantiates it:
 //
 //   INSTANTIATE_TEST_SUITE_P(redis, DeliveryConformance, ::testing::Values(
-//     conformance::delivery_target{.name = "list", .make_broker = ..., .subscribe_as = redis::list{}, ...}));
-#include "../support/eventually.hpp"
-#include "../support/ledger.hpp"
-
-#include <brook/app.hpp>
-#include <brook/deferred.hpp>
-#include <brook/memory/broker.hpp>
-
-#include <caf/actor.hpp>
-#include <caf/exit_reason.hpp>
-#include <caf/send.hpp>
-
+//     conformance::delivery_target{.name = "list", .make_broker = ..., .subscribe_as =
+//     redis::list{}, ...}));
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <brook/app.hpp>
+#include <brook/deferred.hpp>
+#include <brook/memory/broker.hpp>
+#include <caf/actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -30,6 +26,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "../support/eventually.hpp"
+#include "../support/ledger.hpp"
 
 namespace conformance {
 
@@ -46,12 +45,14 @@ struct delivery_target {
   /// stopped; `received` is what the subscriber took (for readers that keep
   /// their position in the process, like XREAD: the rest of the stream).
   std::function<std::size_t(brook::broker&, const std::string& address, std::size_t received)>
-    on_broker;
+      on_broker;
   /// Time a new subscription needs before it receives (pub/sub propagation).
   std::chrono::milliseconds settle{0};
 };
 
-inline std::ostream& operator<<(std::ostream& os, const delivery_target& t) { return os << t.name; }
+inline std::ostream& operator<<(std::ostream& os, const delivery_target& t) {
+  return os << t.name;
+}
 
 using brook_test_support::handled_set;
 
@@ -111,13 +112,14 @@ TEST_P(DeliveryConformance, PoisonStopsAtMaxAttemptsAndReachesTheDeadLetterPubli
   });
   std::atomic<int> calls{0};
   subscriber()
-    .retry({.max_attempts = 3, .backoff = {.initial = std::chrono::milliseconds{5},
-                                           .max = std::chrono::milliseconds{20}}})
-    .dead_letter(parking.publisher("parked"))
-    .handle([&](const std::string&) {
-      ++calls;
-      throw std::runtime_error("poison: cannot parse the invoice");
-    });
+      .retry({.max_attempts = 3,
+              .backoff = {.initial = std::chrono::milliseconds{5},
+                          .max = std::chrono::milliseconds{20}}})
+      .dead_letter(parking.publisher("parked"))
+      .handle([&](const std::string&) {
+        ++calls;
+        throw std::runtime_error("poison: cannot parse the invoice");
+      });
   brook::app app{{*broker, parking}};
   app.start({.log_level = "off"});
   ASSERT_TRUE(eventually([&] { return app.ready(); }));
@@ -143,7 +145,7 @@ TEST_P(DeliveryConformance, PoisonStopsAtMaxAttemptsAndReachesTheDeadLetterPubli
       };
       EXPECT_EQ(header("x-brook-attempts"), "3");
       EXPECT_NE(header("x-brook-dead-letter-reason").find("poison"), std::string::npos)
-        << header("x-brook-dead-letter-reason");
+          << header("x-brook-dead-letter-reason");
       EXPECT_EQ(header("x-brook-original-channel"), address);
     }
   }
@@ -173,7 +175,7 @@ TEST_P(DeliveryConformance, DrainLosesNothing) {
   EXPECT_EQ(handled.calls, done) << "no message handled twice";
   EXPECT_EQ(s.dropped_total(), 0u);
   EXPECT_EQ(done + on_broker(app) + s.dropped_total(), static_cast<std::size_t>(total))
-    << done << " handled";
+      << done << " handled";
 }
 
 // A handler that dies with a message in flight: where the broker can keep it,

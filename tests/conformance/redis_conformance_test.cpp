@@ -1,10 +1,9 @@
 // The transport conformance suite on the real Redis server (scripts/services.sh start redis).
-#include "transport_conformance.hpp"
-
 #include <brook/redis/settings.hpp>
 #include <brook/redis/specs.hpp>
-
 #include <cstdlib>
+
+#include "transport_conformance.hpp"
 
 using conformance::TransportConformance;
 using conformance::TransportReconnect;
@@ -24,28 +23,44 @@ std::shared_ptr<brook::transport> make_redis() {
 namespace redis = brook::redis;
 
 INSTANTIATE_TEST_SUITE_P(
-  redis, TransportConformance,
-  ::testing::Values(
-    // Pub/sub has no acks: a nack redelivers nothing (the core counts it as a drop).
-    conformance::target{.name = "channel", .make = make_redis, .subscribe_as = redis::channel{},
-                        .publish_as = {}, .redelivers = false,
-                        .settle = std::chrono::milliseconds{100}, .keeps_undelivered = false},
-    // Lists have no acks either (FastStream: none); their consumers compete.
-    conformance::target{.name = "list", .make = make_redis, .subscribe_as = redis::list{},
-                        .publish_as = redis::list_out{}, .redelivers = false, .fan_out = false},
-    // A stream read without a group: fan-out from `$`, no acks.
-    conformance::target{.name = "stream", .make = make_redis, .subscribe_as = redis::stream{},
-                        .publish_as = redis::stream_out{}, .redelivers = false,
-                        .settle = std::chrono::milliseconds{100}, .keeps_undelivered = false},
-    // A stream with a group: per-message acks; a nacked entry stays pending and
-    // is claimed back once idle (a short min_idle here).
-    conformance::target{.name = "stream_group", .make = make_redis,
-                        .subscribe_as = redis::stream{.group = "conf",
-                                                      .min_idle = std::chrono::milliseconds{200}},
-                        .publish_as = redis::stream_out{}, .redelivers = true,
-                        .settle = std::chrono::milliseconds{100}, .fan_out = false,
-                        .group = "conf"}),
-  [](const auto& p) { return p.param.name; });
+    redis, TransportConformance,
+    ::testing::Values(
+        // Pub/sub has no acks: a nack redelivers nothing (the core counts it as a drop).
+        conformance::target{.name = "channel",
+                            .make = make_redis,
+                            .subscribe_as = redis::channel{},
+                            .publish_as = {},
+                            .redelivers = false,
+                            .settle = std::chrono::milliseconds{100},
+                            .keeps_undelivered = false},
+        // Lists have no acks either (FastStream: none); their consumers compete.
+        conformance::target{.name = "list",
+                            .make = make_redis,
+                            .subscribe_as = redis::list{},
+                            .publish_as = redis::list_out{},
+                            .redelivers = false,
+                            .fan_out = false},
+        // A stream read without a group: fan-out from `$`, no acks.
+        conformance::target{.name = "stream",
+                            .make = make_redis,
+                            .subscribe_as = redis::stream{},
+                            .publish_as = redis::stream_out{},
+                            .redelivers = false,
+                            .settle = std::chrono::milliseconds{100},
+                            .keeps_undelivered = false},
+        // A stream with a group: per-message acks; a nacked entry stays pending and
+        // is claimed back once idle (a short min_idle here).
+        conformance::target{
+            .name = "stream_group",
+            .make = make_redis,
+            .subscribe_as = redis::stream{.group = "conf",
+                                          .min_idle = std::chrono::milliseconds{200}},
+            .publish_as = redis::stream_out{},
+            .redelivers = true,
+            .settle = std::chrono::milliseconds{100},
+            .fan_out = false,
+            .group = "conf"}),
+    [](const auto& p) { return p.param.name; });
 
 // The same kinds against a server of their own, restarted inside the test.
 namespace {
@@ -79,20 +94,28 @@ conformance::reconnect_target restartable(conformance::target base, int port) {
 // Ports of their own (BROOK_CONFORMANCE_REDIS_PORT + n, default 6400 + n): the
 // shared server on 6390 and the reconnect tests' servers are never restarted here.
 INSTANTIATE_TEST_SUITE_P(
-  redis, TransportReconnect,
-  ::testing::Values(
-    restartable({.name = "channel", .make = {}, .subscribe_as = redis::channel{},
-                 .settle = std::chrono::milliseconds{100}},
-                6400),
-    restartable({.name = "list", .make = {}, .subscribe_as = redis::list{},
-                 .publish_as = redis::list_out{}},
-                6401),
-    restartable({.name = "stream", .make = {}, .subscribe_as = redis::stream{},
-                 .publish_as = redis::stream_out{}, .settle = std::chrono::milliseconds{100}},
-                6402),
-    restartable({.name = "stream_group", .make = {},
-                 .subscribe_as = redis::stream{.group = "conf"},
-                 .publish_as = redis::stream_out{}, .settle = std::chrono::milliseconds{100},
-                 .group = "conf"},
-                6403)),
-  [](const auto& p) { return p.param.base.name; });
+    redis, TransportReconnect,
+    ::testing::Values(restartable({.name = "channel",
+                                   .make = {},
+                                   .subscribe_as = redis::channel{},
+                                   .settle = std::chrono::milliseconds{100}},
+                                  6400),
+                      restartable({.name = "list",
+                                   .make = {},
+                                   .subscribe_as = redis::list{},
+                                   .publish_as = redis::list_out{}},
+                                  6401),
+                      restartable({.name = "stream",
+                                   .make = {},
+                                   .subscribe_as = redis::stream{},
+                                   .publish_as = redis::stream_out{},
+                                   .settle = std::chrono::milliseconds{100}},
+                                  6402),
+                      restartable({.name = "stream_group",
+                                   .make = {},
+                                   .subscribe_as = redis::stream{.group = "conf"},
+                                   .publish_as = redis::stream_out{},
+                                   .settle = std::chrono::milliseconds{100},
+                                   .group = "conf"},
+                                  6403)),
+    [](const auto& p) { return p.param.base.name; });

@@ -1,9 +1,9 @@
 // The core's delivery guarantees on every Redis kind, against the real server
 // (scripts/services.sh start redis; BROOK_REDIS_URL, default 127.0.0.1:6390).
+#include <brook/redis/broker.hpp>
+
 #include "../integration/redis/test_support.hpp"
 #include "delivery_conformance.hpp"
-
-#include <brook/redis/broker.hpp>
 
 using conformance::DeliveryConformance;
 using namespace std::chrono_literals;
@@ -18,7 +18,9 @@ std::unique_ptr<brook::broker> make_redis() {
   return std::make_unique<redis::broker>(brook_test::redis_url(), s);
 }
 
-std::size_t nothing_kept(brook::broker&, const std::string&, std::size_t) { return 0; }
+std::size_t nothing_kept(brook::broker&, const std::string&, std::size_t) {
+  return 0;
+}
 
 std::size_t list_length(brook::broker&, const std::string& key, std::size_t) {
   brook_test::admin a;
@@ -50,20 +52,28 @@ std::size_t group_backlog(brook::broker&, const std::string& key, std::size_t) {
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(
-  redis, DeliveryConformance,
-  ::testing::Values(
-    conformance::delivery_target{.name = "channel", .make_broker = make_redis,
-                                 .subscribe_as = redis::channel{}, .on_broker = nothing_kept,
-                                 .settle = 100ms},
-    conformance::delivery_target{.name = "list", .make_broker = make_redis,
-                                 .subscribe_as = redis::list{}, .publish_as = redis::list_out{},
-                                 .on_broker = list_length},
-    conformance::delivery_target{.name = "stream", .make_broker = make_redis,
-                                 .subscribe_as = redis::stream{},
-                                 .publish_as = redis::stream_out{}, .on_broker = stream_rest,
-                                 .settle = 100ms},
-    conformance::delivery_target{.name = "stream_group", .make_broker = make_redis,
-                                 .subscribe_as = redis::stream{.group = "dconf", .min_idle = 200ms},
-                                 .publish_as = redis::stream_out{}, .group = "dconf",
-                                 .on_broker = group_backlog}),
-  [](const auto& p) { return p.param.name; });
+    redis, DeliveryConformance,
+    ::testing::Values(conformance::delivery_target{.name = "channel",
+                                                   .make_broker = make_redis,
+                                                   .subscribe_as = redis::channel{},
+                                                   .on_broker = nothing_kept,
+                                                   .settle = 100ms},
+                      conformance::delivery_target{.name = "list",
+                                                   .make_broker = make_redis,
+                                                   .subscribe_as = redis::list{},
+                                                   .publish_as = redis::list_out{},
+                                                   .on_broker = list_length},
+                      conformance::delivery_target{.name = "stream",
+                                                   .make_broker = make_redis,
+                                                   .subscribe_as = redis::stream{},
+                                                   .publish_as = redis::stream_out{},
+                                                   .on_broker = stream_rest,
+                                                   .settle = 100ms},
+                      conformance::delivery_target{
+                          .name = "stream_group",
+                          .make_broker = make_redis,
+                          .subscribe_as = redis::stream{.group = "dconf", .min_idle = 200ms},
+                          .publish_as = redis::stream_out{},
+                          .group = "dconf",
+                          .on_broker = group_backlog}),
+    [](const auto& p) { return p.param.name; });

@@ -3,22 +3,22 @@
 // A driver's test file instantiates it with a factory:
 //
 //   INSTANTIATE_TEST_SUITE_P(memory, TransportConformance,
-//     ::testing::Values(conformance::target{"memory", [] { return brook::memory::make_transport(); }}));
-#include <brook/transport.hpp>
-
+//     ::testing::Values(conformance::target{"memory", [] { return brook::memory::make_transport();
+//     }}));
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <brook/transport.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <atomic>
 #include <functional>
 #include <future>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace conformance {
@@ -43,7 +43,9 @@ struct target {
   bool keeps_undelivered = true;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const target& t) { return os << t.name; }
+inline std::ostream& operator<<(std::ostream& os, const target& t) {
+  return os << t.name;
+}
 
 /// Collects deliveries; thread-safe.
 class collecting_sink final : public brook::delivery_sink {
@@ -307,7 +309,8 @@ TEST_P(TransportConformance, CloseCompletesEveryCallbackExactlyOnce) {
   for (int i = 0; i < total; ++i) {
     auto m = message(ch, std::to_string(i));
     m.driver = GetParam().publish_as;
-    t->publish(std::move(m), [&calls, i](const brook::error_info&) { ++calls[static_cast<std::size_t>(i)]; });
+    t->publish(std::move(m),
+               [&calls, i](const brook::error_info&) { ++calls[static_cast<std::size_t>(i)]; });
   }
   t->close();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
@@ -364,7 +367,9 @@ protected:
     GetParam().stop_server();
   }
   brook::subscription_spec spec(const std::string& address) {
-    return {.address = address, .pattern = false, .group = GetParam().base.group,
+    return {.address = address,
+            .pattern = false,
+            .group = GetParam().base.group,
             .driver = GetParam().base.subscribe_as};
   }
   brook::error_info publish(const std::string& channel, std::string body) {

@@ -1,9 +1,9 @@
 // Policy middlewares (brook::middleware): declared once at app, broker or router level,
 // carried out by the core for every subscriber they wrap; a subscriber's own option wins.
-#include "../support/eventually.hpp"
-#include "../support/quiet_logs.hpp"
-#include "../unit/test_types.hpp"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <brook/app.hpp>
 #include <brook/deferred.hpp>
 #include <brook/memory/broker.hpp>
@@ -12,14 +12,13 @@
 #include <brook/middleware/retry.hpp>
 #include <brook/middleware/timeout.hpp>
 #include <brook/testing/test_broker.hpp>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
+#include "../unit/test_types.hpp"
 
 using namespace std::chrono_literals;
 using brook::testing::test_broker;
@@ -28,27 +27,30 @@ namespace {
 
 using brook_test_support::eventually;
 
-
-const std::string* header(const brook::outgoing& m, std::string_view k) { return m.headers.find(k); }
+const std::string* header(const brook::outgoing& m, std::string_view k) {
+  return m.headers.find(k);
+}
 
 TEST(RetryMiddleware, OnABrokerRetriesEverySubscriberAndTheSubscribersOwnPolicyWins) {
   brook::memory::broker broker;
   broker.middleware(std::make_shared<brook::middleware::retry>(
-    brook::retry_policy{.max_attempts = 3, .backoff = {.initial = 1ms, .max = 2ms}}));
+      brook::retry_policy{.max_attempts = 3, .backoff = {.initial = 1ms, .max = 2ms}}));
   std::atomic<int> a{0}, b{0};
   broker.subscriber("a").handle([&](const std::string&) {
     ++a;
     throw std::runtime_error("always");
   });
-  broker.subscriber("b").retry({.max_attempts = 5, .backoff = {.initial = 1ms, .max = 2ms}})
-    .handle([&](const std::string&) {
-      ++b;
-      throw std::runtime_error("always");
-    });
+  broker.subscriber("b")
+      .retry({.max_attempts = 5, .backoff = {.initial = 1ms, .max = 2ms}})
+      .handle([&](const std::string&) {
+        ++b;
+        throw std::runtime_error("always");
+      });
   test_broker tb{broker};
-  tb.publish("a", std::string{"x"});
-  tb.publish("b", std::string{"x"});
-  ASSERT_TRUE(eventually([&] { return tb.stats("a").rejected == 1 && tb.stats("b").rejected == 1; }));
+  EXPECT_FALSE(tb.publish("a", std::string{"x"}));
+  EXPECT_FALSE(tb.publish("b", std::string{"x"}));
+  ASSERT_TRUE(
+      eventually([&] { return tb.stats("a").rejected == 1 && tb.stats("b").rejected == 1; }));
   EXPECT_EQ(a.load(), 3) << "the broker's policy, under the default reject_on_error";
   EXPECT_EQ(b.load(), 5) << "the subscriber's own policy wins";
   EXPECT_EQ(tb.stats("a").retried, 2u);
@@ -63,17 +65,18 @@ TEST(DeadLetterMiddleware, KeepsWhatWouldBeRejectedIncludingUndecodableBodies) {
       throw std::invalid_argument("negative quantity");
   });
   test_broker tb{broker};
-  tb.publish("orders", tt::order{"o1", -1});
-  tb.publish("orders", std::string{R"({"id": 5})"});  // id has the wrong type
+  EXPECT_FALSE(tb.publish("orders", tt::order{"o1", -1}));
+  EXPECT_FALSE(tb.publish("orders", std::string{R"({"id": 5})"}));  // id has the wrong type
   ASSERT_TRUE(eventually([&] { return tb.published_raw("parked").size() == 2; }));
   ASSERT_TRUE(tb.wait_idle());
   auto dead = tb.published_raw("parked");
   ASSERT_TRUE(header(dead[0], "x-brook-dead-letter-reason"));
-  EXPECT_THAT(*header(dead[0], "x-brook-dead-letter-reason"), ::testing::HasSubstr("negative quantity"));
+  EXPECT_THAT(*header(dead[0], "x-brook-dead-letter-reason"),
+              ::testing::HasSubstr("negative quantity"));
   EXPECT_EQ(*header(dead[0], "x-brook-attempts"), "1");
   ASSERT_TRUE(header(dead[1], "x-brook-dead-letter-reason"));
   EXPECT_THAT(*header(dead[1], "x-brook-dead-letter-reason"), ::testing::HasSubstr("id"))
-    << "the decode error names the field";
+      << "the decode error names the field";
   EXPECT_EQ(dead[1].body, R"({"id": 5})");
   auto s = tb.stats("orders");
   EXPECT_EQ(s.dead_lettered, 2u);
@@ -91,7 +94,7 @@ TEST(TimeoutMiddleware, FailsADeferredResultThatTakesTooLong) {
     return p.get_deferred();
   });
   test_broker tb{broker};
-  tb.publish("slow", std::string{"x"});
+  EXPECT_FALSE(tb.publish("slow", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("slow").rejected == 1; }));
   EXPECT_TRUE(tb.published_raw("out").empty());
   EXPECT_EQ(tb.stats("slow").failed, 1u);
@@ -101,9 +104,8 @@ TEST(ExceptionsMiddleware, MapsByTypeAndFallsThroughToThePolicy) {
   brook::memory::broker broker;
   auto errors = std::make_shared<brook::middleware::exceptions>();
   std::atomic<int> observed{0};
-  errors->on<std::invalid_argument>([](const std::invalid_argument&, brook::message&) {
-    return brook::ack_action::ack;
-  });
+  errors->on<std::invalid_argument>(
+      [](const std::invalid_argument&, brook::message&) { return brook::ack_action::ack; });
   errors->on<std::exception>([&](const std::exception&, brook::message&) { ++observed; });
   broker.middleware(errors);
   broker.subscriber("in").handle([](const std::string& s) {
@@ -112,9 +114,10 @@ TEST(ExceptionsMiddleware, MapsByTypeAndFallsThroughToThePolicy) {
     throw std::runtime_error("observed only");
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"bad-arg"});
-  tb.publish("in", std::string{"other"});
-  ASSERT_TRUE(eventually([&] { return tb.stats("in").acked == 1 && tb.stats("in").rejected == 1; }));
+  EXPECT_FALSE(tb.publish("in", std::string{"bad-arg"}));
+  EXPECT_FALSE(tb.publish("in", std::string{"other"}));
+  ASSERT_TRUE(
+      eventually([&] { return tb.stats("in").acked == 1 && tb.stats("in").rejected == 1; }));
   EXPECT_EQ(observed.load(), 1);
 }
 
@@ -131,17 +134,17 @@ TEST(RetryThrough, RepublishesWithTheAttemptAndDeadLettersAtTheLast) {
   std::vector<std::uint32_t> attempts;
   std::vector<std::chrono::steady_clock::time_point> when;
   broker.subscriber("in")
-    .retry({.max_attempts = 3, .backoff = {.initial = 40ms, .max = 40ms, .jitter = 0}})
-    .retry_through(broker.publisher("in"))
-    .dead_letter(dead)
-    .handle([&](const std::string&, brook::message& m) {
-      std::lock_guard lock{mtx};
-      attempts.push_back(m.delivery().attempt);
-      when.push_back(std::chrono::steady_clock::now());
-      throw std::runtime_error("still broken");
-    });
+      .retry({.max_attempts = 3, .backoff = {.initial = 40ms, .max = 40ms, .jitter = 0}})
+      .retry_through(broker.publisher("in"))
+      .dead_letter(dead)
+      .handle([&](const std::string&, brook::message& m) {
+        std::lock_guard lock{mtx};
+        attempts.push_back(m.delivery().attempt);
+        when.push_back(std::chrono::steady_clock::now());
+        throw std::runtime_error("still broken");
+      });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.published_raw("in.dead").size() == 1; }));
   ASSERT_TRUE(tb.wait_idle());
   auto copies = tb.published_raw("in");
@@ -179,7 +182,7 @@ TEST(PublishMiddleware, SeesDirectPublishesPublishersAndResults) {
   auto out = broker.publisher("direct.out");
   broker.subscriber("in").publisher("result").handle([](const std::string& s) { return s; });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_FALSE(out.publish(std::string{"y"}));
   ASSERT_TRUE(eventually([&] { return tb.published_raw("result").size() == 1; }));
   for (auto* ch : {"in", "direct.out", "result"}) {
@@ -194,7 +197,8 @@ TEST(PublishMiddleware, SeesDirectPublishesPublishersAndResults) {
 namespace {
 
 struct scope final : brook::middleware::around {
-  scope(std::string n, std::vector<std::string>& log, std::mutex& m) : name(std::move(n)), trail(log), mtx(m) {}
+  scope(std::string n, std::vector<std::string>& log, std::mutex& m)
+      : name(std::move(n)), trail(log), mtx(m) {}
   void consume_scope(brook::message& msg, const std::function<void()>& next) override {
     {
       std::lock_guard lock{mtx};
@@ -221,23 +225,23 @@ TEST(AroundMiddleware, WrapsTheHandlerCallOutermostFirst) {
   broker.middleware(std::make_shared<scope>("outer", trail, mtx));
   std::atomic<int> handled{0};
   broker.subscriber("in")
-    .middleware(std::make_shared<scope>("inner", trail, mtx))
-    .handle([&](const std::string&) {
-      std::lock_guard lock{mtx};
-      trail.push_back("handler");
-      ++handled;
-    });
+      .middleware(std::make_shared<scope>("inner", trail, mtx))
+      .handle([&](const std::string&) {
+        std::lock_guard lock{mtx};
+        trail.push_back("handler");
+        ++handled;
+      });
   test_broker tb{broker};
-  tb.publish("in", std::string{"go"});
+  EXPECT_FALSE(tb.publish("in", std::string{"go"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").acked == 1; }));
   {
     std::lock_guard lock{mtx};
     EXPECT_EQ(trail, (std::vector<std::string>{"outer>", "inner>", "handler", "<inner", "<outer"}));
     trail.clear();
   }
-  tb.publish("in", std::string{"refuse"});
+  EXPECT_FALSE(tb.publish("in", std::string{"refuse"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
-  tb.publish("in", std::string{"skip"});
+  EXPECT_FALSE(tb.publish("in", std::string{"skip"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").acked == 2; }));
   EXPECT_EQ(handled.load(), 1) << "refused and skipped messages never reach the handler";
 }

@@ -1,10 +1,9 @@
 #pragma once
 // Silences brook's default logger for the whole test binary (set BROOK_TEST_LOGS=1 to see
 // the logs): including this header registers the gtest environment that does it.
-#include <brook/logger.hpp>
-
 #include <gtest/gtest.h>
 
+#include <brook/logger.hpp>
 #include <cstdlib>
 
 namespace brook_test_support {

@@ -1,9 +1,8 @@
-#include <brook/codec.hpp>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <boost/json/parse.hpp>
 
+#include <boost/json/parse.hpp>
+#include <brook/codec.hpp>
 #include <cstdint>
 #include <limits>
 #include <list>
@@ -483,9 +482,9 @@ TEST(CodecStream, ReusesTheTargetLikeTheDom) {
   full.items.resize(5);
   full.note = "old note";
   // Fewer items than before, no note: vectors shrink and the optional resets.
-  expect_streamed_like_dom<order>(
-      with(with(order_json, R"(,"note":"leave at door")", ""), R"(,{"sku":"SKU-2","qty":1,"price":120.5})", ""),
-      full);
+  expect_streamed_like_dom<order>(with(with(order_json, R"(,"note":"leave at door")", ""),
+                                       R"(,{"sku":"SKU-2","qty":1,"price":120.5})", ""),
+                                  full);
   std::map<std::string, int> stale{{"old", 1}};
   expect_streamed_like_dom<int_map>(R"({"new":2})", stale);
 }
@@ -695,10 +694,14 @@ TEST(CodecErrors, SyntaxErrorsAreReportedAtTheRoot) {
 TEST(CodecErrors, OversizeBodiesAreRejectedBeforeParsing) {
   const codec_options small{.max_body_bytes = 10};
   EXPECT_EQ(error_of<std::vector<int>>("[1,2,3,4,5]", small),
-            (decode_error{"$", "body of 11 bytes exceeds the limit of 10 bytes (raise it with subscriber.max_body_bytes(n))"}));
+            (decode_error{"$",
+                          "body of 11 bytes exceeds the limit of 10 bytes (raise it with "
+                          "subscriber.max_body_bytes(n))"}));
   // The limit is checked before syntax.
   EXPECT_EQ(error_of<std::vector<int>>("[1,2,3,4,5,", small),
-            (decode_error{"$", "body of 11 bytes exceeds the limit of 10 bytes (raise it with subscriber.max_body_bytes(n))"}));
+            (decode_error{"$",
+                          "body of 11 bytes exceeds the limit of 10 bytes (raise it with "
+                          "subscriber.max_body_bytes(n))"}));
   EXPECT_EQ(decoded<std::vector<int>>("[1,2,3,44]", small), (std::vector<int>{1, 2, 3, 44}));
 }
 
@@ -932,7 +935,9 @@ TEST(CodecBody, TypedBodiesAreParsedWhateverTheContentType) {
 
 TEST(CodecBody, OversizeBodiesAreRejectedForEveryType) {
   const codec_options small{.max_body_bytes = 4};
-  const decode_error oversize{"$", "body of 5 bytes exceeds the limit of 4 bytes (raise it with subscriber.max_body_bytes(n))"};
+  const decode_error oversize{
+      "$",
+      "body of 5 bytes exceeds the limit of 4 bytes (raise it with subscriber.max_body_bytes(n))"};
   brook::bytes raw;
   std::string text;
   boost::json::value v;

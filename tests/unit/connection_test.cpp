@@ -1,18 +1,17 @@
 // The connection actor: a driver's connection events become readiness, counters in
 // app.connections() and, after a fatal error, a transport restart under the restart
 // policy, or an escalation when the driver cannot restart.
-#include "../support/eventually.hpp"
-#include "../support/quiet_logs.hpp"
-
-#include <brook/app.hpp>
-#include <brook/broker.hpp>
-#include <brook/memory/transport.hpp>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <brook/app.hpp>
+#include <brook/broker.hpp>
+#include <brook/memory/transport.hpp>
 #include <memory>
 #include <string>
+
+#include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
 
 using namespace std::chrono_literals;
 using brook_test_support::eventually;
@@ -23,14 +22,14 @@ namespace {
 class scripted final : public brook::transport {
 public:
   explicit scripted(bool can_restart)
-    : inner_(brook::memory::make_transport({})), can_restart_(can_restart) {}
+      : inner_(brook::memory::make_transport({})), can_restart_(can_restart) {}
   std::string_view protocol() const noexcept override { return "scripted"; }
   brook::error_info start() override {
     report(brook::connection_event::kind::connected);
     return {};
   }
-  std::unique_ptr<brook::subscription> subscribe(const brook::subscription_spec& s,
-                                                 std::shared_ptr<brook::delivery_sink> sink) override {
+  std::unique_ptr<brook::subscription> subscribe(
+      const brook::subscription_spec& s, std::shared_ptr<brook::delivery_sink> sink) override {
     return inner_->subscribe(s, std::move(sink));
   }
   void publish(brook::outgoing m, brook::publish_callback done) override {
@@ -47,7 +46,9 @@ public:
     report(brook::connection_event::kind::restored);
     return {};
   }
-  void fire(brook::connection_event::kind k, brook::error_info why = {}) { report(k, std::move(why)); }
+  void fire(brook::connection_event::kind k, brook::error_info why = {}) {
+    report(k, std::move(why));
+  }
   std::atomic<int> restarts{0};
 
 private:

@@ -1,24 +1,22 @@
 // Behaviour of the core on the in-memory broker: DI, publishing, request/reply,
 // ack policies, exceptions, filters, routers, lifespan, drain, supervision,
 // backpressure and bad input.
-#include "../support/eventually.hpp"
-#include "test_types.hpp"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <brook/app.hpp>
 #include <brook/memory/broker.hpp>
 #include <brook/memory/transport.hpp>
 #include <brook/middleware/exceptions.hpp>
 #include <brook/testing/test_broker.hpp>
-
 #include <caf/actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <thread>
+
+#include "../support/eventually.hpp"
+#include "test_types.hpp"
 
 using namespace std::chrono_literals;
 using brook::testing::test_broker;
@@ -40,15 +38,15 @@ TEST(Di, InjectsBodyMessageLoggerContextHeaderPath) {
   brook::memory::broker broker;
   std::string seen;
   broker.subscriber("orders.{region}")
-    .handle([&](const order& o, brook::message& m, brook::logger& log, brook::context& ctx,
-                brook::header<"x-retry", int> retry, brook::path<"region"> region,
-                brook::header<"x-opt", std::optional<std::string>> opt) {
-      log.debug("ignored");
-      ctx.set("k", 1);
-      seen = o.id + "|" + std::string{m.channel()} + "|" + std::to_string(*retry) + "|" + *region
-             + "|" + (opt->has_value() ? "set" : "unset") + "|"
-             + std::to_string(*ctx.get<int>("k"));
-    });
+      .handle([&](const order& o, brook::message& m, brook::logger& log, brook::context& ctx,
+                  brook::header<"x-retry", int> retry, brook::path<"region"> region,
+                  brook::header<"x-opt", std::optional<std::string>> opt) {
+        log.debug("ignored");
+        ctx.set("k", 1);
+        seen = o.id + "|" + std::string{m.channel()} + "|" + std::to_string(*retry) + "|" +
+               *region + "|" + (opt->has_value() ? "set" : "unset") + "|" +
+               std::to_string(*ctx.get<int>("k"));
+      });
   test_broker tb{broker};
   brook::publish_options po;
   po.headers.set("x-retry", "3");
@@ -83,15 +81,14 @@ TEST(Di, SingletonAndScopedDependencies) {
     return std::string{m.channel()};
   });
   std::vector<std::string> seen;
-  broker.subscriber("in").handle(
-    [&](const std::string& body, brook::dep<counter_service> c, brook::dep<std::string> a,
-        brook::dep<std::string> b) {
-      ++c->made;
-      seen.push_back(body + ":" + *a + ":" + std::to_string(&*a == &*b));
-    });
+  broker.subscriber("in").handle([&](const std::string& body, brook::dep<counter_service> c,
+                                     brook::dep<std::string> a, brook::dep<std::string> b) {
+    ++c->made;
+    seen.push_back(body + ":" + *a + ":" + std::to_string(&*a == &*b));
+  });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
-  tb.publish("in", std::string{"y"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
+  EXPECT_FALSE(tb.publish("in", std::string{"y"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(svc->made, 2);
   EXPECT_EQ(scoped_made, 2);  // once per message, shared within it
@@ -112,8 +109,9 @@ TEST(Di, MissingDependencyFailsAtStartWithAClearError) {
 
 TEST(Publishing, ResultGoesToPublishersAndReplyTo) {
   brook::memory::broker broker;
-  broker.subscriber("in").publisher("out-a").publisher("out-b").handle(
-    [](const order& o) { return receipt{o.id, o.qty * 10}; });
+  broker.subscriber("in").publisher("out-a").publisher("out-b").handle([](const order& o) {
+    return receipt{o.id, o.qty * 10};
+  });
   test_broker tb{broker};
   auto r = tb.request<receipt>("in", order{"o7", 4, {}});
   EXPECT_EQ(r.id, "o7");
@@ -131,7 +129,7 @@ TEST(Publishing, CorrelationIdIsInheritedAndResponseSetsHeaders) {
   test_broker tb{broker};
   brook::publish_options po;
   po.correlation_id = "corr-1";
-  tb.publish("in", order{"o1", 1, {}}, po);
+  EXPECT_FALSE(tb.publish("in", order{"o1", 1, {}}, po));
   ASSERT_TRUE(tb.wait_idle());
   auto out = tb.published_raw("out");
   ASSERT_EQ(out.size(), 1u);
@@ -182,7 +180,7 @@ TEST(Publishing, BlockingHandlersRunOnTheirOwnThreads) {
   });
   test_broker tb{broker};
   for (int i = 0; i < 4; ++i)
-    tb.publish("in", order{"b", i, {}});
+    EXPECT_FALSE(tb.publish("in", order{"b", i, {}}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(done, 4);
 }
@@ -191,13 +189,13 @@ TEST(Routing, WildcardsAndExactNames) {
   brook::memory::broker broker;
   std::atomic<int> star{0}, tail{0}, exact{0};
   broker.subscriber(brook::subscription_spec{.address = "a.*.c", .pattern = true})
-    .handle([&](const std::string&) { ++star; });
+      .handle([&](const std::string&) { ++star; });
   broker.subscriber(brook::subscription_spec{.address = "a.>", .pattern = true})
-    .handle([&](const std::string&) { ++tail; });
+      .handle([&](const std::string&) { ++tail; });
   broker.subscriber("a.b.c").handle([&](const std::string&) { ++exact; });
   test_broker tb{broker};
   for (auto ch : {"a.b.c", "a.x.c", "a.b.d", "a.b.c.d", "b.b.c"})
-    tb.publish(ch, std::string{"m"});
+    EXPECT_FALSE(tb.publish(ch, std::string{"m"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(star, 2);
   EXPECT_EQ(tail, 4);
@@ -210,12 +208,12 @@ TEST(Routing, GroupMembersShareMessages) {
   brook::memory::broker broker;
   std::atomic<int> a{0}, b{0};
   broker.subscriber(brook::subscription_spec{.address = "jobs", .group = "workers"})
-    .handle([&](const std::string&) { ++a; });
+      .handle([&](const std::string&) { ++a; });
   broker.subscriber(brook::subscription_spec{.address = "jobs", .group = "workers"})
-    .handle([&](const std::string&) { ++b; });
+      .handle([&](const std::string&) { ++b; });
   test_broker tb{broker};
   for (int i = 0; i < 10; ++i)
-    tb.publish("jobs", std::string{"j"});
+    EXPECT_FALSE(tb.publish("jobs", std::string{"j"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(a + b, 10);
 }
@@ -238,7 +236,7 @@ TEST(Filters, FirstMatchingHandlerWinsAndUnmatchedIsRejected) {
   for (auto t : {"created", "deleted", "other"}) {
     brook::publish_options po;
     po.headers.set("type", t);
-    tb.publish("events", std::string{t}, po);
+    EXPECT_FALSE(tb.publish("events", std::string{t}, po));
   }
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_THAT(seen, ::testing::ElementsAre("created:created", "deleted:deleted"));
@@ -261,18 +259,20 @@ TEST(Routers, PrefixNestingMiddlewareOrderAndDependencies) {
   brook::router inner{"orders."};
   inner.middleware(std::make_shared<tracing_mw>("inner", log));
   inner.provide<counter_service>(std::make_shared<counter_service>());
-  inner.subscriber("created").publisher("done").middleware(std::make_shared<tracing_mw>("sub", log))
-    .handle([&](const order& o, brook::dep<counter_service> c) {
-      ++c->made;
-      log.push_back("handler");
-      return receipt{o.id, c->made};
-    });
+  inner.subscriber("created")
+      .publisher("done")
+      .middleware(std::make_shared<tracing_mw>("sub", log))
+      .handle([&](const order& o, brook::dep<counter_service> c) {
+        ++c->made;
+        log.push_back("handler");
+        return receipt{o.id, c->made};
+      });
   brook::router outer{"v2."};
   outer.middleware(std::make_shared<tracing_mw>("outer", log));
   outer.include_router(inner);
   broker.include_router(outer);
   test_broker tb{broker};
-  tb.publish("v2.orders.created", order{"o", 1, {}});
+  EXPECT_FALSE(tb.publish("v2.orders.created", order{"o", 1, {}}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_THAT(log, ::testing::ElementsAre("broker>", "outer>", "inner>", "sub>", "handler", "<sub",
                                           "<inner", "<outer", "<broker"));
@@ -305,20 +305,21 @@ TEST_P(AckPolicy, SettlesAsDocumented) {
       throw std::runtime_error("boom");
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
-  ASSERT_TRUE(eventually([&] { return tb.stats("in").processed + tb.stats("in").failed >= 1 + c.redelivered; }));
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
+  ASSERT_TRUE(eventually(
+      [&] { return tb.stats("in").processed + tb.stats("in").failed >= 1 + c.redelivered; }));
   tb.wait_idle(1s);
   EXPECT_EQ(broker.rejected(), c.rejected);
   EXPECT_EQ(static_cast<std::size_t>(redeliveries), c.redelivered);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-  All, AckPolicy,
-  ::testing::Values(ack_case{brook::ack_policy::ack_first, true, 0, 0},
-                    ack_case{brook::ack_policy::ack, true, 0, 0},
-                    ack_case{brook::ack_policy::reject_on_error, true, 1, 0},
-                    ack_case{brook::ack_policy::reject_on_error, false, 0, 0},
-                    ack_case{brook::ack_policy::nack_on_error, true, 0, 1}));
+INSTANTIATE_TEST_SUITE_P(All, AckPolicy,
+                         ::testing::Values(ack_case{brook::ack_policy::ack_first, true, 0, 0},
+                                           ack_case{brook::ack_policy::ack, true, 0, 0},
+                                           ack_case{brook::ack_policy::reject_on_error, true, 1, 0},
+                                           ack_case{brook::ack_policy::reject_on_error, false, 0,
+                                                    0},
+                                           ack_case{brook::ack_policy::nack_on_error, true, 0, 1}));
 
 TEST(Ack, ManualSettlementAndSettleExceptions) {
   brook::memory::broker broker;
@@ -337,7 +338,7 @@ TEST(Ack, ManualSettlementAndSettleExceptions) {
   broker.subscriber("ack").handle([](brook::message&) { throw brook::ack_message{}; });
   test_broker tb{broker};
   for (auto ch : {"manual", "nack-once", "reject", "ack"})
-    tb.publish(ch, std::string{"x"});
+    EXPECT_FALSE(tb.publish(ch, std::string{"x"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(second, 1);
   EXPECT_EQ(broker.rejected(), 2u);  // manual reject + reject_message
@@ -363,11 +364,11 @@ TEST(Ack, ExceptionMiddlewareMapsPerType) {
   });
   broker.subscriber("logic").handle([](const std::string&) { throw std::logic_error("bad"); });
   test_broker tb{broker};
-  tb.publish("db", std::string{"x"});
-  tb.publish("logic", std::string{"x"});
+  EXPECT_FALSE(tb.publish("db", std::string{"x"}));
+  EXPECT_FALSE(tb.publish("logic", std::string{"x"}));
   ASSERT_TRUE(tb.wait_idle());
-  EXPECT_EQ(calls, 2);               // nacked once, acked on redelivery
-  EXPECT_EQ(observed, 1);            // observed, then the default policy rejects
+  EXPECT_EQ(calls, 2);     // nacked once, acked on redelivery
+  EXPECT_EQ(observed, 1);  // observed, then the default policy rejects
   EXPECT_EQ(broker.rejected(), 1u);
 }
 
@@ -388,7 +389,7 @@ TEST(BadInput, MalformedWrongTypeAndOversizeAreRejectedAndServiceContinues) {
   raw("{not json");
   raw(R"({"id": 5, "qty": 1})");
   raw(R"({"id": ")" + std::string(100, 'x') + R"(", "qty": 1})");
-  tb.publish("in", order{"good", 1, {}});
+  EXPECT_FALSE(tb.publish("in", order{"good", 1, {}}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_THAT(ok, ::testing::ElementsAre("good"));
   auto s = tb.stats("in");
@@ -402,13 +403,12 @@ TEST(BadInput, ErrorLineCarriesTheFieldPath) {
   brook::memory::broker broker;
   std::string logged;
   auto errors = std::make_shared<brook::middleware::exceptions>();
-  errors->on<brook::decode_failure>([&](const brook::decode_failure& e, brook::message&) {
-    logged = e.error().to_string();
-  });
+  errors->on<brook::decode_failure>(
+      [&](const brook::decode_failure& e, brook::message&) { logged = e.error().to_string(); });
   broker.middleware(errors);
   broker.subscriber("in").handle([](const order&) {});
   test_broker tb{broker};
-  tb.publish("in", boost::json::value{{"id", "a"}, {"qty", "two"}});
+  EXPECT_FALSE(tb.publish("in", boost::json::value{{"id", "a"}, {"qty", "two"}}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(logged, "$.qty: expected integer, got string");
   EXPECT_EQ(broker.rejected(), 1u);
@@ -422,9 +422,9 @@ TEST(App, LifespanHooksRunInOrder) {
   broker.subscriber("in").handle([](const std::string&) {});
   brook::app app{broker, {.title = "t"}};
   app.on_startup([&] { order_seen.push_back("on_startup"); })
-    .after_startup([&] { order_seen.push_back("after_startup"); })
-    .on_shutdown([&] { order_seen.push_back("on_shutdown"); })
-    .after_shutdown([&] { order_seen.push_back("after_shutdown"); });
+      .after_startup([&] { order_seen.push_back("after_startup"); })
+      .on_shutdown([&] { order_seen.push_back("on_shutdown"); })
+      .after_shutdown([&] { order_seen.push_back("after_shutdown"); });
   app.start();
   EXPECT_TRUE(app.running());
   app.stop();
@@ -442,7 +442,7 @@ TEST(App, GracefulDrainFinishesInFlightMessages) {
   brook::app app{broker};
   app.start();
   for (int i = 0; i < 4; ++i)
-    broker.publish("in", std::string{"x"});
+    EXPECT_FALSE(broker.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] {
     auto s = app.runtime()->stats();
     return s[0].in_flight == 4;
@@ -464,7 +464,7 @@ TEST(Supervision, DeadHandlerIsRestartedAndItsMessagesRedelivered) {
     auto now = tb.runtime().handler_actors("in");
     return now.size() == 1 && now[0] != hs[0];
   }));
-  tb.publish("in", std::string{"after restart"});
+  EXPECT_FALSE(tb.publish("in", std::string{"after restart"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(done, 1);
 }
@@ -491,7 +491,7 @@ TEST(Backpressure, SlowHandlerKeepsAtMostMaxInFlightInMemory) {
   });
   test_broker tb{broker};
   for (int i = 0; i < 100; ++i)
-    tb.publish("in", std::string{"x"});
+    EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   EXPECT_GT(broker.pending(), 50u);  // the rest waits in the broker, not in mailboxes
   ASSERT_TRUE(tb.wait_idle(10s));
   EXPECT_EQ(done, 100);
@@ -502,7 +502,6 @@ TEST(Backpressure, SlowHandlerKeepsAtMostMaxInFlightInMemory) {
 // -- embedding ---------------------------------------------------------------------
 
 #include <brook/caf.hpp>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -543,9 +542,9 @@ TEST(App, SeveralBrokersInOneApp) {
   b.subscriber("x").handle([&](const std::string&) { ++on_b; });
   brook::app app{{a, b}, {.title = "two"}};
   app.start();
-  a.publish("x", std::string{"1"});
-  b.publish("x", std::string{"2"});
-  b.publish("x", std::string{"3"});
+  EXPECT_FALSE(a.publish("x", std::string{"1"}));
+  EXPECT_FALSE(b.publish("x", std::string{"2"}));
+  EXPECT_FALSE(b.publish("x", std::string{"3"}));
   EXPECT_TRUE(eventually([&] { return on_a == 1 && on_b == 2; }));
   auto spec = app.describe();
   EXPECT_EQ(spec.servers.size(), 2u);
@@ -554,13 +553,12 @@ TEST(App, SeveralBrokersInOneApp) {
 
 TEST(App, DrainTimeoutHandsUnfinishedMessagesBackToTheBroker) {
   brook::memory::broker broker;
-  broker.subscriber("in").blocking().max_in_flight(8).handle([](const std::string&) {
-    std::this_thread::sleep_for(200ms);
-  });
+  broker.subscriber("in").blocking().max_in_flight(8).handle(
+      [](const std::string&) { std::this_thread::sleep_for(200ms); });
   brook::app app{broker};
   app.start({.graceful_timeout = 50ms, .log_level = "off"});
   for (int i = 0; i < 4; ++i)
-    broker.publish("in", std::string{"x"});
+    EXPECT_FALSE(broker.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return app.runtime()->stats()[0].in_flight == 4; }));
   app.stop();
   // None finished within 50 ms: all four are back in the broker, none lost.
@@ -572,7 +570,7 @@ TEST(Lifecycle, StopFromAnotherThread) {
   broker.subscriber("in").handle([](const std::string&) {});
   brook::app app{broker};
   app.start({.log_level = "off"});
-  broker.publish("in", std::string{"x"});
+  EXPECT_FALSE(broker.publish("in", std::string{"x"}));
   std::thread stopper{[&] { app.stop(); }};
   stopper.join();
   EXPECT_FALSE(app.running());
@@ -590,7 +588,7 @@ TEST(Deferred, ABrokenPromiseFailsTheMessageAndReturnsItsCredit) {
   });
   test_broker tb{broker};
   for (int i = 0; i < 3; ++i)
-    tb.publish("in", std::string{"x"});
+    EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 3; }));
   EXPECT_EQ(calls, 3) << "credit came back after each broken promise";
   EXPECT_TRUE(tb.wait_idle());
@@ -607,7 +605,7 @@ TEST(Deferred, TimeoutFailsAPendingResult) {
     return p.get_deferred();
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
   std::lock_guard lock{mtx};
   keep.front().set_value(1);  // too late: ignored
@@ -628,13 +626,13 @@ TEST(Deferred, ScopedDependenciesLiveUntilTheResultCompletes) {
   std::optional<brook::promise<int>> pending;
   std::atomic<int> alive_at_completion{-1};
   broker.subscriber("in").handle(
-    [&](const std::string&, brook::dep<unit_of_work>) -> brook::deferred<int> {
-      brook::promise<int> p;
-      pending = p;
-      return p.get_deferred();
-    });
+      [&](const std::string&, brook::dep<unit_of_work>) -> brook::deferred<int> {
+        brook::promise<int> p;
+        pending = p;
+        return p.get_deferred();
+      });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").in_flight == 1 && pending; }));
   alive_at_completion = alive->load();
   pending->set_value(1);
@@ -646,18 +644,20 @@ TEST(Deferred, ScopedDependenciesLiveUntilTheResultCompletes) {
 TEST(Ack, ManualUnsettledIsNackedAndTheWindowDoesNotFill) {
   brook::memory::broker broker;
   std::atomic<int> first{0}, second{0};
-  broker.subscriber("in").max_in_flight(2).ack(brook::ack_policy::manual).handle(
-    [&](brook::message& m) {
-      if (!m.delivery().redelivered) {
-        ++first;  // forgets to settle
-        return;
-      }
-      ++second;
-      m.ack();
-    });
+  broker.subscriber("in")
+      .max_in_flight(2)
+      .ack(brook::ack_policy::manual)
+      .handle([&](brook::message& m) {
+        if (!m.delivery().redelivered) {
+          ++first;  // forgets to settle
+          return;
+        }
+        ++second;
+        m.ack();
+      });
   test_broker tb{broker};
   for (int i = 0; i < 10; ++i)
-    tb.publish("in", std::string{"x"});
+    EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(first, 10);
   EXPECT_EQ(second, 10);
@@ -668,11 +668,11 @@ TEST(Ack, ManualUnsettledIsNackedAndTheWindowDoesNotFill) {
 
 TEST(Ack, DecodeFailureUnderManualIsRejected) {
   brook::memory::broker broker;
-  broker.subscriber("in").ack(brook::ack_policy::manual).handle([](const order&, brook::message& m) {
-    m.ack();
-  });
+  broker.subscriber("in")
+      .ack(brook::ack_policy::manual)
+      .handle([](const order&, brook::message& m) { m.ack(); });
   test_broker tb{broker};
-  tb.publish("in", std::string{"{not json"});
+  EXPECT_FALSE(tb.publish("in", std::string{"{not json"}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(tb.stats("in").rejected, 1u);
   EXPECT_EQ(broker.rejected(), 1u);
@@ -684,16 +684,16 @@ TEST(Retry, MemoryBrokerCountsAttemptsAndDeadLettersAfterTheLast) {
   std::mutex mtx;
   auto dlq = broker.publisher("in.dlq");
   broker.subscriber("in")
-    .ack(brook::ack_policy::nack_on_error)
-    .retry({.max_attempts = 4, .backoff = {.initial = 1ms, .max = 5ms}})
-    .dead_letter(dlq)
-    .handle([&](const std::string&, brook::message& m) {
-      std::lock_guard lock{mtx};
-      attempts.push_back(m.delivery().attempt);
-      throw std::runtime_error("poison");
-    });
+      .ack(brook::ack_policy::nack_on_error)
+      .retry({.max_attempts = 4, .backoff = {.initial = 1ms, .max = 5ms}})
+      .dead_letter(dlq)
+      .handle([&](const std::string&, brook::message& m) {
+        std::lock_guard lock{mtx};
+        attempts.push_back(m.delivery().attempt);
+        throw std::runtime_error("poison");
+      });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.published_raw("in.dlq").size() == 1; }));
   ASSERT_TRUE(tb.wait_idle());
   auto dead = tb.published_raw("in.dlq").front();
@@ -715,14 +715,14 @@ TEST(Retry, WithoutADeadLetterPublisherTheLastAttemptIsRejected) {
   brook::memory::broker broker;
   std::atomic<int> calls{0};
   broker.subscriber("in")
-    .ack(brook::ack_policy::nack_on_error)
-    .retry({.max_attempts = 2, .backoff = {.initial = 1ms}})
-    .handle([&](const std::string&) {
-      ++calls;
-      throw std::runtime_error("poison");
-    });
+      .ack(brook::ack_policy::nack_on_error)
+      .retry({.max_attempts = 2, .backoff = {.initial = 1ms}})
+      .handle([&](const std::string&) {
+        ++calls;
+        throw std::runtime_error("poison");
+      });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(broker.rejected(), 1u);
@@ -732,18 +732,19 @@ TEST(Ledger, HandlerDeathOnAMemoryQueueRedeliversAndCountsNothingLost) {
   brook::memory::broker broker;
   std::optional<brook::promise<void>> held;
   std::atomic<int> redelivered{0};
-  broker.subscriber("in").handle([&](const std::string&, brook::message& m) -> brook::deferred<void> {
-    brook::promise<void> p;
-    if (m.delivery().redelivered) {
-      ++redelivered;
-      p.set_value();
-    } else {
-      held = p;
-    }
-    return p.get_deferred();
-  });
+  broker.subscriber("in").handle(
+      [&](const std::string&, brook::message& m) -> brook::deferred<void> {
+        brook::promise<void> p;
+        if (m.delivery().redelivered) {
+          ++redelivered;
+          p.set_value();
+        } else {
+          held = p;
+        }
+        return p.get_deferred();
+      });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").in_flight == 1 && held; }));
   for (auto& h : tb.runtime().handler_actors("in"))
     caf::anon_send_exit(h, caf::exit_reason::unhandled_exception);

@@ -1,9 +1,8 @@
 // driver_spec: a driver's typed declaration carried through the seam unread.
-#include <brook/transport.hpp>
-
-#include <boost/json/object.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/object.hpp>
+#include <brook/transport.hpp>
 #include <string>
 
 namespace {

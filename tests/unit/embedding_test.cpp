@@ -1,14 +1,12 @@
 // brook inside a user's CAF system: typed actors as handlers, several brokers on one
 // system, and the supervisor a host can monitor (escalation arrives as a down message).
-#include "../support/eventually.hpp"
-#include "../support/quiet_logs.hpp"
-#include "test_types.hpp"
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <brook/app.hpp>
 #include <brook/caf.hpp>
 #include <brook/memory/broker.hpp>
 #include <brook/testing/test_broker.hpp>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -16,11 +14,11 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
-
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <string>
+
+#include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
+#include "test_types.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tt::order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tt::receipt)
@@ -66,8 +64,8 @@ TEST_F(Embedding, ATypedActorIsAHandlerWithTheCodecAndResultPublishing) {
     EXPECT_EQ(r.total, 21);
     // Bad input is rejected by the codec before the actor sees it; a CAF error reply
     // fails the message like a throwing handler.
-    broker.publish("orders", std::string{R"({"id": 5})"});
-    broker.publish("orders", order{"neg", -1, {}});
+    EXPECT_FALSE(broker.publish("orders", std::string{R"({"id": 5})"}));
+    EXPECT_FALSE(broker.publish("orders", order{"neg", -1, {}}));
     EXPECT_TRUE(eventually([&] {
       auto s = app.stats();
       return !s.empty() && s[0].decode_errors == 1 && s[0].failed == 2;
@@ -85,7 +83,7 @@ TEST_F(Embedding, ATypedActorHandlerUnderTheTestBroker) {
     brook::memory::broker broker;
     broker.subscriber("orders").publisher("receipts").handle(brook::typed_actor_handler(p));
     brook::testing::test_broker tb{broker};
-    tb.publish("orders", order{"t", 5, {}});
+    EXPECT_FALSE(tb.publish("orders", order{"t", 5, {}}));
     ASSERT_TRUE(eventually([&] { return tb.published<receipt>("receipts").size() == 1; }));
     EXPECT_EQ(tb.published<receipt>("receipts").front().total, 10);
   }
@@ -99,8 +97,8 @@ TEST_F(Embedding, SeveralBrokersOnTheHostSystem) {
   b.subscriber("y").handle([&](const std::string&) { ++on_b; });
   brook::app app{*sys, {a, b}};
   app.start({.log_level = "off"});
-  a.publish("x", std::string{"1"});
-  b.publish("y", std::string{"2"});
+  EXPECT_FALSE(a.publish("x", std::string{"1"}));
+  EXPECT_FALSE(b.publish("y", std::string{"2"}));
   EXPECT_TRUE(eventually([&] { return on_a == 1 && on_b == 1; }));
   EXPECT_EQ(app.connections().size(), 2u);
   app.stop();
@@ -123,14 +121,13 @@ TEST_F(Embedding, EscalationReachesTheHostAsADownMessage) {
   ASSERT_TRUE(sup);
   caf::scoped_actor host{*sys};
   host->monitor(sup);
-  broker.publish("slow", std::string{"in flight"});
+  EXPECT_FALSE(broker.publish("slow", std::string{"in flight"}));
   std::this_thread::sleep_for(50ms);
   auto hs = app.runtime()->handler_actors("fragile");
   ASSERT_EQ(hs.size(), 1u);
   caf::anon_send_exit(hs[0], caf::exit_reason::unhandled_exception);  // a crash
   std::string reason;
-  host->receive([&](caf::down_msg& m) { reason = sys->render(m.reason); },
-                caf::after(5s) >> [] {});
+  host->receive([&](caf::down_msg& m) { reason = sys->render(m.reason); }, caf::after(5s) >> [] {});
   EXPECT_NE(reason.find("giving up"), std::string::npos) << reason;
   EXPECT_EQ(slow_done.load(), 1) << "drained before the supervisor exited";
   EXPECT_EQ(app.wait_for_shutdown(), 70);

@@ -1,23 +1,22 @@
 // The outbound window: at most max_publish_in_flight publishes are with the driver
 // unconfirmed; a producer thread blocks beyond it, a handler's publish waits in order
 // without blocking, and confirmations let the rest go.
-#include "../support/eventually.hpp"
-#include "../support/quiet_logs.hpp"
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <brook/app.hpp>
 #include <brook/broker.hpp>
 #include <brook/memory/transport.hpp>
 #include <brook/task.hpp>
-
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
 
 using namespace std::chrono_literals;
 using brook_test_support::eventually;
@@ -30,8 +29,8 @@ class holding final : public brook::transport {
 public:
   holding() : inner_(brook::memory::make_transport({})) {}
   std::string_view protocol() const noexcept override { return "holding"; }
-  std::unique_ptr<brook::subscription> subscribe(const brook::subscription_spec& s,
-                                                 std::shared_ptr<brook::delivery_sink> sink) override {
+  std::unique_ptr<brook::subscription> subscribe(
+      const brook::subscription_spec& s, std::shared_ptr<brook::delivery_sink> sink) override {
     return inner_->subscribe(s, std::move(sink));
   }
   void publish(brook::outgoing m, brook::publish_callback done) override {
@@ -123,7 +122,7 @@ TEST(PublishWindow, HandlersQueueInOrderWithoutBlocking) {
   brook::app app{broker};
   app.start({.workers = 1, .log_level = "off"});
   for (int i = 0; i < 6; ++i)
-    broker.publish("in", std::to_string(i));
+    EXPECT_FALSE(broker.publish("in", std::to_string(i)));
   ASSERT_TRUE(eventually([&] { return started.load() == 6; })) << "no handler blocked";
   EXPECT_EQ(t->waiting(), 2u);
   EXPECT_EQ(finished.load(), 0);

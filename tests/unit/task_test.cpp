@@ -1,20 +1,19 @@
 // Coroutine handlers: brook::task<T> awaits publishes, requests and timers on its
 // own handler actor, without holding a scheduler thread.
-#include "../support/eventually.hpp"
-#include "../support/quiet_logs.hpp"
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <brook/app.hpp>
 #include <brook/memory/broker.hpp>
 #include <brook/task.hpp>
 #include <brook/testing/test_broker.hpp>
-
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../support/eventually.hpp"
+#include "../support/quiet_logs.hpp"
 
 using namespace std::chrono_literals;
 using brook::testing::test_broker;
@@ -22,7 +21,6 @@ using brook::testing::test_broker;
 namespace {
 
 using brook_test_support::eventually;
-
 
 TEST(Task, AwaitsAPublishAndItsResultIsPublished) {
   brook::memory::broker broker;
@@ -34,7 +32,7 @@ TEST(Task, AwaitsAPublishAndItsResultIsPublished) {
     co_return s + "!";
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.published<std::string>("out").size() == 1; }));
   EXPECT_EQ(tb.published<std::string>("out").front(), "x!");
   EXPECT_EQ(tb.published<std::string>("audit"), std::vector<std::string>{"x"});
@@ -51,7 +49,7 @@ TEST(Task, AwaitsARequestOnASingleSchedulerThread) {
     co_return "quoted " + price;
   });
   test_broker tb{broker, {.workers = 1}};
-  tb.publish("in", std::string{"A1"});
+  EXPECT_FALSE(tb.publish("in", std::string{"A1"}));
   ASSERT_TRUE(eventually([&] { return tb.published<std::string>("out").size() == 1; }));
   EXPECT_EQ(tb.published<std::string>("out").front(), "quoted A1:42");
 }
@@ -68,8 +66,8 @@ TEST(Task, WaitingFreesTheHandlerActor) {
     finished.push_back(s);
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"slow"});
-  tb.publish("in", std::string{"fast"});
+  EXPECT_FALSE(tb.publish("in", std::string{"slow"}));
+  EXPECT_FALSE(tb.publish("in", std::string{"fast"}));
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock{mtx};
     return finished.size() == 2;
@@ -91,7 +89,7 @@ TEST(Task, ARequestThatTimesOutFailsTheMessage) {
     }
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"x"});
+  EXPECT_FALSE(tb.publish("in", std::string{"x"}));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));
   EXPECT_TRUE(caught.load());
   EXPECT_EQ(tb.stats("in").failed, 1u);
@@ -105,7 +103,7 @@ TEST(Task, AwaitsARequestWithDefaultOptions) {
     co_return co_await broker.request_async<std::string>("echo", s);
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"hi"});
+  EXPECT_FALSE(tb.publish("in", std::string{"hi"}));
   ASSERT_TRUE(eventually([&] { return tb.published<std::string>("out").size() == 1; }));
   EXPECT_EQ(tb.published<std::string>("out").front(), "hi");
 }
@@ -125,7 +123,7 @@ TEST(Task, AwaitsATaskAndADeferred) {
     co_return std::to_string(a + b);
   });
   test_broker tb{broker};
-  tb.publish("in", std::string{"abc"});
+  EXPECT_FALSE(tb.publish("in", std::string{"abc"}));
   ASSERT_TRUE(eventually([&] { return tb.published<std::string>("out").size() == 1; }));
   EXPECT_EQ(tb.published<std::string>("out").front(), "11");
 }
@@ -137,19 +135,20 @@ TEST(Task, AThousandConcurrentRequestsFromHandlersOnOneThreadAllComplete) {
   constexpr int n = 1000;
   brook::memory::broker broker;
   std::atomic<int> arrived{0};
-  broker.subscriber("price").max_in_flight(n).handle([&](std::string sku) -> brook::task<std::string> {
-    ++arrived;
-    while (arrived.load() < n)
-      co_await brook::sleep_for(2ms);
-    co_return sku + ":42";
-  });
+  broker.subscriber("price").max_in_flight(n).handle(
+      [&](std::string sku) -> brook::task<std::string> {
+        ++arrived;
+        while (arrived.load() < n)
+          co_await brook::sleep_for(2ms);
+        co_return sku + ":42";
+      });
   broker.subscriber("in").max_in_flight(n).publisher("out").handle(
-    [&](std::string s) -> brook::task<std::string> {
-      co_return co_await broker.request_async<std::string>("price", s, {.timeout = 20s});
-    });
+      [&](std::string s) -> brook::task<std::string> {
+        co_return co_await broker.request_async<std::string>("price", s, {.timeout = 20s});
+      });
   test_broker tb{broker, {.workers = 1}};
   for (int i = 0; i < n; ++i)
-    tb.publish("in", "sku" + std::to_string(i));
+    EXPECT_FALSE(tb.publish("in", "sku" + std::to_string(i)));
   ASSERT_TRUE(eventually([&] { return tb.published<std::string>("out").size() == n; }, 30s));
   EXPECT_EQ(arrived.load(), n);
   EXPECT_EQ(tb.stats("in").acked, static_cast<std::size_t>(n));

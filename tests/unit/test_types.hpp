@@ -1,7 +1,6 @@
 #pragma once
 // Message types shared by the core tests.
 #include <boost/describe/class.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -18,7 +18,6 @@
 #include <brook/broker.hpp>
 #include <brook/detail/runtime.hpp>
 #include <brook/middleware.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -28,7 +27,7 @@
 namespace caf {
 class actor_system;
 class actor;
-}
+}  // namespace caf
 
 namespace brook {
 
@@ -45,8 +44,8 @@ struct app_info {
 
 /// Run-time settings; the CLI's `run` options fill them.
 struct run_options {
-  std::size_t workers = 0;                              ///< scheduler threads; 0 = CAF default
-  std::chrono::milliseconds graceful_timeout{10000};    ///< drain budget on stop
+  std::size_t workers = 0;                            ///< scheduler threads; 0 = CAF default
+  std::chrono::milliseconds graceful_timeout{10000};  ///< drain budget on stop
   std::string log_level = "info";
 };
 

@@ -7,13 +7,13 @@
 /// @code
 /// brook::memory::broker broker;
 /// broker.subscriber("in").publisher("out").handle([](const order& o) { return receipt{o.id}; });
-/// broker.publish("in", order{42});                        // after the app started
+/// if (auto err = broker.publish("in", order{42}))          // after the app started
+///   log.error("not sent: {}", err.to_string());           // error_info is [[nodiscard]]
 /// auto r = broker.request<receipt>("in", order{42});      // waits for the reply
 /// @endcode
 #include <brook/asyncapi/spec.hpp>
 #include <brook/deferred.hpp>
 #include <brook/router.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,12 +41,13 @@ public:
   /// carries a typed target such as `brook::redis::list_out{}`).
   template <class T>
   error_info publish(std::string channel, const T& body, publish_options o = {}) {
-    return detail::publish_now(core_, detail::make_outgoing(std::move(channel), body, std::move(o)));
+    return detail::publish_now(core_,
+                               detail::make_outgoing(std::move(channel), body, std::move(o)));
   }
   /// Publishes to a driver's typed target, named by its `name`:
   /// `broker.publish(brook::redis::list_out{.name = "jobs"}, job{7})`.
   template <spec_type S, class T>
-    requires requires(const S& s) { std::string{s.name}; }
+  requires requires(const S& s) { std::string{s.name}; }
   error_info publish(const S& target, const T& body, publish_options o = {}) {
     o.driver = target;
     return publish(std::string{target.name}, body, std::move(o));
@@ -57,11 +58,12 @@ public:
     publish_options po;
     po.headers = std::move(o.headers);
     po.driver = std::move(o.driver);
-    auto env = detail::request_now(core_, detail::make_outgoing(std::move(channel), body, std::move(po)),
-                                   o.timeout);
+    auto env = detail::request_now(
+        core_, detail::make_outgoing(std::move(channel), body, std::move(po)), o.timeout);
     R out{};
     if (auto err = brook::codec::decode_body(env->body, env->content_type, out))
-      throw request_error{errc::decode_failed, "reply on '" + env->channel + "': " + err->to_string()};
+      throw request_error{errc::decode_failed,
+                          "reply on '" + env->channel + "': " + err->to_string()};
     return out;
   }
   /// The same without blocking: `co_await` it in a `brook::task` handler (see
@@ -83,23 +85,24 @@ public:
     promise<R> p;
     auto result = p.get_deferred();
     detail::request_later(
-      core_, detail::make_outgoing(std::move(channel), body, std::move(po)), o.timeout,
-      [p](envelope_ptr env, error_info err) mutable {
-        if (err) {
-          p.set_exception(std::make_exception_ptr(request_error{err.code, err.message}));
-          return;
-        }
-        R out{};
-        if (auto e = brook::codec::decode_body(env->body, env->content_type, out))
-          p.set_exception(std::make_exception_ptr(
-            request_error{errc::decode_failed, "reply on '" + env->channel + "': " + e->to_string()}));
-        else
-          p.set_value(std::move(out));
-      });
+        core_, detail::make_outgoing(std::move(channel), body, std::move(po)), o.timeout,
+        [p](envelope_ptr env, error_info err) mutable {
+          if (err) {
+            p.set_exception(std::make_exception_ptr(request_error{err.code, err.message}));
+            return;
+          }
+          R out{};
+          if (auto e = brook::codec::decode_body(env->body, env->content_type, out))
+            p.set_exception(std::make_exception_ptr(request_error{
+                errc::decode_failed, "reply on '" + env->channel + "': " + e->to_string()}));
+          else
+            p.set_value(std::move(out));
+        });
     return result;
   }
   /// The reply as raw envelope (headers, correlation id, body bytes).
-  envelope_ptr request_raw(outgoing m, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  envelope_ptr request_raw(outgoing m,
+                           std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
     return detail::request_now(core_, std::move(m), timeout);
   }
 

@@ -39,14 +39,12 @@
 /// @endcode
 #include <brook/detail/handler.hpp>
 #include <brook/transport.hpp>
-
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -103,8 +101,10 @@ auto typed_actor_handler(caf::typed_actor<Sig> target,
       throw std::logic_error("brook::typed_actor_handler runs inside a subscriber's handler actor");
     auto& sys = self->system();
     self->request(target, caf::timespan{timeout}, std::move(in))
-      .then([p](Out& out) mutable { p.set_value(std::move(out)); },
-            [p, &sys](caf::error& err) mutable { p.set_exception(detail::actor_failure(sys, err)); });
+        .then([p](Out& out) mutable { p.set_value(std::move(out)); },
+              [p, &sys](caf::error& err) mutable {
+                p.set_exception(detail::actor_failure(sys, err));
+              });
     return result;
   };
 }

@@ -41,12 +41,11 @@
 /// as `null`. Boost 1.81's parser reads doubles of up to 15 significant digits
 /// exactly; longer ones may come back one ULP off (later Boost.JSON versions
 /// add an opt-in precise mode).
+#include <atomic>
 #include <boost/describe/class.hpp>
 #include <boost/describe/enum.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
-#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <functional>

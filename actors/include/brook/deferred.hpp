@@ -33,8 +33,9 @@ namespace brook {
 /// without a value or an exception: the message fails (and its credit returns).
 struct broken_promise : std::logic_error {
   broken_promise()
-    : std::logic_error("the promise of a deferred result was destroyed without set_value or "
-                       "set_exception; complete it on every path") {}
+      : std::logic_error(
+            "the promise of a deferred result was destroyed without set_value or "
+            "set_exception; complete it on every path") {}
 };
 
 namespace detail {
@@ -88,8 +89,7 @@ public:
   promise() : owner_(std::make_shared<detail::promise_owner<T>>()), st_(owner_->st) {}
 
   template <class U = T>
-    requires(!std::is_void_v<U>)
-  void set_value(U value) {
+  requires(!std::is_void_v<U>) void set_value(U value) {
     std::unique_lock lock{st_->mtx};
     if (st_->value || st_->error)
       return;
@@ -97,7 +97,7 @@ public:
     st_->fire(lock);
   }
   template <class U = T>
-    requires std::is_void_v<U>
+  requires std::is_void_v<U>
   void set_value() {
     std::unique_lock lock{st_->mtx};
     if (st_->value || st_->error)

@@ -25,7 +25,6 @@
 /// Options are members, so a typo is a compile error, and the driver reads
 /// the type it defined instead of parsing strings.
 #include <brook/capabilities.hpp>
-
 #include <memory>
 #include <string_view>
 #include <type_traits>
@@ -50,9 +49,9 @@ class driver_spec {
 public:
   driver_spec() = default;
   template <spec_type T>
-    requires(!std::is_same_v<std::remove_cvref_t<T>, driver_spec>)
-  driver_spec(T value)  // NOLINT(google-explicit-constructor): a spec converts like a value
-    : value_(std::make_shared<const T>(std::move(value))), ops_(&ops_of<T>) {}
+  requires(!std::is_same_v<std::remove_cvref_t<T>, driver_spec>)
+      driver_spec(T value)  // NOLINT(google-explicit-constructor): a spec converts like a value
+      : value_(std::make_shared<const T>(std::move(value))), ops_(&ops_of<T>) {}
 
   /// No typed declaration: the transport's default kind.
   bool empty() const noexcept { return ops_ == nullptr; }
@@ -98,21 +97,31 @@ private:
 
   template <class T>
   static constexpr ops ops_of{
-    &typeid(T), T::protocol, T::kind, competing_of<T>(),
-    [] {
-      if constexpr (requires(const T& t) { { t.capabilities() } -> std::same_as<brook::capabilities>; })
-        return +[](const void* v, brook::capabilities& out) { out = static_cast<const T*>(v)->capabilities(); };
-      else
-        return static_cast<void (*)(const void*, brook::capabilities&)>(nullptr);
-    }(),
-    [] {
-      if constexpr (requires(const T& t, boost::json::object& o) { t.bindings(std::string_view{}, o); })
-        return +[](const void* v, std::string_view a, boost::json::object& o) {
-          static_cast<const T*>(v)->bindings(a, o);
-        };
-      else
-        return static_cast<void (*)(const void*, std::string_view, boost::json::object&)>(nullptr);
-    }()};
+      &typeid(T),
+      T::protocol,
+      T::kind,
+      competing_of<T>(),
+      [] {
+        if constexpr (requires(const T& t) {
+                        { t.capabilities() } -> std::same_as<brook::capabilities>;
+                      })
+          return +[](const void* v, brook::capabilities& out) {
+            out = static_cast<const T*>(v)->capabilities();
+          };
+        else
+          return static_cast<void (*)(const void*, brook::capabilities&)>(nullptr);
+      }(),
+      [] {
+        if constexpr (requires(const T& t, boost::json::object& o) {
+                        t.bindings(std::string_view{}, o);
+                      })
+          return +[](const void* v, std::string_view a, boost::json::object& o) {
+            static_cast<const T*>(v)->bindings(a, o);
+          };
+        else
+          return static_cast<void (*)(const void*, std::string_view, boost::json::object&)>(
+              nullptr);
+      }()};
 
   std::shared_ptr<const void> value_;
   const ops* ops_ = nullptr;

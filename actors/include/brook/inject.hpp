@@ -5,15 +5,14 @@
 ///
 /// @code
 /// app.provide<user_repo>(std::make_shared<user_repo>());                 // singleton
-/// app.provide_scoped<unit_of_work>([](brook::message&) { return unit_of_work{}; });  // per message
-/// broker.subscriber("orders.{region}").handle(
+/// app.provide_scoped<unit_of_work>([](brook::message&) { return unit_of_work{}; });  // per
+/// message broker.subscriber("orders.{region}").handle(
 ///   [](const order& o, brook::path<"region"> region, brook::header<"x-retry", int> retry,
 ///      brook::dep<user_repo> users) { users->save(o, *region, *retry); });
 /// @endcode
-#include <brook/codec.hpp>
-
 #include <algorithm>
 #include <any>
+#include <brook/codec.hpp>
 #include <charconv>
 #include <cstddef>
 #include <functional>
@@ -74,8 +73,8 @@ void load_named(Self& self, const std::string* text, std::string_view what, std:
     self.value = std::move(v);
   } else {
     if (!text)
-      throw std::invalid_argument(std::string{what} + " '" + std::string{name}
-                                  + "' is required but missing");
+      throw std::invalid_argument(std::string{what} + " '" + std::string{name} +
+                                  "' is required but missing");
     if (auto err = convert_text(*text, self.value); !err.empty())
       throw std::invalid_argument(std::string{what} + " '" + std::string{name} + "': " + err);
   }
@@ -127,13 +126,14 @@ public:
   /// `f(message&)` returns a `T` (or `std::shared_ptr<T>`) once per message.
   template <class T, class F>
   void provide_scoped(F f) {
-    providers_[typeid(T)] = provider{nullptr, [f = std::move(f)](message& m) -> std::shared_ptr<void> {
-      using R = std::invoke_result_t<F&, message&>;
-      if constexpr (std::is_same_v<R, std::shared_ptr<T>>)
-        return f(m);
-      else
-        return std::make_shared<T>(f(m));
-    }};
+    providers_[typeid(T)] =
+        provider{nullptr, [f = std::move(f)](message& m) -> std::shared_ptr<void> {
+                   using R = std::invoke_result_t<F&, message&>;
+                   if constexpr (std::is_same_v<R, std::shared_ptr<T>>)
+                     return f(m);
+                   else
+                     return std::make_shared<T>(f(m));
+                 }};
   }
   void set_parent(std::shared_ptr<const dependency_registry> p) noexcept { parent_ = std::move(p); }
   bool has(std::type_index t) const noexcept {

@@ -22,18 +22,28 @@ public:
   logger() = default;
   /// `channel` and `id` must outlive the logger (they view the message being handled).
   logger(std::shared_ptr<spdlog::logger> impl, std::string_view channel, std::string_view id)
-    : impl_(std::move(impl)), channel_(channel), id_(id) {}
+      : impl_(std::move(impl)), channel_(channel), id_(id) {}
 
   template <class... Ts>
-  void trace(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::trace, f, std::forward<Ts>(xs)...); }
+  void trace(fmt::format_string<Ts...> f, Ts&&... xs) {
+    log(spdlog::level::trace, f, std::forward<Ts>(xs)...);
+  }
   template <class... Ts>
-  void debug(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::debug, f, std::forward<Ts>(xs)...); }
+  void debug(fmt::format_string<Ts...> f, Ts&&... xs) {
+    log(spdlog::level::debug, f, std::forward<Ts>(xs)...);
+  }
   template <class... Ts>
-  void info(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::info, f, std::forward<Ts>(xs)...); }
+  void info(fmt::format_string<Ts...> f, Ts&&... xs) {
+    log(spdlog::level::info, f, std::forward<Ts>(xs)...);
+  }
   template <class... Ts>
-  void warn(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::warn, f, std::forward<Ts>(xs)...); }
+  void warn(fmt::format_string<Ts...> f, Ts&&... xs) {
+    log(spdlog::level::warn, f, std::forward<Ts>(xs)...);
+  }
   template <class... Ts>
-  void error(fmt::format_string<Ts...> f, Ts&&... xs) { log(spdlog::level::err, f, std::forward<Ts>(xs)...); }
+  void error(fmt::format_string<Ts...> f, Ts&&... xs) {
+    log(spdlog::level::err, f, std::forward<Ts>(xs)...);
+  }
 
   template <class... Ts>
   void log(spdlog::level::level_enum lvl, fmt::format_string<Ts...> f, Ts&&... xs) {

@@ -5,7 +5,6 @@
 #include <brook/context.hpp>
 #include <brook/logger.hpp>
 #include <brook/transport.hpp>
-
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -53,9 +52,9 @@ struct reject_message : std::exception {
 class decode_failure : public std::runtime_error {
 public:
   decode_failure(std::string channel, decode_error err)
-    : std::runtime_error(channel + ": " + err.to_string()
-                         + " (message rejected; fix the producer or relax the type)"),
-      error_(std::move(err)) {}
+      : std::runtime_error(channel + ": " + err.to_string() +
+                           " (message rejected; fix the producer or relax the type)"),
+        error_(std::move(err)) {}
   const decode_error& error() const noexcept { return error_; }
 
 private:
@@ -89,13 +88,11 @@ class message {
 public:
   message(envelope_ptr env, brook::logger log, brook::context* ctx,
           std::vector<std::pair<std::string, std::string>> path)
-    : env_(std::move(env)), log_(std::move(log)), ctx_(ctx), path_(std::move(path)) {}
+      : env_(std::move(env)), log_(std::move(log)), ctx_(ctx), path_(std::move(path)) {}
 
   std::string_view body() const noexcept { return env_->body; }
   const brook::headers& headers() const noexcept { return env_->headers; }
-  const std::string* header(std::string_view key) const noexcept {
-    return env_->headers.find(key);
-  }
+  const std::string* header(std::string_view key) const noexcept { return env_->headers.find(key); }
   std::string_view channel() const noexcept { return env_->channel; }
   std::string_view correlation_id() const noexcept { return env_->correlation_id; }
   std::string_view reply_to() const noexcept { return env_->reply_to; }
@@ -144,9 +141,15 @@ public:
     settled_ = a;
     if (auto& ack = env_->ack) {
       switch (a) {
-        case ack_action::ack: ack->ack(); break;
-        case ack_action::nack: delay.count() > 0 ? ack->nack_after(delay) : ack->nack(); break;
-        case ack_action::reject: ack->reject(); break;
+        case ack_action::ack:
+          ack->ack();
+          break;
+        case ack_action::nack:
+          delay.count() > 0 ? ack->nack_after(delay) : ack->nack();
+          break;
+        case ack_action::reject:
+          ack->reject();
+          break;
       }
     }
     return true;

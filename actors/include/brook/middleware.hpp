@@ -25,7 +25,6 @@
 /// own `.retry(...)` / `.dead_letter(...)` / `.timeout(...)` win over it.
 #include <brook/message.hpp>
 #include <brook/policy.hpp>
-
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -42,12 +41,12 @@ struct publisher_decl;
 
 /// What the core does with a subscriber's failures, as policy middlewares set it.
 struct subscriber_policies {
-  std::optional<retry_policy> retry;                   ///< none = no retries
+  std::optional<retry_policy> retry;                    ///< none = no retries
   std::shared_ptr<detail::publisher_decl> dead_letter;  ///< null = reject after the last attempt
   /// Retries are republished here where the broker cannot wait (see
   /// `subscriber_builder::retry_through`); null = in process.
   std::shared_ptr<detail::publisher_decl> retry_through;
-  std::chrono::milliseconds timeout{0};                ///< 0 = deferred results never time out
+  std::chrono::milliseconds timeout{0};  ///< 0 = deferred results never time out
 };
 
 namespace middleware {

@@ -5,18 +5,17 @@
 ///
 /// @code
 /// auto greetings = broker.publisher("greetings");
-/// greetings.publish(greeting{"hi"});                       // waits for the broker
+/// if (auto err = greetings.publish(greeting{"hi"}))        // waits for the broker
+///   throw std::runtime_error(err.to_string());
 /// broker.subscriber("in").publisher(greetings).handle(...); // results go there too
 /// @endcode
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <brook/codec.hpp>
 #include <brook/deferred.hpp>
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
 #include <brook/transport.hpp>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -126,9 +125,18 @@ public:
     decl_->schemas.push_back([](brook::codec::schema_registry& r) { return r.schema_of<T>(); });
     return *this;
   }
-  publisher& title(std::string t) { decl_->title = std::move(t); return *this; }
-  publisher& description(std::string d) { decl_->description = std::move(d); return *this; }
-  publisher& include_in_schema(bool b) { decl_->include_in_schema = b; return *this; }
+  publisher& title(std::string t) {
+    decl_->title = std::move(t);
+    return *this;
+  }
+  publisher& description(std::string d) {
+    decl_->description = std::move(d);
+    return *this;
+  }
+  publisher& include_in_schema(bool b) {
+    decl_->include_in_schema = b;
+    return *this;
+  }
   const std::string& address() const noexcept { return decl_->address; }
   const std::shared_ptr<detail::publisher_decl>& decl() const noexcept { return decl_; }
 

@@ -8,7 +8,6 @@
 /// });
 /// @endcode
 #include <brook/headers.hpp>
-
 #include <string>
 
 namespace brook {

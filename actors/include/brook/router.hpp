@@ -17,7 +17,6 @@
 #include <brook/middleware.hpp>
 #include <brook/publisher.hpp>
 #include <brook/subscriber.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,7 +47,7 @@ public:
   /// Declares the driver's typed target `typed.name`, e.g.
   /// `broker.publisher(brook::redis::stream_out{.name = "audit", .maxlen = 10'000})`.
   template <spec_type T>
-    requires requires(const T& t) { std::string{t.name}; }
+  requires requires(const T& t) { std::string{t.name}; }
   brook::publisher publisher(T typed) {
     std::string address{typed.name};
     return publisher(std::move(address), driver_spec{std::move(typed)});

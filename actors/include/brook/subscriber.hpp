@@ -15,17 +15,15 @@
 /// Several handlers on one subscriber pick messages by filter, first match wins:
 /// @code
 /// auto sub = broker.subscriber("events");
-/// sub.handle(on_created, [](const brook::message& m) { return m.header("type") && *m.header("type") == "created"; });
-/// sub.handle(on_other);   // no filter: takes the rest
+/// sub.handle(on_created, [](const brook::message& m) { return m.header("type") &&
+/// *m.header("type") == "created"; }); sub.handle(on_other);   // no filter: takes the rest
 /// @endcode
+#include <boost/json/object.hpp>
 #include <brook/detail/handler.hpp>
 #include <brook/middleware.hpp>
 #include <brook/policy.hpp>
 #include <brook/publisher.hpp>
 #include <brook/transport.hpp>
-
-#include <boost/json/object.hpp>
-
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -40,15 +38,17 @@ namespace brook {
 ///
 /// | option            | default           | meaning |
 /// |-------------------|-------------------|---------|
-/// | `max_in_flight`   | 64                | credit window: messages taken from the broker and not yet settled |
-/// | `max_concurrency` | 1                 | handler actors working in parallel |
-/// | `ack`             | `reject_on_error` | see `ack_policy` |
-/// | `blocking`        | false             | handlers run on dedicated threads (blocking clients) |
-/// | `codec`           | tolerant          | `strict` rejects unknown fields; `max_body_bytes` caps bodies |
-/// | `restarts`        | 5 per 10 s, 10 ms..1 s backoff | actor restarts before escalating (see `restart_policy`) |
-/// | `retry`           | none              | retries of failed messages (a handler error, a nack), max attempts (see `retry_policy`); decode errors and outcomes forced by `on_exception` are not retried |
-/// | `dead_letter`     | none              | where messages go after `retry.max_attempts` |
-/// | `timeout`         | none              | a deferred result that takes longer fails with `handler_timeout` |
+/// | `max_in_flight`   | 64                | credit window: messages taken from the broker and not
+/// yet settled | | `max_concurrency` | 1                 | handler actors working in parallel | |
+/// `ack`             | `reject_on_error` | see `ack_policy` | | `blocking`        | false |
+/// handlers run on dedicated threads (blocking clients) | | `codec`           | tolerant          |
+/// `strict` rejects unknown fields; `max_body_bytes` caps bodies | | `restarts`        | 5 per 10
+/// s, 10 ms..1 s backoff | actor restarts before escalating (see `restart_policy`) | | `retry` |
+/// none              | retries of failed messages (a handler error, a nack), max attempts (see
+/// `retry_policy`); decode errors and outcomes forced by `on_exception` are not retried | |
+/// `dead_letter`     | none              | where messages go after `retry.max_attempts` | |
+/// `timeout`         | none              | a deferred result that takes longer fails with
+/// `handler_timeout` |
 struct subscriber_options {
   std::size_t max_in_flight = 64;
   std::size_t max_concurrency = 1;
@@ -88,9 +88,9 @@ struct subscriber_decl {
   boost::json::object bindings;
   std::vector<handler_entry> handlers;
   std::vector<std::shared_ptr<publisher_decl>> publishers;
-  std::shared_ptr<publisher_decl> dead_letter;  ///< null = reject after the last attempt
+  std::shared_ptr<publisher_decl> dead_letter;    ///< null = reject after the last attempt
   std::shared_ptr<publisher_decl> retry_through;  ///< null = retry through the broker or in process
-  std::vector<middleware_ptr> middlewares;  ///< outermost first
+  std::vector<middleware_ptr> middlewares;        ///< outermost first
   std::shared_ptr<dependency_registry> deps;
   std::shared_ptr<call_log> calls;  ///< null unless a test broker records
 };
@@ -105,7 +105,7 @@ class subscriber_builder {
 public:
   subscriber_builder(std::shared_ptr<detail::subscriber_decl> d,
                      std::function<std::shared_ptr<detail::publisher_decl>(std::string)> make_pub)
-    : decl_(std::move(d)), make_pub_(std::move(make_pub)) {}
+      : decl_(std::move(d)), make_pub_(std::move(make_pub)) {}
 
   /// The handler's results are also published to `address`.
   subscriber_builder& publisher(std::string address) {
@@ -119,29 +119,53 @@ public:
   /// The results are also published to a driver's typed target `typed.name`:
   /// `.publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10'000})`.
   template <spec_type T>
-    requires requires(const T& t) { std::string{t.name}; }
+  requires requires(const T& t) { std::string{t.name}; }
   subscriber_builder& publisher(T typed) {
     auto d = make_pub_(std::string{typed.name});
     d->driver = std::move(typed);
     decl_->publishers.push_back(std::move(d));
     return *this;
   }
-  subscriber_builder& max_in_flight(std::size_t n) { decl_->options.max_in_flight = n ? n : 1; return *this; }
-  subscriber_builder& max_concurrency(std::size_t n) { decl_->options.max_concurrency = n ? n : 1; return *this; }
-  subscriber_builder& ack(ack_policy p) { decl_->options.ack = p; return *this; }
+  subscriber_builder& max_in_flight(std::size_t n) {
+    decl_->options.max_in_flight = n ? n : 1;
+    return *this;
+  }
+  subscriber_builder& max_concurrency(std::size_t n) {
+    decl_->options.max_concurrency = n ? n : 1;
+    return *this;
+  }
+  subscriber_builder& ack(ack_policy p) {
+    decl_->options.ack = p;
+    return *this;
+  }
   /// Handlers call blocking code: run them on dedicated threads.
-  subscriber_builder& blocking(bool b = true) { decl_->options.blocking = b; return *this; }
+  subscriber_builder& blocking(bool b = true) {
+    decl_->options.blocking = b;
+    return *this;
+  }
   /// Reject unknown fields in bodies.
-  subscriber_builder& strict(bool b = true) { decl_->options.codec.strict = b; return *this; }
-  subscriber_builder& max_body_bytes(std::size_t n) { decl_->options.codec.max_body_bytes = n; return *this; }
+  subscriber_builder& strict(bool b = true) {
+    decl_->options.codec.strict = b;
+    return *this;
+  }
+  subscriber_builder& max_body_bytes(std::size_t n) {
+    decl_->options.codec.max_body_bytes = n;
+    return *this;
+  }
   subscriber_builder& restarts(std::size_t max, std::chrono::milliseconds window) {
     decl_->options.restarts.max_restarts = max;
     decl_->options.restarts.window = window;
     return *this;
   }
-  subscriber_builder& restarts(restart_policy p) { decl_->options.restarts = p; return *this; }
+  subscriber_builder& restarts(restart_policy p) {
+    decl_->options.restarts = p;
+    return *this;
+  }
   /// Retries failed messages with backoff, up to `p.max_attempts` deliveries.
-  subscriber_builder& retry(retry_policy p) { decl_->options.retry = p; return *this; }
+  subscriber_builder& retry(retry_policy p) {
+    decl_->options.retry = p;
+    return *this;
+  }
   /// Where the broker cannot wait (no delayed nack), a retry is published to `p`
   /// (usually this subscriber's own address, or a retry queue) with the headers
   /// `x-brook-attempt` and `x-brook-retry-at` (ms since the epoch), and the input
@@ -154,19 +178,43 @@ public:
   ///   .retry({.max_attempts = 5})
   ///   .retry_through(broker.publisher(brook::redis::list_out{.name = "jobs"}));
   /// @endcode
-  subscriber_builder& retry_through(const brook::publisher& p) { decl_->retry_through = p.decl(); return *this; }
+  subscriber_builder& retry_through(const brook::publisher& p) {
+    decl_->retry_through = p.decl();
+    return *this;
+  }
   /// After the last attempt the message is published to `p` (any broker) with
   /// `x-brook-dead-letter-reason`, `x-brook-original-channel`, `x-brook-attempts`
   /// and `x-brook-broker-id` headers, then acknowledged.
-  subscriber_builder& dead_letter(const brook::publisher& p) { decl_->dead_letter = p.decl(); return *this; }
+  subscriber_builder& dead_letter(const brook::publisher& p) {
+    decl_->dead_letter = p.decl();
+    return *this;
+  }
   /// A deferred result not complete within `t` fails the message (`handler_timeout`).
-  subscriber_builder& timeout(std::chrono::milliseconds t) { decl_->options.timeout = t; return *this; }
-  subscriber_builder& middleware(middleware_ptr m) { decl_->middlewares.push_back(std::move(m)); return *this; }
+  subscriber_builder& timeout(std::chrono::milliseconds t) {
+    decl_->options.timeout = t;
+    return *this;
+  }
+  subscriber_builder& middleware(middleware_ptr m) {
+    decl_->middlewares.push_back(std::move(m));
+    return *this;
+  }
   /// AsyncAPI: handler name (default `Handle<Address>`), title, description.
-  subscriber_builder& name(std::string n) { decl_->name = std::move(n); return *this; }
-  subscriber_builder& title(std::string t) { decl_->title = std::move(t); return *this; }
-  subscriber_builder& description(std::string d) { decl_->description = std::move(d); return *this; }
-  subscriber_builder& include_in_schema(bool b) { decl_->include_in_schema = b; return *this; }
+  subscriber_builder& name(std::string n) {
+    decl_->name = std::move(n);
+    return *this;
+  }
+  subscriber_builder& title(std::string t) {
+    decl_->title = std::move(t);
+    return *this;
+  }
+  subscriber_builder& description(std::string d) {
+    decl_->description = std::move(d);
+    return *this;
+  }
+  subscriber_builder& include_in_schema(bool b) {
+    decl_->include_in_schema = b;
+    return *this;
+  }
 
   /// Adds a handler; parameters are injected by type (see inject.hpp). A body
   /// taken by reference is valid during the call only (its object is reused

@@ -31,9 +31,8 @@
 /// destroys garbage after the resume and crashes. Name the value first
 /// (`tick t{1, "x"}; co_await p.publish_async(t);`), or build it with a
 /// function or constructor call; clang and later GCCs are not affected.
-#include <brook/deferred.hpp>
-
 #include <atomic>
+#include <brook/deferred.hpp>
 #include <chrono>
 #include <coroutine>
 #include <exception>

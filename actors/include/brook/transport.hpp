@@ -33,7 +33,6 @@
 #include <brook/driver_spec.hpp>
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -68,12 +67,12 @@ public:
 
 /// Where and how often a message was delivered, in the same words on every driver.
 struct delivery_info {
-  std::uint32_t attempt = 1;   ///< 1 on the first delivery; from the broker or an attempt header
-  bool redelivered = false;    ///< the broker says it delivered this message before
-  std::int32_t partition = -1; ///< Kafka partition; -1 when the broker has none
-  std::int64_t offset = -1;    ///< Kafka offset / stream sequence; -1 when none
+  std::uint32_t attempt = 1;      ///< 1 on the first delivery; from the broker or an attempt header
+  bool redelivered = false;       ///< the broker says it delivered this message before
+  std::int32_t partition = -1;    ///< Kafka partition; -1 when the broker has none
+  std::int64_t offset = -1;       ///< Kafka offset / stream sequence; -1 when none
   std::int64_t timestamp_ms = 0;  ///< broker timestamp (ms since the epoch); 0 when unknown
-  std::string broker_id;       ///< the broker's own id: stream entry id, list key, delivery tag
+  std::string broker_id;          ///< the broker's own id: stream entry id, list key, delivery tag
 };
 
 /// One inbound message as a driver hands it to the core.
@@ -111,7 +110,8 @@ struct outgoing {
 /// broker shares (the core may prefix `address`); `driver` is the driver's own
 /// typed declaration (`brook::redis::stream`, ...), empty for its default kind.
 /// @code
-/// auto s = brook::subscription_spec::of(brook::redis::stream{.name = "orders", .group = "billing"});
+/// auto s = brook::subscription_spec::of(brook::redis::stream{.name = "orders", .group =
+/// "billing"});
 /// // s.address == "orders", s.group == "billing", s.driver.get<brook::redis::stream>() != nullptr
 /// @endcode
 struct subscription_spec {
@@ -225,8 +225,7 @@ public:
   /// Connects (may return before the connection is up; drivers reconnect).
   virtual error_info start() { return {}; }
   virtual std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
-                                                  std::shared_ptr<delivery_sink> sink)
-    = 0;
+                                                  std::shared_ptr<delivery_sink> sink) = 0;
   /// The error `subscribe(spec)` would fail with (another driver's declaration,
   /// contradicting members, a bad value), without subscribing or connecting. The test broker checks
   /// declarations with the real driver's rules through it.
@@ -247,7 +246,8 @@ public:
   /// subscriptions resume as after a reconnect. The default cannot, and says so
   /// (the core then escalates).
   virtual error_info restart() {
-    return {errc::unsupported, std::string{protocol()} + ": this driver cannot restart its connection"};
+    return {errc::unsupported,
+            std::string{protocol()} + ": this driver cannot restart its connection"};
   }
 
   /// The core's observer; set before `start()`, so a driver thread started there

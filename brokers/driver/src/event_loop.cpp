@@ -1,9 +1,8 @@
-#include <brook/driver/event_loop.hpp>
-
 #include <event2/event.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <brook/driver/event_loop.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <stdexcept>
@@ -15,7 +14,8 @@ event_loop::event_loop() {
   base_ = event_base_new();
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (!base_ || wake_fd_ < 0)
-    throw std::system_error(errno, std::generic_category(), "brook driver: event loop setup (event_base_new / eventfd)");
+    throw std::system_error(errno, std::generic_category(),
+                            "brook driver: event loop setup (event_base_new / eventfd)");
   wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &event_loop::on_wake, this);
   event_add(wake_event_, nullptr);
 }

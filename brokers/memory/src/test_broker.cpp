@@ -1,6 +1,5 @@
 #include <brook/memory/transport.hpp>
 #include <brook/testing/test_broker.hpp>
-
 #include <stdexcept>
 #include <thread>
 
@@ -72,7 +71,8 @@ test_broker::test_broker(broker& b, test_options o) : broker_(&b), opts_(o) {
   own_->start_broker(b, {}, nullptr);
 }
 
-test_broker::test_broker(app& a, test_options o) : broker_(&a.brokers().front().get()), app_(&a), opts_(o) {
+test_broker::test_broker(app& a, test_options o)
+    : broker_(&a.brokers().front().get()), app_(&a), opts_(o) {
   for (auto& b : a.brokers())
     swap_in(b.get());
   run_options ro;

@@ -1,12 +1,10 @@
 // The in-memory transport: per-subscription queues, credit, ack semantics.
-#include <brook/memory/transport.hpp>
-
+#include <algorithm>
+#include <atomic>
 #include <brook/detail/adaptive_mutex.hpp>
 #include <brook/detail/ids.hpp>
-
-#include <atomic>
+#include <brook/memory/transport.hpp>
 #include <deque>
-#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -136,7 +134,7 @@ namespace {
 class memory_ack final : public acknowledger {
 public:
   memory_ack(std::weak_ptr<memory_transport::state> st, std::weak_ptr<queue> q, std::uint64_t tag)
-    : st_(std::move(st)), q_(std::move(q)), tag_(tag) {}
+      : st_(std::move(st)), q_(std::move(q)), tag_(tag) {}
   void ack() override { settle(false); }
   void reject() override {
     if (settle(false))
@@ -212,7 +210,7 @@ class memory_subscription final : public subscription {
 public:
   memory_subscription(std::shared_ptr<memory_transport::state> st, std::shared_ptr<queue> q,
                       std::shared_ptr<member> m)
-    : st_(std::move(st)), q_(std::move(q)), m_(std::move(m)) {}
+      : st_(std::move(st)), q_(std::move(q)), m_(std::move(m)) {}
   ~memory_subscription() override {
     // Like closing a channel: what this consumer had not settled goes back.
     std::vector<envelope_ptr> released;
@@ -264,8 +262,8 @@ bool shared_queue(const subscription_spec& s) {
 }
 
 bool same_queue(const subscription_spec& a, const subscription_spec& b) {
-  return a.address == b.address && a.pattern == b.pattern && a.group == b.group
-         && kind_of(a.driver.kind()) == kind_of(b.driver.kind());
+  return a.address == b.address && a.pattern == b.pattern && a.group == b.group &&
+         kind_of(a.driver.kind()) == kind_of(b.driver.kind());
 }
 
 bool glob(std::string_view p, std::string_view s) {
@@ -277,7 +275,8 @@ bool glob(std::string_view p, std::string_view s) {
         return true;
     return false;
   }
-  return !s.empty() && (p.front() == '?' || p.front() == s.front()) && glob(p.substr(1), s.substr(1));
+  return !s.empty() && (p.front() == '?' || p.front() == s.front()) &&
+         glob(p.substr(1), s.substr(1));
 }
 
 }  // namespace
@@ -323,16 +322,17 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       std::vector<std::shared_ptr<queue>> hits;
       auto kind = kind_of(msg.driver.kind());
       for (auto& q : st_->queues) {
-        bool hit = q->spec.pattern ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
-                                                             : matches(q->spec.address, msg.channel))
-                                   : q->spec.address == msg.channel;
+        bool hit = q->spec.pattern
+                       ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
+                                                 : matches(q->spec.address, msg.channel))
+                       : q->spec.address == msg.channel;
         hit = hit && kind_of(q->spec.driver.kind()) == kind;
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {
-          result = {errc::overflow, "queue of '" + q->spec.address + "' holds "
-                                      + std::to_string(q->pending.size())
-                                      + " messages (settings::max_queue); publish refused"};
+          result = {errc::overflow, "queue of '" + q->spec.address + "' holds " +
+                                        std::to_string(q->pending.size()) +
+                                        " messages (settings::max_queue); publish refused"};
           continue;
         }
         hits.push_back(q);
@@ -382,7 +382,9 @@ std::size_t memory_transport::unsettled() const {
     n += q->unacked.size();
   return n;
 }
-std::size_t memory_transport::rejected() const { return st_->rejected; }
+std::size_t memory_transport::rejected() const {
+  return st_->rejected;
+}
 
 std::shared_ptr<memory_transport> make_transport(settings s) {
   return std::make_shared<memory_transport>(s);

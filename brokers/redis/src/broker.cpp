@@ -1,7 +1,7 @@
+#include <spdlog/logger.h>
+
 #include <brook/logger.hpp>
 #include <brook/redis/broker.hpp>
-
-#include <spdlog/logger.h>
 
 namespace brook::redis {
 
@@ -22,7 +22,8 @@ settings with_url(std::string url, settings s) {
 }  // namespace
 
 broker::broker(std::string url, settings s)
-  : brook::broker(make_transport(with_url(url, s))), settings_(with_url(std::move(url), std::move(s))) {}
+    : brook::broker(make_transport(with_url(url, s))),
+      settings_(with_url(std::move(url), std::move(s))) {}
 
 subscription_spec broker::default_spec(std::string address) const {
   return subscription_spec::of(channel{.name = std::move(address)});
@@ -41,7 +42,8 @@ asyncapi::server_spec broker::server() const {
 boost::json::object broker::bindings(const detail::publisher_decl& p) const {
   if (!p.driver.empty() && !p.driver.get<channel>())
     return brook::broker::bindings(p);
-  boost::json::object b{{"channel", p.address}, {"method", "publish"}, {"bindingVersion", "custom"}};
+  boost::json::object b{
+      {"channel", p.address}, {"method", "publish"}, {"bindingVersion", "custom"}};
   return boost::json::object{{"redis", std::move(b)}};
 }
 

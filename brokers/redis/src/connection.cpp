@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-
 #include <hiredis/adapters/libevent.h>
 
 #include <algorithm>
@@ -41,10 +40,12 @@ connection::connection(event_loop& loop, const endpoint& ep, const settings& cfg
       // The core's backoff (doubling, +-20% jitter), shared with restarts and retries.
       again_({cfg.reconnect_backoff_min, cfg.reconnect_backoff_max, 2.0, 0.2}),
       retry_timer_(loop, [this] { attempt(); }),
-      connect_timer_(loop, [this] {
-        fail_attempt({errc::connection_failed,
-                      "no answer within " + std::to_string(cfg_.connect_timeout.count()) + " ms"});
-      }),
+      connect_timer_(loop,
+                     [this] {
+                       fail_attempt({errc::connection_failed,
+                                     "no answer within " +
+                                         std::to_string(cfg_.connect_timeout.count()) + " ms"});
+                     }),
       heartbeat_timer_(loop, [this] { heartbeat(); }),
       all_(all) {
   if (all_)
@@ -70,17 +71,18 @@ void connection::heartbeat() {
   auto now = std::chrono::steady_clock::now();
   if (stall_.check(now, in_flight_ > 0, cfg_.stall_timeout)) {
     error_info why{errc::stalled, "redis: " + ep_.host + ":" + std::to_string(ep_.port) +
-                                    " has not answered " + std::to_string(in_flight_) +
-                                    " command(s) for " +
-                                    std::to_string(stall_.quiet_for(now).count()) +
-                                    " ms (stall_timeout); dropping the connections"};
+                                      " has not answered " + std::to_string(in_flight_) +
+                                      " command(s) for " +
+                                      std::to_string(stall_.quiet_for(now).count()) +
+                                      " ms (stall_timeout); dropping the connections"};
     report(why);
     if (on_stall_)
       on_stall_(why);  // drops this connection too
     return;
   }
   if (in_flight_ == 0)
-    send_raw({"PING"}, [](redisReply*) {}, false);
+    send_raw(
+        {"PING"}, [](redisReply*) {}, false);
 }
 
 void connection::drop(const error_info& why) {

@@ -4,6 +4,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <brook/driver/event_loop.hpp>
+#include <brook/driver/reconnect.hpp>
 #include <brook/errc.hpp>
 #include <brook/redis/settings.hpp>
 #include <chrono>
@@ -14,9 +16,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <brook/driver/event_loop.hpp>
-#include <brook/driver/reconnect.hpp>
 
 namespace brook::redis {
 

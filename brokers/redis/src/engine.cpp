@@ -1,10 +1,9 @@
 #include "engine.hpp"
 
-#include <brook/detail/ids.hpp>
-
-#include <cstdio>
-
 #include <unistd.h>
+
+#include <brook/detail/ids.hpp>
+#include <cstdio>
 
 #include "consumers.hpp"
 #include "envelope.hpp"
@@ -195,8 +194,8 @@ void engine::ensure_thread() {
                                          }
                                          connected_cv_.notify_all();
                                          link(std::exchange(ever_connected_, true)
-                                                ? connection_event::kind::restored
-                                                : connection_event::kind::connected);
+                                                  ? connection_event::kind::restored
+                                                  : connection_event::kind::connected);
                                          flush_waiting();
                                        },
                                    .lost =
@@ -267,7 +266,9 @@ void engine::drop_all(const error_info& why) {
 error_info engine::restart() {
   if (config_error_)
     return config_error_;
-  if (closing_ || !post([this] { drop_all({errc::disconnected, "redis: restarting the transport"}); }))
+  if (closing_ || !post([this] {
+        drop_all({errc::disconnected, "redis: restarting the transport"});
+      }))
     return closed_error();
   return {};
 }
@@ -305,11 +306,12 @@ void engine::publish(outgoing msg, publish_callback done) {
     if (st->maxlen)
       maxlen = std::to_string(st->maxlen);
   } else if (!msg.driver.empty()) {
-    return fail({errc::invalid_argument,
-                 "redis publish to '" + msg.channel + "': a " + std::string{msg.driver.protocol()} +
-                     " " + std::string{msg.driver.kind()} +
-                     " target is not one Redis publishes to (use brook::redis::channel, list_out or "
-                     "stream_out)"});
+    return fail(
+        {errc::invalid_argument,
+         "redis publish to '" + msg.channel + "': a " + std::string{msg.driver.protocol()} + " " +
+             std::string{msg.driver.kind()} +
+             " target is not one Redis publishes to (use brook::redis::channel, list_out or "
+             "stream_out)"});
   }
   if (msg.channel.empty())
     return fail({errc::invalid_argument, "redis publish: the channel is empty"});
@@ -524,10 +526,10 @@ void engine::submit(command c) {
 
 void engine::hold(command c) {
   if (!waiting_.push(c))
-    return c.done({errc::disconnected,
-                   "redis: " + describe_command(c.resp) + " not sent: " +
-                     std::to_string(waiting_.size()) + " commands already wait for the connection to " +
-                     url() + " (max_queued)"});
+    return c.done({errc::disconnected, "redis: " + describe_command(c.resp) +
+                                           " not sent: " + std::to_string(waiting_.size()) +
+                                           " commands already wait for the connection to " + url() +
+                                           " (max_queued)"});
   if (!housekeeping_.armed())
     housekeeping_.start(housekeeping_period);
 }
@@ -547,7 +549,7 @@ void engine::expire_waiting() {
       why = "no connection to " + url() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
     }
     c.done({errc::disconnected, "redis: " + describe_command(c.resp) + " not sent within " +
-                                  std::to_string(cfg_.queued_timeout.count()) + " ms: " + why});
+                                    std::to_string(cfg_.queued_timeout.count()) + " ms: " + why});
   });
   if (!waiting_.empty())
     housekeeping_.start(housekeeping_period);

@@ -4,6 +4,9 @@
 /// consumers. `redis_transport` is a thin facade over it; handles and acknowledgers hold it
 /// weakly so they may outlive the transport.
 #include <atomic>
+#include <brook/driver/completion.hpp>
+#include <brook/driver/event_loop.hpp>
+#include <brook/driver/held_queue.hpp>
 #include <brook/redis/settings.hpp>
 #include <brook/redis/specs.hpp>
 #include <brook/transport.hpp>
@@ -22,10 +25,6 @@
 
 #include "connection.hpp"
 
-#include <brook/driver/completion.hpp>
-#include <brook/driver/held_queue.hpp>
-#include <brook/driver/event_loop.hpp>
-
 namespace brook::redis {
 
 using clock = std::chrono::steady_clock;
@@ -34,9 +33,9 @@ class channel_consumer;
 
 /// A command for the command connection, kept until Redis answers it.
 struct command {
-  std::string resp;          ///< formatted (resp.hpp)
-  driver::completion done;   ///< runs exactly once, with `closed` if the command is dropped
-  std::string gate;          ///< our reply channel that must be subscribed before sending
+  std::string resp;         ///< formatted (resp.hpp)
+  driver::completion done;  ///< runs exactly once, with `closed` if the command is dropped
+  std::string gate;         ///< our reply channel that must be subscribed before sending
   /// Single-value RPUSHes: where the value's bulk starts in `resp`. Neighbours in one
   /// drain with the same key are sent as one multi-value RPUSH (0 = not mergeable).
   std::size_t value_at = 0;
@@ -77,7 +76,9 @@ public:
   const error_info& option_error() const noexcept { return option_error_; }
 
   /// `channel`, `list` or `stream`: the kind in log lines and connection names.
-  std::string kind() const { return spec_.driver.empty() ? "channel" : std::string{spec_.driver.kind()}; }
+  std::string kind() const {
+    return spec_.driver.empty() ? "channel" : std::string{spec_.driver.kind()};
+  }
 
   /// Loop thread: a payload on `where` (stream entry `id`, if any) began with the binary
   /// envelope's magic but did not parse, and was delivered as raw bytes. Reported at once,
@@ -136,8 +137,7 @@ private:
   void left(consumer_map& leaving, std::string_view name);
   void retire_leaving();
   void dispatch(consumer_map& map, consumer_map& leaving, const std::string& key,
-                std::string_view channel,
-                std::string_view data, std::string_view pattern);
+                std::string_view channel, std::string_view data, std::string_view pattern);
 
   engine& eng_;
   std::unique_ptr<connection> conn_;
@@ -160,7 +160,9 @@ public:
 
   // Any thread.
   /// Where the engine reports connected / restored / lost / stalled; before `start()`.
-  void on_link(std::function<void(connection_event::kind, error_info)> f) { on_link_ = std::move(f); }
+  void on_link(std::function<void(connection_event::kind, error_info)> f) {
+    on_link_ = std::move(f);
+  }
   error_info start();
   /// The command connection (publishes, acks) is up.
   bool connected() {
@@ -263,7 +265,7 @@ private:
   pubsub_hub hub_{*this};
   std::vector<std::shared_ptr<consumer>> consumers_;
   driver::held_queue<command> waiting_;  // until the connection (or a reply channel) is ready
-  std::deque<command> sent_;     // sent on cmd_, in order, awaiting their replies
+  std::deque<command> sent_;             // sent on cmd_, in order, awaiting their replies
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> acks_;
   timer housekeeping_;
   timer shutdown_timer_;

@@ -1,10 +1,9 @@
 #include "envelope.hpp"
 
-#include <brook/detail/ids.hpp>
-
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <brook/detail/ids.hpp>
 #include <cstdint>
 #include <cstring>
 

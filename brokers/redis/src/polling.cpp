@@ -32,11 +32,11 @@ polling_consumer::polling_consumer(engine& eng, subscription_spec spec,
   if (spec_.address.empty())
     option_error_ = {errc::invalid_argument, "redis " + kind() + " subscription: the key is empty"};
   else if (block_.count() < 0)
-    option_error_ = {errc::invalid_argument, "redis " + kind() + " subscription '" +
-                                                 spec_.address + "': block is negative"};
+    option_error_ = {errc::invalid_argument, "redis " + kind() + " subscription '" + spec_.address +
+                                                 "': block is negative"};
   else if (batch_ == 0)
-    option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address + "': settings.read_batch must be >= 1"};
+    option_error_ = {errc::invalid_argument, "redis subscription '" + spec_.address +
+                                                 "': settings.read_batch must be >= 1"};
 }
 
 void polling_consumer::start() {
@@ -44,16 +44,14 @@ void polling_consumer::start() {
     return fail(option_error_);
   if (cancelled_)
     return;
-  conn_ = eng_.make_connection(kind() + "-" + spec_.address, {.ready =
-                                                                      [this] {
-                                                                        on_connected();
-                                                                        pump();
-                                                                      },
-                                                                  .lost =
-                                                                      [this](const error_info& e) {
-                                                                        interrupted(e);
-                                                                      },
-                                                                  .push = {}});
+  conn_ = eng_.make_connection(kind() + "-" + spec_.address,
+                               {.ready =
+                                    [this] {
+                                      on_connected();
+                                      pump();
+                                    },
+                                .lost = [this](const error_info& e) { interrupted(e); },
+                                .push = {}});
   retry_ = std::make_unique<timer>(eng_.loop(), [this] { pump(); });
   conn_->open();
 }
@@ -158,8 +156,9 @@ list_consumer::list_consumer(engine& eng, subscription_spec spec,
                              std::shared_ptr<delivery_sink> sink, const list& l)
     : polling_consumer(eng, std::move(spec), std::move(sink), l.batch, l.block) {
   if (spec_.pattern && !option_error_)
-    option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
-                                                 "': lists have no patterns (subscribe to each key)"};
+    option_error_ = {errc::invalid_argument,
+                     "redis list subscription '" + spec_.address +
+                         "': lists have no patterns (subscribe to each key)"};
   if (!spec_.group.empty() && !option_error_)
     option_error_ = {errc::invalid_argument, "redis list subscription '" + spec_.address +
                                                  "': lists have no consumer groups (consumers "

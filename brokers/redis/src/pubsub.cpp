@@ -22,15 +22,17 @@ channel_consumer::channel_consumer(engine& eng, subscription_spec spec,
   // Redis pushes regardless: a bounded buffer, overflow counted.
   caps_ = channel{}.capabilities();
   if (!spec_.driver.empty() && !spec_.driver.get<channel>())
-    option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address + "': a " +
-                         std::string{spec_.driver.protocol()} + " " + std::string{spec_.driver.kind()} +
-                         " declaration is not one Redis subscribes with (use brook::redis::channel, "
-                         "list or stream; list_out and stream_out are publish targets)"};
+    option_error_ = {
+        errc::invalid_argument,
+        "redis subscription '" + spec_.address + "': a " + std::string{spec_.driver.protocol()} +
+            " " + std::string{spec_.driver.kind()} +
+            " declaration is not one Redis subscribes with (use brook::redis::channel, "
+            "list or stream; list_out and stream_out are publish targets)"};
   else if (!spec_.group.empty())
-    option_error_ = {errc::invalid_argument,
-                     "redis subscription '" + spec_.address +
-                         "': pub/sub has no consumer groups (use brook::redis::stream with a group)"};
+    option_error_ = {
+        errc::invalid_argument,
+        "redis subscription '" + spec_.address +
+            "': pub/sub has no consumer groups (use brook::redis::stream with a group)"};
   else if (spec_.address.empty())
     option_error_ = {errc::invalid_argument, "redis subscription: the channel is empty"};
 }
@@ -82,7 +84,8 @@ void channel_consumer::cancel() {
   if (cancelled_)
     return;
   cancelled_ = true;
-  const bool wait = eng_.hub().remove(std::static_pointer_cast<channel_consumer>(shared_from_this()));
+  const bool wait =
+      eng_.hub().remove(std::static_pointer_cast<channel_consumer>(shared_from_this()));
   // Pub/sub cannot give messages back: what the buffer holds was taken from Redis, so it
   // goes to the core now, past the credit (a drain finishes it; a stopped subscriber
   // counts it as lost). So does what arrives until the server confirms the unsubscribe.
@@ -101,8 +104,7 @@ void pubsub_hub::add(const std::shared_ptr<channel_consumer>& c) {
   subs.push_back(c);
   if (!conn_) {
     conn_ = eng_.make_connection("sub", {.ready = [this] { on_ready(); },
-                                         .lost =
-                                             [this](const error_info& e) { on_lost(e); },
+                                         .lost = [this](const error_info& e) { on_lost(e); },
                                          .push = [this](redisReply* r) { on_push(r); }});
     conn_->open();
     return;

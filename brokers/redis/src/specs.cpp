@@ -1,6 +1,5 @@
-#include <brook/redis/specs.hpp>
-
 #include <boost/json/object.hpp>
+#include <brook/redis/specs.hpp>
 
 namespace brook::redis {
 

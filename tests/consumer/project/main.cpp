@@ -1,8 +1,6 @@
+#include <boost/describe/class.hpp>
 #include <brook/memory/broker.hpp>
 #include <brook/testing/test_broker.hpp>
-
-#include <boost/describe/class.hpp>
-
 #include <iostream>
 
 struct ping {

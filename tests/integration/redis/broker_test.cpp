@@ -1,18 +1,16 @@
 // The whole brook pipeline on a real Redis server: declarations on
 // brook::redis::broker, app runtime, ack policy, backpressure, bad input, and
 // the same declarations under the test broker (in memory and with_real).
-#include "../../support/eventually.hpp"
-#include "test_support.hpp"
-
+#include <algorithm>
+#include <atomic>
+#include <boost/describe/class.hpp>
 #include <brook/app.hpp>
 #include <brook/redis/broker.hpp>
 #include <brook/task.hpp>
 #include <brook/testing/test_broker.hpp>
 
-#include <boost/describe/class.hpp>
-
-#include <algorithm>
-#include <atomic>
+#include "../../support/eventually.hpp"
+#include "test_support.hpp"
 
 namespace rt {
 struct order {
@@ -46,13 +44,16 @@ TEST(RedisBroker, StreamGroupToListAndRequestReply) {
   auto in = unique("orders"), out = unique("receipts"), rpc = unique("rpc");
   brook::redis::broker broker{redis_url()};
   broker.subscriber(brook::redis::stream{.name = in, .group = "billing", .last_id = "0"})
-    .publisher(broker.publisher(brook::redis::list_out{out}))
-    .handle([](const rt::order& o) { return rt::receipt{o.id, o.qty * 3}; });
+      .publisher(broker.publisher(brook::redis::list_out{out}))
+      .handle([](const rt::order& o) {
+        return rt::receipt{o.id, o.qty * 3};
+      });
   broker.subscriber(rpc).handle([](const rt::order& o) { return rt::receipt{o.id, 7}; });
   brook::app app{broker};
   app.start({.log_level = "off"});
   for (int i = 0; i < 5; ++i)
-    ASSERT_FALSE(broker.publish(in, rt::order{"o" + std::to_string(i), i}, {.driver = brook::redis::stream_out{}}));
+    ASSERT_FALSE(broker.publish(in, rt::order{"o" + std::to_string(i), i},
+                                {.driver = brook::redis::stream_out{}}));
   admin a;
   ASSERT_TRUE(eventually([&] { return a.integer({"LLEN", out}) == 5; }));
   EXPECT_TRUE(eventually([&] { return a.pending(in, "billing") == 0; }));  // all XACKed
@@ -91,14 +92,15 @@ TEST(RedisBroker, SlowHandlerKeepsTheBacklogInRedis) {
   brook::redis::broker broker{redis_url()};
   std::atomic<int> done{0};
   broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
-    .max_in_flight(4)
-    .handle([&](const boost::json::value&) {  // foreign entries arrive as JSON objects of strings
-      std::this_thread::sleep_for(5ms);
-      ++done;
-    });
+      .max_in_flight(4)
+      .handle([&](const boost::json::value&) {  // foreign entries arrive as JSON objects of strings
+        std::this_thread::sleep_for(5ms);
+        ++done;
+      });
   admin a;
   for (int i = 0; i < 200; ++i)
-    a.run({"XADD", in, "*", "id", std::to_string(i), "qty", "1"});  // foreign entries: fields as JSON
+    a.run(
+        {"XADD", in, "*", "id", std::to_string(i), "qty", "1"});  // foreign entries: fields as JSON
   brook::app app{broker};
   app.start({.log_level = "off"});
   // Reads follow credit: the backlog stays in Redis, not in brook's memory.
@@ -138,14 +140,18 @@ TEST(RedisBroker, TestBrokerEmulatesRedisRouting) {
   std::atomic<int> fan_a{0}, fan_b{0}, list_a{0}, list_b{0}, pattern{0};
   broker.subscriber("news").handle([&](const std::string&) { ++fan_a; });
   broker.subscriber("news").handle([&](const std::string&) { ++fan_b; });
-  broker.subscriber(brook::redis::list{.name = "news"}).handle([&](const std::string&) { ++list_a; });
-  broker.subscriber(brook::redis::list{.name = "news"}).handle([&](const std::string&) { ++list_b; });
+  broker.subscriber(brook::redis::list{.name = "news"}).handle([&](const std::string&) {
+    ++list_a;
+  });
+  broker.subscriber(brook::redis::list{.name = "news"}).handle([&](const std::string&) {
+    ++list_b;
+  });
   broker.subscriber(brook::redis::channel{.name = "ne*", .pattern = true})
-    .handle([&](const std::string&) { ++pattern; });
+      .handle([&](const std::string&) { ++pattern; });
   brook::testing::test_broker tb{broker};
-  tb.publish("news", std::string{"pubsub"});
-  tb.publish("news", std::string{"list"}, {.driver = brook::redis::list_out{}});
-  tb.publish("news.eu.today", std::string{"deep"});  // a Redis glob's * spans dots
+  EXPECT_FALSE(tb.publish("news", std::string{"pubsub"}));
+  EXPECT_FALSE(tb.publish("news", std::string{"list"}, {.driver = brook::redis::list_out{}}));
+  EXPECT_FALSE(tb.publish("news.eu.today", std::string{"deep"}));  // a Redis glob's * spans dots
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(fan_a, 1);  // every channel subscriber gets each channel message
   EXPECT_EQ(fan_b, 1);
@@ -164,15 +170,15 @@ TEST(RedisBroker, TestBrokerEmulatesRedisAcks) {
     throw std::runtime_error("boom");
   });
   broker.subscriber(brook::redis::stream{.name = "st", .group = "g"})
-    .ack(brook::ack_policy::nack_on_error)
-    .handle([&](const std::string&, brook::message& m) {
-      if (++stream_calls == 1)
-        throw std::runtime_error("boom");
-      saw_redelivered = m.delivery().redelivered && m.metadata("redelivered") == "true";
-    });
+      .ack(brook::ack_policy::nack_on_error)
+      .handle([&](const std::string&, brook::message& m) {
+        if (++stream_calls == 1)
+          throw std::runtime_error("boom");
+        saw_redelivered = m.delivery().redelivered && m.metadata("redelivered") == "true";
+      });
   brook::testing::test_broker tb{broker};
-  tb.publish("ps", std::string{"x"});
-  tb.publish("st", std::string{"y"}, {.driver = brook::redis::stream_out{}});
+  EXPECT_FALSE(tb.publish("ps", std::string{"x"}));
+  EXPECT_FALSE(tb.publish("st", std::string{"y"}, {.driver = brook::redis::stream_out{}}));
   ASSERT_TRUE(tb.wait_idle());
   EXPECT_EQ(channel_calls, 1) << "pub/sub cannot redeliver";
   EXPECT_EQ(tb.stats("ps").dropped_for("not_redeliverable"), 1u);
@@ -185,7 +191,7 @@ TEST(RedisBroker, TestBrokerEmulatesRedisAcks) {
 TEST(RedisBroker, TestBrokerRejectsWhatRedisRejects) {
   brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
   broker.subscriber(brook::redis::stream{.name = "s", .no_ack = true, .min_idle = 5s})
-    .handle([](const std::string&) {});
+      .handle([](const std::string&) {});
   EXPECT_THROW(brook::testing::test_broker{broker}, std::invalid_argument);
 }
 
@@ -203,9 +209,10 @@ TEST(RedisBroker, AnotherDriversDeclarationFailsNamingIt) {
     brook::testing::test_broker tb{broker};
     FAIL() << "a nats declaration was accepted by redis";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string{e.what()}.find("a nats subject declaration is not one Redis subscribes with"),
-              std::string::npos)
-      << e.what();
+    EXPECT_NE(
+        std::string{e.what()}.find("a nats subject declaration is not one Redis subscribes with"),
+        std::string::npos)
+        << e.what();
   }
 }
 
@@ -213,8 +220,8 @@ TEST(RedisBroker, AnotherDriversDeclarationFailsNamingIt) {
 TEST(RedisBroker, TypedDeclarationsReadAsInTheDocs) {
   brook::redis::broker broker{"redis://127.0.0.1:1"};  // never contacted
   broker.subscriber(brook::redis::stream{.name = "orders", .group = "billing"})
-    .publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10000})
-    .handle([](const std::string& s) { return s + "!"; });
+      .publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10000})
+      .handle([](const std::string& s) { return s + "!"; });
   brook::testing::test_broker tb{broker};
   ASSERT_FALSE(tb.publish("orders", std::string{"x"}, {.driver = brook::redis::stream_out{}}));
   ASSERT_TRUE(tb.wait_idle());
@@ -222,7 +229,8 @@ TEST(RedisBroker, TypedDeclarationsReadAsInTheDocs) {
   ASSERT_EQ(sent.size(), 1u);
   ASSERT_NE(sent.front().driver.get<brook::redis::stream_out>(), nullptr);
   EXPECT_EQ(sent.front().driver.get<brook::redis::stream_out>()->maxlen, 10000u);
-  EXPECT_EQ(tb.stats("orders").acked, 1u) << "a stream with a group has acks, in the test broker too";
+  EXPECT_EQ(tb.stats("orders").acked, 1u)
+      << "a stream with a group has acks, in the test broker too";
 }
 
 // 1,000 requests issued from inside handlers at once, at workers = 1, over real Redis:
@@ -239,11 +247,11 @@ TEST(RedisBroker, AThousandConcurrentRequestsFromHandlersAtOneWorkerAllComplete)
     co_return sku + ":42";
   });
   broker.subscriber(brook::redis::list{.name = in, .batch = 100})
-    .max_in_flight(n)
-    .publisher(broker.publisher(brook::redis::list_out{out}))
-    .handle([&](std::string s) -> brook::task<std::string> {
-      co_return co_await broker.request_async<std::string>(rpc, s, {.timeout = 30s});
-    });
+      .max_in_flight(n)
+      .publisher(broker.publisher(brook::redis::list_out{out}))
+      .handle([&](std::string s) -> brook::task<std::string> {
+        co_return co_await broker.request_async<std::string>(rpc, s, {.timeout = 30s});
+      });
   brook::app app{broker};
   app.start({.workers = 1, .log_level = "off"});
   ASSERT_TRUE(eventually([&] { return app.ready(); }));

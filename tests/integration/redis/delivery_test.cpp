@@ -1,26 +1,24 @@
 // Delivery guarantees on a real Redis server: every message a subscriber takes
 // ends handled, back on the broker, dead-lettered or counted as dropped with a
 // reason. Each test checks that ledger, not just that "some arrived".
-#include "../../support/eventually.hpp"
-#include "../../support/quiet_logs.hpp"
-#include "../../support/ledger.hpp"
-#include "test_support.hpp"
-
-#include <brook/app.hpp>
-#include <brook/deferred.hpp>
-#include <brook/redis/broker.hpp>
-
-#include <caf/actor.hpp>
-#include <caf/exit_reason.hpp>
-#include <caf/send.hpp>
-
 #include <signal.h>
 
 #include <atomic>
+#include <brook/app.hpp>
+#include <brook/deferred.hpp>
+#include <brook/redis/broker.hpp>
+#include <caf/actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <set>
+
+#include "../../support/eventually.hpp"
+#include "../../support/ledger.hpp"
+#include "../../support/quiet_logs.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using brook_test::admin;
@@ -32,7 +30,6 @@ namespace {
 bool eventually(const std::function<bool()>& p, std::chrono::milliseconds t = 10s) {
   return brook_test_support::eventually(p, t);
 }
-
 
 using seen_set = brook_test_support::handled_set;
 
@@ -62,11 +59,12 @@ TEST(RedisDelivery, DrainLeavesUntakenListItemsOnTheBroker) {
   rpush_numbers(a, key, total);
   brook::redis::broker broker{redis_url()};
   seen_set seen;
-  broker.subscriber(brook::redis::list{.name = key}).max_in_flight(8).handle(
-    [&](const std::string& body) {
-      std::this_thread::sleep_for(5ms);
-      seen.add(body);
-    });
+  broker.subscriber(brook::redis::list{.name = key})
+      .max_in_flight(8)
+      .handle([&](const std::string& body) {
+        std::this_thread::sleep_for(5ms);
+        seen.add(body);
+      });
   brook::app app{broker};
   app.start({.log_level = "off"});
   ASSERT_TRUE(eventually([&] { return seen.size() >= 20; }));
@@ -76,7 +74,7 @@ TEST(RedisDelivery, DrainLeavesUntakenListItemsOnTheBroker) {
   EXPECT_EQ(s.dropped_total(), 0u);
   EXPECT_EQ(seen.calls, seen.size()) << "nothing handled twice";
   EXPECT_EQ(static_cast<long long>(seen.size()) + left, total)
-    << "handled " << seen.size() << " + still in Redis " << left << " must be all " << total;
+      << "handled " << seen.size() << " + still in Redis " << left << " must be all " << total;
   EXPECT_GT(left, 0) << "the drain stopped popping";
 }
 
@@ -125,15 +123,15 @@ TEST(RedisDelivery, HandlerDeathNacksStreamEntriesAndCountsListLosses) {
     return p.get_deferred();
   };
   broker.subscriber(brook::redis::list{.name = key}).handle(park);
-  broker.subscriber(brook::redis::stream{.name = stream, .group = "g", .last_id = "0"}).handle(park);
+  broker.subscriber(brook::redis::stream{.name = stream, .group = "g", .last_id = "0"})
+      .handle(park);
   brook::app app{broker};
   app.start({.log_level = "off"});
   admin a;
   a.run({"RPUSH", key, "one"});
   a.run({"XADD", stream, "*", "__data__", "two"});
-  ASSERT_TRUE(eventually([&] {
-    return stats_of(app, key).in_flight == 1 && stats_of(app, stream).in_flight == 1;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return stats_of(app, key).in_flight == 1 && stats_of(app, stream).in_flight == 1; }));
   for (auto& h : app.runtime()->handler_actors(key))
     caf::anon_send_exit(h, caf::exit_reason::unhandled_exception);
   for (auto& h : app.runtime()->handler_actors(stream))
@@ -165,8 +163,8 @@ TEST(RedisDelivery, FailedResultPublishKeepsTheInputPending) {
   down_settings.queued_timeout = 200ms;
   brook::redis::broker down{"redis://127.0.0.1:1", down_settings};  // nothing listens there
   broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
-    .publisher(down.publisher(brook::redis::list_out{"nowhere"}))
-    .handle([](const std::string& s) { return s + "!"; });
+      .publisher(down.publisher(brook::redis::list_out{"nowhere"}))
+      .handle([](const std::string& s) { return s + "!"; });
   brook::app app{{broker, down}};
   app.start({.log_level = "off"});
   admin a;
@@ -190,8 +188,8 @@ TEST(RedisDelivery, RestartRecoversPendingEntriesUnderTheSameConsumerName) {
   {
     brook::redis::broker broker{redis_url()};
     broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
-      .ack(brook::ack_policy::nack_on_error)
-      .handle([](const std::string&) { throw std::runtime_error("not now"); });
+        .ack(brook::ack_policy::nack_on_error)
+        .handle([](const std::string&) { throw std::runtime_error("not now"); });
     brook::app app{broker};
     app.start({.log_level = "off"});
     ASSERT_TRUE(eventually([&] { return stats_of(app, in).nacked == 5; }));
@@ -201,7 +199,7 @@ TEST(RedisDelivery, RestartRecoversPendingEntriesUnderTheSameConsumerName) {
   seen_set seen;
   brook::redis::broker broker{redis_url()};
   broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
-    .handle([&](const std::string& b) { seen.add(b); });
+      .handle([&](const std::string& b) { seen.add(b); });
   brook::app app{broker};
   app.start({.log_level = "off"});
   ASSERT_TRUE(eventually([&] { return seen.size() == 5; }));
@@ -218,13 +216,13 @@ TEST(RedisDelivery, PoisonMessageStopsAtMaxAttemptsAndIsDeadLettered) {
   brook::redis::broker broker{redis_url()};
   std::atomic<int> calls{0};
   broker.subscriber(brook::redis::stream{.name = in, .group = "g", .last_id = "0"})
-    .ack(brook::ack_policy::nack_on_error)
-    .retry({.max_attempts = 3, .backoff = {.initial = 5ms, .max = 20ms}})
-    .dead_letter(broker.publisher(brook::redis::list_out{dlq}))
-    .handle([&](const std::string&) {
-      ++calls;
-      throw std::runtime_error("cannot parse the invoice");
-    });
+      .ack(brook::ack_policy::nack_on_error)
+      .retry({.max_attempts = 3, .backoff = {.initial = 5ms, .max = 20ms}})
+      .dead_letter(broker.publisher(brook::redis::list_out{dlq}))
+      .handle([&](const std::string&) {
+        ++calls;
+        throw std::runtime_error("cannot parse the invoice");
+      });
   brook::app app{broker};
   app.start({.log_level = "off"});
   admin a;
@@ -277,7 +275,9 @@ TEST(RedisDelivery, StartsWhileRedisIsDownAndBecomesReadyWhenItIsUp) {
   brook::redis::broker broker{url, s};
   auto key = unique("late");
   seen_set seen;
-  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) { seen.add(b); });
+  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) {
+    seen.add(b);
+  });
   brook::app app{broker};
   ASSERT_NO_THROW(app.start({.log_level = "off"}));
   EXPECT_FALSE(app.ready());
@@ -314,10 +314,11 @@ TEST(RedisDelivery, PubSubOverflowIsCountedAsDriverDrops) {
   ASSERT_TRUE(eventually([&] {
     auto st = stats_of(app, channel);
     return seen.size() + st.dropped_for("driver") == static_cast<std::size_t>(total);
-  })) << seen.size() << " handled, " << stats_of(app, channel).dropped_for("driver") << " dropped";
+  })) << seen.size()
+      << " handled, " << stats_of(app, channel).dropped_for("driver") << " dropped";
   auto st = stats_of(app, channel);
   EXPECT_GE(st.dropped_for("driver"), static_cast<std::uint64_t>(total / 2))
-    << "1 in flight + 10 buffered survive (and a few still in the socket when the gate opens)";
+      << "1 in flight + 10 buffered survive (and a few still in the socket when the gate opens)";
   EXPECT_EQ(st.dropped_total(), st.dropped_for("driver"));
   app.stop();
   EXPECT_EQ(seen.size() + stats_of(app, channel).dropped_total(), static_cast<std::size_t>(total));
@@ -332,9 +333,9 @@ TEST(RedisDelivery, RetryThroughKeepsAListsRetriesOnTheBrokerAcrossAStop) {
   {
     brook::redis::broker broker{redis_url()};
     broker.subscriber(brook::redis::list{.name = key})
-      .retry({.max_attempts = 5, .backoff = {.initial = 1500ms, .max = 1500ms, .jitter = 0}})
-      .retry_through(broker.publisher(brook::redis::list_out{.name = key}))
-      .handle([](const std::string&) { throw std::runtime_error("downstream is away"); });
+        .retry({.max_attempts = 5, .backoff = {.initial = 1500ms, .max = 1500ms, .jitter = 0}})
+        .retry_through(broker.publisher(brook::redis::list_out{.name = key}))
+        .handle([](const std::string&) { throw std::runtime_error("downstream is away"); });
     brook::app app{broker};
     app.start({.log_level = "off"});
     ASSERT_TRUE(eventually([&] { return app.ready(); }));
@@ -351,9 +352,8 @@ TEST(RedisDelivery, RetryThroughKeepsAListsRetriesOnTheBrokerAcrossAStop) {
   }
   brook::redis::broker broker{redis_url()};
   std::atomic<std::uint32_t> attempt{0};
-  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string&, brook::message& m) {
-    attempt = m.delivery().attempt;
-  });
+  broker.subscriber(brook::redis::list{.name = key})
+      .handle([&](const std::string&, brook::message& m) { attempt = m.delivery().attempt; });
   brook::app app{broker};
   app.start({.log_level = "off"});
   ASSERT_TRUE(eventually([&] { return attempt.load() != 0; }));
@@ -375,7 +375,9 @@ TEST(RedisDelivery, ReadinessFollowsTheConnection) {
   brook::redis::broker broker{"redis://127.0.0.1:6398", s};
   auto key = unique("ready");
   seen_set seen;
-  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) { seen.add(b); });
+  broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) {
+    seen.add(b);
+  });
   broker.subscriber(unique("ready-ch")).handle([](const std::string&) {});
   brook::app app{broker};
   app.start({.log_level = "off"});
@@ -400,8 +402,8 @@ TEST(RedisDelivery, AStalledServerIsDetectedAndTheServiceResumes) {
   const std::string env = "BROOK_REDIS_PORT=6404";
   ASSERT_EQ(brook_test::services("start redis", env), 0);
   const char* run_dir = std::getenv("BROOK_RUN_DIR");
-  std::ifstream pidfile{std::string{run_dir && *run_dir ? run_dir : "/tmp/brook-run"}
-                        + "/redis-6404/redis.pid"};
+  std::ifstream pidfile{std::string{run_dir && *run_dir ? run_dir : "/tmp/brook-run"} +
+                        "/redis-6404/redis.pid"};
   pid_t pid = 0;
   pidfile >> pid;
   ASSERT_GT(pid, 0);
@@ -416,14 +418,14 @@ TEST(RedisDelivery, AStalledServerIsDetectedAndTheServiceResumes) {
   auto key = unique("stall");
   seen_set seen;
   broker.subscriber(brook::redis::stream{.name = key, .group = "g", .last_id = "0"})
-    .handle([&](const std::string& b) { seen.add(b); });
+      .handle([&](const std::string& b) { seen.add(b); });
   brook::app app{broker};
   app.start({.log_level = "off"});
   ASSERT_TRUE(eventually([&] { return app.ready(); }));
   auto publish = [&](int from, int to) {
     for (int i = from; i < to; ++i)
       broker.publisher(brook::redis::stream_out{.name = key})
-        .publish_async(std::to_string(i), [](const brook::error_info&) {});
+          .publish_async(std::to_string(i), [](const brook::error_info&) {});
   };
   publish(0, 20);
   ASSERT_TRUE(eventually([&] { return seen.size() == 20; }));
@@ -449,7 +451,7 @@ TEST(RedisDelivery, AStalledServerIsDetectedAndTheServiceResumes) {
   EXPECT_EQ(st.dropped_total(), 0u);
   EXPECT_EQ(seen.size(), 40u) << "published 40 = handled (each once at least)";
   EXPECT_EQ(a.integer({"XLEN", key}), 40) << "each publish went out (a resend may not duplicate "
-                                              "here: Redis never saw the stalled ones)";
+                                             "here: Redis never saw the stalled ones)";
   auto after = app.connections();
   EXPECT_TRUE(after[0].connects >= 2u) << "connected, then restored";
   brook_test::services("stop redis", env);
@@ -462,7 +464,7 @@ TEST(RedisDelivery, ARestartRemakesTheConnectionsAndSubscriptionsResume) {
   auto key = unique("restart");
   seen_set seen;
   broker.subscriber(brook::redis::stream{.name = key, .group = "g", .last_id = "0"})
-    .handle([&](const std::string& b) { seen.add(b); });
+      .handle([&](const std::string& b) { seen.add(b); });
   brook::app app{broker};
   app.start({.log_level = "off"});
   ASSERT_TRUE(eventually([&] { return app.ready(); }));

@@ -210,10 +210,14 @@ TEST_F(RedisInterop, BrookAnswersFastStreamRequests) {
       env->ack->ack();
   };
   std::vector<std::unique_ptr<brook::subscription>> subs;
-  subs.push_back(t->subscribe({.address = prefix + ".channel", .driver = brook::redis::channel{}}, requests));
-  subs.push_back(t->subscribe({.address = prefix + ".list", .driver = brook::redis::list{}}, requests));
   subs.push_back(
-      t->subscribe({.address = prefix + ".stream", .group = "brook", .driver = brook::redis::stream{.group = "brook"}}, requests));
+      t->subscribe({.address = prefix + ".channel", .driver = brook::redis::channel{}}, requests));
+  subs.push_back(
+      t->subscribe({.address = prefix + ".list", .driver = brook::redis::list{}}, requests));
+  subs.push_back(t->subscribe({.address = prefix + ".stream",
+                               .group = "brook",
+                               .driver = brook::redis::stream{.group = "brook"}},
+                              requests));
   for (auto& s : subs)
     s->request(100);
   admin redis;

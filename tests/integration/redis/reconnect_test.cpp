@@ -68,9 +68,10 @@ TEST_F(RedisReconnect, RestartResumesEveryKindAndLosesNoStoredMessage) {
   auto ch_sub = t->subscribe({.address = ch, .driver = brook::redis::channel{}}, ch_sink);
   auto list_sub = t->subscribe({.address = list, .driver = brook::redis::list{}}, list_sink);
   auto parked_sub = t->subscribe({.address = parked, .driver = brook::redis::list{}}, parked_sink);
-  auto stream_sub = t->subscribe(
-      {.address = stream, .group = "g", .driver = brook::redis::stream{.group = "g", .last_id = "0"}},
-      stream_sink);
+  auto stream_sub = t->subscribe({.address = stream,
+                                  .group = "g",
+                                  .driver = brook::redis::stream{.group = "g", .last_id = "0"}},
+                                 stream_sink);
   ch_sub->request(100);
   list_sub->request(100);
   stream_sub->request(100);
@@ -119,10 +120,10 @@ TEST_F(RedisReconnect, RestartResumesEveryKindAndLosesNoStoredMessage) {
   // for a list without a read in flight or a stream group (entries stay on the server).
   ASSERT_FALSE(ch_sink->gaps().empty());
   EXPECT_NE(ch_sink->gaps().front().message.find("never seen"), std::string::npos)
-    << ch_sink->gaps().front().message;
+      << ch_sink->gaps().front().message;
   ASSERT_FALSE(list_sink->gaps().empty());
   EXPECT_NE(list_sink->gaps().front().message.find("in flight"), std::string::npos)
-    << list_sink->gaps().front().message;
+      << list_sink->gaps().front().message;
   EXPECT_TRUE(parked_sink->gaps().empty());
   EXPECT_TRUE(stream_sink->gaps().empty());
   // Each live subscription says it stopped receiving, and again when it is back.

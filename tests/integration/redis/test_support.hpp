@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <atomic>
 #include <brook/redis/settings.hpp>
 #include <brook/redis/specs.hpp>
 #include <brook/transport.hpp>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>

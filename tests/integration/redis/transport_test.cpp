@@ -56,7 +56,7 @@ protected:
   /// so probe `channel` until a message gets through.
   void wait_pattern(const std::string& channel, recording_sink& sink) {
     ASSERT_TRUE(eventually([&] {
-      publish_wait(*t, message(channel, "probe"));
+      EXPECT_FALSE(publish_wait(*t, message(channel, "probe")));
       return sink.wait_for(1, 20ms);
     }));
   }
@@ -91,7 +91,8 @@ TEST_F(RedisTransport, PubSubDeliversWithHeaders) {
 TEST_F(RedisTransport, PatternSubscriptionMatchesGlobs) {
   auto prefix = unique("pat");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe({.address = prefix + ".*", .pattern = true, .driver = redis::channel{}}, sink);
+  auto sub =
+      t->subscribe({.address = prefix + ".*", .pattern = true, .driver = redis::channel{}}, sink);
   sub->request(1000);
   wait_pattern(prefix + ".probe", *sink);
   auto probes = sink->count();  // more may still arrive: they are skipped below
@@ -229,7 +230,8 @@ TEST_F(RedisTransport, StreamWithoutGroupReadsFromLastId) {
   for (int i = 0; i < 3; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "stream")));
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, redis::stream{.last_id = "0", .block = milliseconds{200}}), sink);
+  auto sub =
+      t->subscribe(spec(key, redis::stream{.last_id = "0", .block = milliseconds{200}}), sink);
   sub->request(100);
   ASSERT_TRUE(sink->wait_for(3));
   ASSERT_FALSE(publish_wait(*t, message(key, body(3), "stream")));
@@ -259,7 +261,8 @@ TEST_F(RedisTransport, StreamWithoutGroupStartsAtTheEndByDefault) {
 TEST_F(RedisTransport, StreamGroupAckNackReject) {
   auto key = unique("group");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, redis::stream{.group = "g", .consumer = "c1", .last_id = "0"}, "g"), sink);
+  auto sub = t->subscribe(
+      spec(key, redis::stream{.group = "g", .consumer = "c1", .last_id = "0"}, "g"), sink);
   sub->request(10);
   for (int i = 0; i < 3; ++i)
     ASSERT_FALSE(publish_wait(*t, message(key, body(i), "stream")));
@@ -289,12 +292,13 @@ TEST_F(RedisTransport, StreamGroupClaimsEntriesOfADeadConsumer) {
   ASSERT_EQ(redis.pending(key, "g"), 1);
 
   auto sink = std::make_shared<recording_sink>();
-  auto sub =
-      t->subscribe(spec(key,
-                        redis::stream{.group = "g", .consumer = "alive", .min_idle = milliseconds{200},
-                                      .block = milliseconds{100}},
-                        "g"),
-                   sink);
+  auto sub = t->subscribe(spec(key,
+                               redis::stream{.group = "g",
+                                             .consumer = "alive",
+                                             .min_idle = milliseconds{200},
+                                             .block = milliseconds{100}},
+                               "g"),
+                          sink);
   sub->request(10);
   ASSERT_TRUE(sink->wait_for(1, 3s));
   auto e = sink->at(0);
@@ -335,7 +339,8 @@ TEST_F(RedisTransport, StreamGroupRereadsItsOwnPendingEntriesAfterARestart) {
 TEST_F(RedisTransport, StreamGroupNoAckLeavesNothingPending) {
   auto key = unique("noack");
   auto sink = std::make_shared<recording_sink>();
-  auto sub = t->subscribe(spec(key, redis::stream{.group = "g", .no_ack = true, .last_id = "0"}, "g"), sink);
+  auto sub = t->subscribe(
+      spec(key, redis::stream{.group = "g", .no_ack = true, .last_id = "0"}, "g"), sink);
   sub->request(10);
   ASSERT_FALSE(publish_wait(*t, message(key, body(1), "stream")));
   ASSERT_TRUE(sink->wait_for(1));
@@ -392,11 +397,11 @@ TEST_F(RedisTransport, RequestReplyThroughAReplyChannel) {
   for (std::string kind : {"channel", "list", "stream"}) {
     SCOPED_TRACE(kind);
     auto address = service + "-" + kind;
-    auto sub =
-        t->subscribe(spec(address, kind == "stream" ? brook::driver_spec{redis::stream{.last_id = "0"}}
-                                    : kind == "list"  ? brook::driver_spec{redis::list{}}
-                                                      : brook::driver_spec{}),
-                     server_sink);
+    auto sub = t->subscribe(
+        spec(address, kind == "stream" ? brook::driver_spec{redis::stream{.last_id = "0"}}
+                      : kind == "list" ? brook::driver_spec{redis::list{}}
+                                       : brook::driver_spec{}),
+        server_sink);
     sub->request(10);
     if (kind == "channel")
       wait_subscribed(address);
@@ -567,7 +572,7 @@ TEST(RedisTransportOffline, CloseCompletesEverythingAndIsIdempotent) {
   s.url = "redis://127.0.0.1:6399";
   s.connect_timeout = 100ms;
   auto t = brook::redis::make_transport(s);
-  t->start();
+  EXPECT_TRUE(t->start()) << "nothing listens on 6399";
   std::promise<brook::error_info> held;
   t->publish(message("k", "1"), [&](const brook::error_info& e) { held.set_value(e); });
   auto sink = std::make_shared<recording_sink>();
@@ -637,8 +642,9 @@ TEST_F(RedisTransport, BadPublishesFailWithAReason) {
   m.driver = not_redis{};
   auto err = publish_wait(*t, m);
   EXPECT_EQ(err.code, errc::invalid_argument);
-  EXPECT_NE(err.message.find("a memory queue target is not one Redis publishes to"), std::string::npos)
-    << err.message;
+  EXPECT_NE(err.message.find("a memory queue target is not one Redis publishes to"),
+            std::string::npos)
+      << err.message;
   m.driver = redis::list{};  // a subscription's declaration, not a publish target
   EXPECT_EQ(publish_wait(*t, m).code, errc::invalid_argument);
   m.driver = redis::channel{.name = "k", .pattern = true};

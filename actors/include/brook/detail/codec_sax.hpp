@@ -12,9 +12,8 @@
 /// the DOM instead, which produces the error with its exact field path and
 /// rules (syntax errors first, then the first error in declaration order).
 /// Rejected messages are rare; the happy path pays for no path bookkeeping.
-#include <boost/mp11/algorithm.hpp>
-
 #include <array>
+#include <boost/mp11/algorithm.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -92,10 +91,17 @@ struct leaf {
     } else if constexpr (s == shape::floating) {
       double x = 0;
       switch (v.kind) {
-        case json::kind::double_: x = v.d; break;
-        case json::kind::int64: x = static_cast<double>(v.i); break;
-        case json::kind::uint64: x = static_cast<double>(v.u); break;
-        default: return false;
+        case json::kind::double_:
+          x = v.d;
+          break;
+        case json::kind::int64:
+          x = static_cast<double>(v.i);
+          break;
+        case json::kind::uint64:
+          x = static_cast<double>(v.u);
+          break;
+        default:
+          return false;
       }
       if constexpr (std::is_same_v<T, float>)
         if (std::isfinite(x) && std::abs(x) > std::numeric_limits<float>::max())

@@ -1,16 +1,14 @@
 #pragma once
 // Type-erasure of user handlers: parameter injection by type (checked at
 // compile time), body decoding, result encoding. Used by subscriber.hpp.
+#include <boost/core/type_name.hpp>
+#include <boost/json/value.hpp>
 #include <brook/codec.hpp>
 #include <brook/deferred.hpp>
-#include <brook/task.hpp>
 #include <brook/inject.hpp>
 #include <brook/message.hpp>
 #include <brook/response.hpp>
-
-#include <boost/core/type_name.hpp>
-#include <boost/json/value.hpp>
-
+#include <brook/task.hpp>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -64,8 +62,7 @@ public:
   /// Runs the handler. Returns the result, or nullopt when it completes later
   /// through `done` (deferred results; `done` may run on any thread).
   virtual std::optional<call_result> invoke(message& msg, const invoke_env& env,
-                                            completion done)
-    = 0;
+                                            completion done) = 0;
   const handler_info& info() const noexcept { return info_; }
 
 protected:
@@ -257,8 +254,7 @@ public:
     }
   }
 
-  std::optional<call_result> invoke(message& msg, const invoke_env& env,
-                                    completion done) override {
+  std::optional<call_result> invoke(message& msg, const invoke_env& env, completion done) override {
     try {
       // The body decodes into a per-thread object that keeps its strings' and
       // vectors' storage between messages (decoding overwrites every member);
@@ -284,7 +280,7 @@ public:
         env.record(boost::json::string{msg.body()});
       }
       dependency_registry::scope scope;
-      auto call = [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+      auto call = [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
         return fn_(inject<std::tuple_element_t<I, args>>(msg, env, scope, body)...);
       };
       constexpr auto seq = std::make_index_sequence<std::tuple_size_v<args>>{};

@@ -3,7 +3,6 @@
 // (owned, or a user's one when embedding), a supervisor, and the subscriber
 // actors of every started broker. No CAF header here on purpose.
 #include <brook/middleware.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>

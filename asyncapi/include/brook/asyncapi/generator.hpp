@@ -18,16 +18,16 @@
 /// namespace aa = brook::asyncapi;
 /// aa::service_spec s;
 /// s.info.title = "greeter";
-/// s.servers.push_back({.name = "development", .url = "redis://localhost:6379", .protocol = "redis"});
-/// s.operations.push_back({.kind = aa::operation_kind::subscribe, .address = "user-created",
+/// s.servers.push_back({.name = "development", .url = "redis://localhost:6379", .protocol =
+/// "redis"}); s.operations.push_back({.kind = aa::operation_kind::subscribe, .address =
+/// "user-created",
 ///                         .handler_name = "HandleUser", .payload = {{"type", "string"}}});
 /// boost::json::value doc = aa::generate(s);              // AsyncAPI 3.0.0
 /// std::string yaml = aa::to_yaml(aa::generate(s, aa::spec_version::v2_6_0));
 /// std::string json = aa::to_json_text(doc);
 /// @endcode
-#include <brook/asyncapi/spec.hpp>
-
 #include <boost/json/value.hpp>
+#include <brook/asyncapi/spec.hpp>
 #include <string>
 #include <string_view>
 

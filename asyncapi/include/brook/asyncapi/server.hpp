@@ -6,10 +6,12 @@
 /// never from a CDN, so docs work offline. The bundle is installed once with
 /// `scripts/asyncapi-assets.sh <dir>`; the server reads two files from it:
 ///
-/// | URL (relative to the page)     | file under `<assets_dir>`                                            |
+/// | URL (relative to the page)     | file under `<assets_dir>` |
 /// |--------------------------------|----------------------------------------------------------------------|
-/// | `asyncapi-web/index.js`        | `node_modules/@asyncapi/react-component/browser/standalone/index.js` |
-/// | `asyncapi-web/default.min.css` | `node_modules/@asyncapi/react-component/styles/default.min.css`      |
+/// | `asyncapi-web/index.js`        |
+/// `node_modules/@asyncapi/react-component/browser/standalone/index.js` | |
+/// `asyncapi-web/default.min.css` | `node_modules/@asyncapi/react-component/styles/default.min.css`
+/// |
 ///
 /// Routes: `/` (or `/index.html`) the page, `/asyncapi.json`, `/asyncapi.yaml`, and the two
 /// asset URLs above. Query strings are ignored.
@@ -25,10 +27,10 @@
 /// @code
 /// brook::asyncapi::docs_handler docs(brook::asyncapi::generate(spec));
 /// // in the endpoint's request callback, for targets starting with "/docs/":
-/// if (auto res = docs.handle(target.substr(5))) { reply(res->status, res->content_type, res->body); }
+/// if (auto res = docs.handle(target.substr(5))) { reply(res->status, res->content_type,
+/// res->body); }
 /// @endcode
 #include <boost/json/value.hpp>
-
 #include <memory>
 #include <optional>
 #include <string>

@@ -9,8 +9,8 @@
 /// @code
 /// brook::asyncapi::service_spec s;
 /// s.info.title = "greeter";
-/// s.servers.push_back({.name = "development", .url = "redis://localhost:6379", .protocol = "redis"});
-/// s.operations.push_back({.kind = brook::asyncapi::operation_kind::subscribe,
+/// s.servers.push_back({.name = "development", .url = "redis://localhost:6379", .protocol =
+/// "redis"}); s.operations.push_back({.kind = brook::asyncapi::operation_kind::subscribe,
 ///                         .address = "user-created", .handler_name = "HandleUser",
 ///                         .payload = {{"$ref", "#/components/schemas/user_created"}}});
 /// @endcode

@@ -6,16 +6,15 @@
 ///
 /// @code
 /// auto errors = std::make_shared<brook::middleware::exceptions>();
-/// errors->on<db_timeout>([](const db_timeout&, brook::message&) { return brook::ack_action::nack; });
-/// errors->on<bad_order>([&dlq](const bad_order& e, brook::message& m) {
+/// errors->on<db_timeout>([](const db_timeout&, brook::message&) { return brook::ack_action::nack;
+/// }); errors->on<bad_order>([&dlq](const bad_order& e, brook::message& m) {
 ///   dlq.publish(std::string{m.body()});                 // park it elsewhere
 ///   return brook::ack_action::ack;
 /// });
-/// errors->on<std::exception>([](const std::exception& e, brook::message&) { audit(e); });  // observe only
-/// app.middleware(errors);
+/// errors->on<std::exception>([](const std::exception& e, brook::message&) { audit(e); });  //
+/// observe only app.middleware(errors);
 /// @endcode
 #include <brook/middleware.hpp>
-
 #include <exception>
 #include <functional>
 #include <optional>
@@ -31,7 +30,7 @@ public:
   template <class E, class F>
   exceptions& on(F f) {
     handlers_.push_back([f = std::move(f)](message& m, const std::exception_ptr& ep)
-                          -> std::pair<bool, std::optional<ack_action>> {
+                            -> std::pair<bool, std::optional<ack_action>> {
       try {
         std::rethrow_exception(ep);
       } catch (const E& e) {
@@ -51,9 +50,9 @@ public:
   std::optional<ack_action> on_exception(message& m, const std::exception_ptr& ep) override;
 
 private:
-  std::vector<std::function<std::pair<bool, std::optional<ack_action>>(
-    message&, const std::exception_ptr&)>>
-    handlers_;
+  std::vector<std::function<std::pair<bool, std::optional<ack_action>>(message&,
+                                                                       const std::exception_ptr&)>>
+      handlers_;
 };
 
 }  // namespace brook::middleware

@@ -12,7 +12,6 @@
 /// app.middleware(std::make_shared<brook::middleware::timeout>(std::chrono::seconds{30}));
 /// @endcode
 #include <brook/middleware.hpp>
-
 #include <chrono>
 
 namespace brook::middleware {

@@ -14,7 +14,6 @@
 /// @endcode
 /// @warning Moving transfers the duty; a moved-from completion does nothing.
 #include <brook/errc.hpp>
-
 #include <functional>
 #include <utility>
 
@@ -28,7 +27,7 @@ public:
   /// `on_drop` (a string literal: this is on every publish's path) is the message a
   /// never-called completion reports.
   explicit completion(fn f, const char* on_drop = "the driver closed before the broker answered")
-    : f_(std::move(f)), on_drop_(on_drop) {}
+      : f_(std::move(f)), on_drop_(on_drop) {}
   completion(completion&& o) noexcept : f_(std::exchange(o.f_, {})), on_drop_(o.on_drop_) {}
   completion& operator=(completion&& o) noexcept {
     if (this != &o) {

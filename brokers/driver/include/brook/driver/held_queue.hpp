@@ -20,8 +20,8 @@ namespace brook::driver {
 
 /// The bound of a `held_queue`.
 struct held_limits {
-  std::size_t max = 100000;                   ///< items held at most; `push` refuses beyond
-  std::chrono::milliseconds timeout{10000};   ///< how long one item may wait
+  std::size_t max = 100000;                  ///< items held at most; `push` refuses beyond
+  std::chrono::milliseconds timeout{10000};  ///< how long one item may wait
 };
 
 template <class T>

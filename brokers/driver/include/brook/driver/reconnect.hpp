@@ -16,9 +16,8 @@
 /// else if (in_flight == 0) send_ping();
 /// @endcode
 /// @warning Not thread-safe: the driver's loop thread owns them.
-#include <brook/policy.hpp>
-
 #include <algorithm>
+#include <brook/policy.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

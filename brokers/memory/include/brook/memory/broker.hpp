@@ -13,12 +13,11 @@
 ///
 /// @code
 /// brook::memory::broker broker;
-/// broker.subscriber("orders.{region}").handle([](const order& o, brook::path<"region"> r) { ... });
-/// brook::app app{broker};
+/// broker.subscriber("orders.{region}").handle([](const order& o, brook::path<"region"> r) { ...
+/// }); brook::app app{broker};
 /// @endcode
 #include <brook/broker.hpp>
 #include <brook/memory/settings.hpp>
-
 #include <cstddef>
 #include <memory>
 

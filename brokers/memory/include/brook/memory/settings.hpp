@@ -5,7 +5,8 @@
 /// | option      | default | meaning |
 /// |-------------|---------|---------|
 /// | `glob_patterns` | false | `*` spans any characters (Redis PSUBSCRIBE) instead of one segment |
-/// | `max_queue` | 0       | messages a subscription may hold undelivered; 0 = unbounded. A publish beyond it fails with `errc::overflow` (nothing is dropped silently) |
+/// | `max_queue` | 0       | messages a subscription may hold undelivered; 0 = unbounded. A publish
+/// beyond it fails with `errc::overflow` (nothing is dropped silently) |
 ///
 /// A subscription with a driver's typed spec (`brook::redis::list`, ...) gets
 /// that spec's capabilities: a Redis list or pub/sub channel has no acks, so a

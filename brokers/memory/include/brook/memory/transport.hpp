@@ -4,7 +4,6 @@
 /// Exposed so tests and drivers' test emulations can inspect it.
 #include <brook/memory/settings.hpp>
 #include <brook/transport.hpp>
-
 #include <memory>
 #include <mutex>
 #include <string>

@@ -19,7 +19,6 @@
 #include <brook/app.hpp>
 #include <brook/broker.hpp>
 #include <brook/detail/runtime.hpp>
-
 #include <chrono>
 #include <memory>
 #include <mutex>

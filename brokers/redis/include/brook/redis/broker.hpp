@@ -20,7 +20,6 @@
 #include <brook/broker.hpp>
 #include <brook/redis/settings.hpp>
 #include <brook/redis/specs.hpp>
-
 #include <string>
 
 namespace brook::redis {

@@ -13,8 +13,8 @@
 /// s.pubsub_buffer = 1000;
 /// auto t = brook::redis::make_transport(s);
 /// if (auto err = t->start()) std::cerr << err.message << '\n';   // keeps retrying
-/// auto sub = t->subscribe(brook::subscription_spec::of(brook::redis::list{.name = "orders"}), sink);
-/// sub->request(16);                                  // credit: at most 16 deliveries
+/// auto sub = t->subscribe(brook::subscription_spec::of(brook::redis::list{.name = "orders"}),
+/// sink); sub->request(16);                                  // credit: at most 16 deliveries
 /// brook::outgoing out{.channel = "orders", .body = R"({"id":1})",
 ///                     .content_type = "application/json", .driver = brook::redis::list_out{}};
 /// t->publish(std::move(out), [](const brook::error_info& e) { /* e.code == errc::ok */ });

@@ -12,14 +12,14 @@
 /// broker.subscriber(brook::redis::stream{.name = "orders", .group = "billing", .batch = 50});
 /// broker.publisher(brook::redis::stream_out{.name = "receipts", .maxlen = 10'000});
 /// // on the raw seam:
-/// auto sub = transport->subscribe(brook::subscription_spec::of(brook::redis::list{.name = "jobs"}), sink);
-/// brook::outgoing m{.channel = "jobs", .body = "{}", .driver = brook::redis::list_out{}};
+/// auto sub = transport->subscribe(brook::subscription_spec::of(brook::redis::list{.name =
+/// "jobs"}), sink); brook::outgoing m{.channel = "jobs", .body = "{}", .driver =
+/// brook::redis::list_out{}};
 /// @endcode
 /// On the seam, the address, `pattern` and `group` are read from
 /// `subscription_spec` (where a router's prefix has been applied), the other
 /// members from the typed value. An empty spec is a pub/sub channel.
 #include <brook/capabilities.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -74,14 +74,16 @@ struct stream {
   static constexpr std::string_view protocol = "redis";
   static constexpr std::string_view kind = "stream";
   std::string name;
-  std::string group;                 ///< empty = XREAD (every reader sees every entry)
-  std::string consumer;              ///< default: stable, from host and stream
-  std::size_t batch = 0;             ///< COUNT per read (never more than the credit); 0 = `settings::read_batch`
-  bool no_ack = false;               ///< XREADGROUP NOACK: entries never become pending
+  std::string group;     ///< empty = XREAD (every reader sees every entry)
+  std::string consumer;  ///< default: stable, from host and stream
+  std::size_t batch =
+      0;                ///< COUNT per read (never more than the credit); 0 = `settings::read_batch`
+  bool no_ack = false;  ///< XREADGROUP NOACK: entries never become pending
   /// Claim pending entries idle this long (XAUTOCLAIM); unset = 60 s with a
   /// group and acks, `std::chrono::milliseconds{0}` turns claiming off.
   std::optional<std::chrono::milliseconds> min_idle;
-  std::string last_id;               ///< where a new reader or group starts; empty = `$` (new entries), `0` = all
+  std::string
+      last_id;  ///< where a new reader or group starts; empty = `$` (new entries), `0` = all
   /// How long one blocking read waits before it is reissued; unset = `settings::block_time`.
   std::optional<std::chrono::milliseconds> block;
 
