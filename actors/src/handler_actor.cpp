@@ -294,6 +294,28 @@ outgoing copy_to(const message& msg, const publisher_decl& to) {
   return m;
 }
 
+/// Milliseconds since the Unix epoch: the clock of `x-brook-retry-at`, which other
+/// processes read.
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Hands `j`'s message back to the broker through `through` as attempt `attempt`
+/// (due at `due_ms` when given); the input is settled once the publish is confirmed.
+void republish(handler_actor* self, std::unique_ptr<job> j, const publisher_decl& through,
+               std::uint32_t attempt, std::optional<std::int64_t> due_ms) {
+  auto m = copy_to(*j->msg, through);
+  m.headers.set("x-brook-attempt", std::to_string(attempt));
+  if (due_ms)
+    m.headers.set("x-brook-retry-at", std::to_string(*due_ms));
+  j->at = stage::republishing;
+  std::vector<outgoing> out;
+  out.push_back(std::move(m));
+  publish_all(self, std::move(j), std::move(out), {through.core.get()});
+}
+
 /// Keeps `j` here (and its credit) and runs it again after `delay`.
 void retry_in_process(handler_actor* self, std::unique_ptr<job> j,
                       std::chrono::milliseconds delay) {
@@ -406,17 +428,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     }
     if (auto& through = rt.policies.retry_through; through && through->core) {
       // Back to the broker with the attempt and when it is due; acked once it is there.
-      auto m = copy_to(msg, *through);
-      auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch()) +
-                 delay;
-      m.headers.set("x-brook-attempt", std::to_string(attempt + 1));
-      m.headers.set("x-brook-retry-at", std::to_string(due.count()));
-      j->at = stage::republishing;
       j->retry_delay = delay;
-      std::vector<outgoing> out;
-      out.push_back(std::move(m));
-      publish_all(self, std::move(j), std::move(out), {through->core.get()});
+      republish(self, std::move(j), *through, attempt + 1, epoch_ms() + delay.count());
       return;
     }
     // The broker cannot wait for us: keep the message (and its credit) here.
@@ -688,9 +701,7 @@ std::chrono::milliseconds read_retry_headers(const subscriber_runtime& rt, envel
   std::int64_t due = 0;
   if (!number(env.headers.find("x-brook-retry-at"), due))
     return std::chrono::milliseconds{0};
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  auto now = epoch_ms();
   // Bounded by the policy's longest wait: a clock skew or a bogus header cannot park it for long.
   auto longest =
       rt.policies.retry ? 2 * rt.policies.retry->backoff.max : std::chrono::milliseconds{60000};
@@ -700,6 +711,8 @@ std::chrono::milliseconds read_retry_headers(const subscriber_runtime& rt, envel
 void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
   auto& rt = *self->state.rt;
   ++rt.stats->received;
+  // The attempt count of a republished retry is every subscriber's to see (message::delivery);
+  // a header-less delivery, the common case, costs one check.
   auto wait = env->headers.empty() ? std::chrono::milliseconds{0} : read_retry_headers(rt, *env);
   auto j = self->state.make_job(id);
   std::vector<std::pair<std::string, std::string>> path;
@@ -784,14 +797,8 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
           auto node = st.pending.extract(id);
           auto j = std::move(node.mapped());
           ++j->run;  // the timer's retry_atom finds nothing
-          auto m = copy_to(*j->msg, *through);
-          if (!m.headers.find("x-brook-attempt"))
-            m.headers.set("x-brook-attempt",
-                          std::to_string(j->msg->delivery().attempt + j->retries));
-          j->at = stage::republishing;
-          std::vector<outgoing> out;
-          out.push_back(std::move(m));
-          publish_all(self, std::move(j), std::move(out), {through->core.get()});
+          auto attempt = j->msg->delivery().attempt + j->retries;
+          republish(self, std::move(j), *through, attempt, std::nullopt);
         }
         flush_done(self);
       },

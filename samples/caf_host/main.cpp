@@ -28,15 +28,19 @@ int main() {
   app.start();
 
   // The host's watcher: brook's supervisor exits with the reason when it gives up.
-  auto watcher = sys.spawn([sup = app.supervisor()](caf::event_based_actor* self) {
-    self->monitor(sup);
-    self->set_down_handler([self](caf::down_msg& m) {
-      std::fprintf(stderr, "caf_host: brook gave up: %s\n",
-                   self->system().render(m.reason).c_str());
-      self->quit();
-    });
-    return caf::behavior{[](caf::ok_atom) {}};
-  });
+  // (The supervisor travels as a spawn argument: CAF 0.17 binds an empty argument
+  // tuple through a null pointer, which UBSan reports.)
+  auto watcher = sys.spawn(
+      [](caf::event_based_actor* self, const caf::actor& sup) {
+        self->monitor(sup);
+        self->set_down_handler([self](caf::down_msg& m) {
+          std::fprintf(stderr, "caf_host: brook gave up: %s\n",
+                       self->system().render(m.reason).c_str());
+          self->quit();
+        });
+        return caf::behavior{[](caf::ok_atom) {}};
+      },
+      app.supervisor());
 
   int rc = app.wait_for_shutdown();  // SIGINT/SIGTERM, or 70 after an escalation
   app.stop();

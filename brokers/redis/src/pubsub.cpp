@@ -18,9 +18,7 @@ channel_consumer::channel_consumer(engine& eng, subscription_spec spec,
     : consumer(eng, std::move(spec), std::move(sink)),
       bound_(eng.cfg().pubsub_buffer),
       policy_(eng.cfg().pubsub_overflow) {
-  unbounded_ = unbounded;
-  // Redis pushes regardless: a bounded buffer, overflow counted.
-  caps_ = channel{}.capabilities();
+  unbounded_ = unbounded;  // otherwise Redis pushes regardless: a bounded buffer, overflow counted
   if (!spec_.driver.empty() && !spec_.driver.get<channel>())
     option_error_ = {
         errc::invalid_argument,
