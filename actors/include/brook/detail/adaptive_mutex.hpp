@@ -5,10 +5,6 @@
 /// Internal to brook's drivers.
 #include <mutex>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace brook::detail {
 
 /// Spins briefly before it sleeps. A plain std::mutex puts the loser of a
@@ -31,7 +27,7 @@ public:
 private:
   static void relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
-    _mm_pause();
+    __builtin_ia32_pause();  // PAUSE, without <immintrin.h> in an installed header
 #endif
   }
   std::mutex m_;
