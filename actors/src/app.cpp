@@ -43,9 +43,8 @@ app::app(std::vector<std::reference_wrapper<broker>> brokers, app_info info)
     b.get().core()->app_id = info_.title;
 }
 
-app::app(caf::actor_system& sys, broker& b, app_info info) : app(b, std::move(info)) {
-  external_ = &sys;
-}
+app::app(caf::actor_system& sys, broker& b, app_info info)
+    : app(sys, std::vector<std::reference_wrapper<broker>>{b}, std::move(info)) {}
 
 app::app(caf::actor_system& sys, std::vector<std::reference_wrapper<broker>> brokers, app_info info)
     : app(std::move(brokers), std::move(info)) {

@@ -181,9 +181,11 @@ bool must_not_block() noexcept {
 }  // namespace
 
 bool publish_window::try_acquire() noexcept {
-  auto n = in_flight_.load(std::memory_order_relaxed);
+  // Sequentially consistent, like the counters below: a release (decrement, then read
+  // queued/blocked) and a waiter (announce itself, then try again) must not miss each other.
+  auto n = in_flight_.load();
   while (n < limit_)
-    if (in_flight_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
+    if (in_flight_.compare_exchange_weak(n, n + 1)) {
       if (n + 1 > max_seen_.load(std::memory_order_relaxed))
         max_seen_.store(n + 1, std::memory_order_relaxed);
       return true;
@@ -209,9 +211,12 @@ void publish_window::dispatch(const std::shared_ptr<broker_core>& core, outgoing
 }
 
 void publish_window::release(const std::shared_ptr<broker_core>& core) {
-  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-  room_.notify_one();
-  if (queued_count_.load(std::memory_order_acquire) == 0)
+  in_flight_.fetch_sub(1);
+  if (blocked_.load() > 0) {  // under the lock, so a producer about to wait cannot miss it
+    std::lock_guard lock{mtx_};
+    room_.notify_all();
+  }
+  if (queued_count_.load() == 0)
     return;
   // The oldest queued publishes take the freed slots, in order. A loop, not
   // recursion: a driver that confirms inline (the memory broker) releases again
@@ -224,40 +229,49 @@ void publish_window::release(const std::shared_ptr<broker_core>& core) {
     std::unique_lock lock{mtx_};
     if (queue_.empty() || !try_acquire())
       break;
-    auto q = std::move(queue_.front());
-    queue_.pop_front();
-    queued_count_.fetch_sub(1, std::memory_order_release);
+    auto q = pop_front();
     lock.unlock();
     dispatch(core, std::move(q.m), std::move(q.done));
   }
   releasing = outer;
 }
 
+publish_window::queued publish_window::pop_front() {
+  auto q = std::move(queue_.front());
+  queue_.pop_front();
+  queued_count_.fetch_sub(1);
+  return q;
+}
+
 void publish_window::submit(const std::shared_ptr<broker_core>& core, outgoing m,
                             publish_callback done) {
-  if (queued_count_.load(std::memory_order_acquire) == 0 && try_acquire())
+  if (queued_count_.load() == 0 && try_acquire())
     return dispatch(core, std::move(m), std::move(done));
-  waited_.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock lock{mtx_};
-  if (must_not_block()) {
-    // Re-check under the lock: a release may have run since.
-    if (queue_.empty() && try_acquire()) {
+  if (queue_.empty() && try_acquire()) {  // a release ran since the check above
+    lock.unlock();
+    return dispatch(core, std::move(m), std::move(done));
+  }
+  waited_.fetch_add(1, std::memory_order_relaxed);
+  if (!must_not_block()) {
+    // A producer on its own thread waits for room (and for the queue ahead of it).
+    blocked_.fetch_add(1);
+    room_.wait(lock, [&] { return queue_.empty() && in_flight_.load() < limit_; });
+    blocked_.fetch_sub(1);
+    if (try_acquire()) {
       lock.unlock();
       return dispatch(core, std::move(m), std::move(done));
     }
-    queue_.push_back({std::move(m), std::move(done)});
-    queued_count_.fetch_add(1, std::memory_order_release);
-    return;
   }
-  // A producer on its own thread waits for room (and for the queue ahead of it).
-  room_.wait(lock, [&] { return queue_.empty() && in_flight_.load() < limit_; });
-  if (!try_acquire()) {  // raced with another producer: queue behind
-    queue_.push_back({std::move(m), std::move(done)});
-    queued_count_.fetch_add(1, std::memory_order_release);
+  // Behind the others: a confirmation sends it. Unless the last one came between the
+  // failed acquire above and this push (it saw no queue): then there is room now.
+  queue_.push_back({std::move(m), std::move(done)});
+  queued_count_.fetch_add(1);
+  if (!try_acquire())
     return;
-  }
+  auto q = pop_front();
   lock.unlock();
-  dispatch(core, std::move(m), std::move(done));
+  dispatch(core, std::move(q.m), std::move(q.done));
 }
 
 std::string broker_core::ensure_replies() {

@@ -45,6 +45,7 @@ private:
     publish_callback done;
   };
   bool try_acquire() noexcept;
+  queued pop_front();  ///< the oldest queued publish (lock held)
   void release(const std::shared_ptr<broker_core>& core);
   void dispatch(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done);
 
@@ -52,6 +53,7 @@ private:
   std::atomic<std::size_t> in_flight_{0}, max_seen_{0};
   std::atomic<std::uint64_t> waited_{0};
   std::atomic<std::size_t> queued_count_{0};
+  std::atomic<std::size_t> blocked_{0};  ///< producers waiting in `submit`
   std::mutex mtx_;
   std::condition_variable room_;
   std::deque<queued> queue_;

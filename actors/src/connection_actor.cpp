@@ -12,6 +12,22 @@
 
 #include "runtime.hpp"
 
+namespace brook {
+
+std::string_view to_string(connection_event::kind k) noexcept {
+  using k_t = connection_event::kind;
+  switch (k) {
+    case k_t::connected: return "connected";
+    case k_t::restored: return "restored";
+    case k_t::lost: return "lost";
+    case k_t::stalled: return "stalled";
+    case k_t::fatal: return "fatal";
+  }
+  return "unknown";
+}
+
+}  // namespace brook
+
 namespace brook::detail {
 
 namespace {
@@ -24,8 +40,7 @@ struct connection_state {
   std::function<void(std::string)> escalate;
   restart_policy policy;
   std::deque<caf::actor_clock::time_point> restarts;
-  caf::actor_clock::time_point down_since{};
-  bool down = false;
+  caf::actor_clock::time_point down_since{};  ///< while `stats->down`
   static inline const char* name = "brook.connection";
 };
 
@@ -92,30 +107,19 @@ caf::behavior connection_impl(connection_actor* self, std::shared_ptr<broker_cor
           case k::connected:
           case k::restored: {
             ++s.stats->connects;
-            if (s.down) {
+            if (s.stats->down.exchange(false)) {
               auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() -
                                                                               s.down_since);
               log.info("broker {}: connection restored after {} ms", url_of(s), ms.count());
             }
-            s.down = false;
-            s.stats->down = false;
             return;
           }
-          case k::lost:
-            ++s.stats->losses;
-            break;
-          case k::stalled:
-            ++s.stats->stalls;
-            break;
-          case k::fatal:
-            ++s.stats->fatals;
-            break;
+          case k::lost: ++s.stats->losses; break;
+          case k::stalled: ++s.stats->stalls; break;
+          case k::fatal: ++s.stats->fatals; break;
         }
-        if (!s.down) {
-          s.down = true;
+        if (!s.stats->down.exchange(true))
           s.down_since = self->clock().now();
-        }
-        s.stats->down = true;
         s.stats->set_last_error(why.to_string());
         if (kind == k::fatal)
           fatal(self, why);

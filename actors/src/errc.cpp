@@ -3,55 +3,24 @@
 
 #include <brook/errc.hpp>
 #include <brook/logger.hpp>
-#include <brook/transport.hpp>
 
 namespace brook {
 
 std::string_view to_string(errc e) noexcept {
   switch (e) {
-    case errc::ok:
-      return "ok";
-    case errc::connection_failed:
-      return "connection_failed";
-    case errc::disconnected:
-      return "disconnected";
-    case errc::publish_failed:
-      return "publish_failed";
-    case errc::timeout:
-      return "timeout";
-    case errc::decode_failed:
-      return "decode_failed";
-    case errc::invalid_argument:
-      return "invalid_argument";
-    case errc::handler_failed:
-      return "handler_failed";
-    case errc::overflow:
-      return "overflow";
-    case errc::closed:
-      return "closed";
-    case errc::not_found:
-      return "not_found";
-    case errc::stalled:
-      return "stalled";
-    case errc::unsupported:
-      return "unsupported";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(connection_event::kind k) noexcept {
-  using k_t = connection_event::kind;
-  switch (k) {
-    case k_t::connected:
-      return "connected";
-    case k_t::restored:
-      return "restored";
-    case k_t::lost:
-      return "lost";
-    case k_t::stalled:
-      return "stalled";
-    case k_t::fatal:
-      return "fatal";
+    case errc::ok: return "ok";
+    case errc::connection_failed: return "connection_failed";
+    case errc::disconnected: return "disconnected";
+    case errc::publish_failed: return "publish_failed";
+    case errc::timeout: return "timeout";
+    case errc::decode_failed: return "decode_failed";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::handler_failed: return "handler_failed";
+    case errc::overflow: return "overflow";
+    case errc::closed: return "closed";
+    case errc::not_found: return "not_found";
+    case errc::stalled: return "stalled";
+    case errc::unsupported: return "unsupported";
   }
   return "unknown";
 }

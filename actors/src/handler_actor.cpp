@@ -35,14 +35,10 @@ double random01() noexcept {
 
 std::string_view to_string(drop_reason r) noexcept {
   switch (r) {
-    case drop_reason::handler_died:
-      return "handler_died";
-    case drop_reason::not_redeliverable:
-      return "not_redeliverable";
-    case drop_reason::stopped:
-      return "stopped";
-    case drop_reason::driver:
-      return "driver";
+    case drop_reason::handler_died: return "handler_died";
+    case drop_reason::not_redeliverable: return "not_redeliverable";
+    case drop_reason::stopped: return "stopped";
+    case drop_reason::driver: return "driver";
   }
   return "unknown";
 }
@@ -240,12 +236,8 @@ void account(handler_actor* self, message& msg, bool dead_lettered) {
     return;
   }
   switch (*how) {
-    case ack_action::ack:
-      ++stats.acked;
-      break;
-    case ack_action::reject:
-      ++stats.rejected;
-      break;
+    case ack_action::ack: ++stats.acked; break;
+    case ack_action::reject: ++stats.rejected; break;
     case ack_action::nack:
       if (rt.caps.can_keep() && msg.raw()->ack) {
         ++stats.nacked;

@@ -375,12 +375,17 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
   im.supervisor = caf::actor{};
   {
     // No restart may begin while the transports close.
+    std::vector<caf::actor> actors;
+    {
+      std::lock_guard lock{im.mtx};
+      for (auto& c : im.connections)
+        actors.push_back(c.actor);
+    }
     logger_tls_guard tls;
     caf::scoped_actor self{*im.sys};
-    std::lock_guard lock{im.mtx};
-    for (auto& c : im.connections) {
-      self->send_exit(c.actor, caf::exit_reason::user_shutdown);
-      self->wait_for(c.actor);
+    for (auto& a : actors) {
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+      self->wait_for(a);
     }
   }
   for (auto* b : im.brokers)

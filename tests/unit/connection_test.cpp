@@ -56,12 +56,21 @@ private:
   bool can_restart_;
 };
 
-TEST(Connection, EventsFeedReadinessAndCounters) {
-  auto t = std::make_shared<scripted>(true);
-  brook::broker broker{t};
-  broker.subscriber("in").handle([](const std::string&) {});
+/// A started service with one subscriber on a scripted transport.
+struct service {
+  explicit service(bool can_restart) : t(std::make_shared<scripted>(can_restart)), broker(t) {
+    broker.subscriber("in").handle([](const std::string&) {});
+    app.start({.log_level = "off"});
+  }
+  std::shared_ptr<scripted> t;
+  brook::broker broker;
   brook::app app{broker};
-  app.start({.log_level = "off"});
+};
+
+TEST(Connection, EventsFeedReadinessAndCounters) {
+  service svc{true};
+  auto& t = svc.t;
+  auto& app = svc.app;
   ASSERT_TRUE(eventually([&] { return app.ready(); }));
   t->fire(brook::connection_event::kind::lost, {brook::errc::disconnected, "peer closed"});
   EXPECT_TRUE(eventually([&] { return !app.ready(); }));
@@ -83,11 +92,9 @@ TEST(Connection, EventsFeedReadinessAndCounters) {
 }
 
 TEST(Connection, AFatalErrorRestartsTheTransport) {
-  auto t = std::make_shared<scripted>(true);
-  brook::broker broker{t};
-  broker.subscriber("in").handle([](const std::string&) {});
-  brook::app app{broker};
-  app.start({.log_level = "off"});
+  service svc{true};
+  auto& t = svc.t;
+  auto& app = svc.app;
   ASSERT_TRUE(eventually([&] { return app.ready(); }));
   t->fire(brook::connection_event::kind::fatal, {brook::errc::connection_failed, "auth revoked"});
   EXPECT_TRUE(eventually([&] { return t->restarts.load() == 1; }));
@@ -99,11 +106,9 @@ TEST(Connection, AFatalErrorRestartsTheTransport) {
 }
 
 TEST(Connection, RepeatedFatalErrorsEscalate) {
-  auto t = std::make_shared<scripted>(true);
-  brook::broker broker{t};
-  broker.subscriber("in").handle([](const std::string&) {});
-  brook::app app{broker};
-  app.start({.log_level = "off"});
+  service svc{true};
+  auto& t = svc.t;
+  auto& app = svc.app;
   // The default restart policy allows 5 restarts within 10 s.
   for (int i = 0; i < 5; ++i) {
     t->fire(brook::connection_event::kind::fatal, {brook::errc::connection_failed, "again"});
@@ -117,11 +122,9 @@ TEST(Connection, RepeatedFatalErrorsEscalate) {
 }
 
 TEST(Connection, AFatalErrorOfADriverThatCannotRestartEscalates) {
-  auto t = std::make_shared<scripted>(false);
-  brook::broker broker{t};
-  broker.subscriber("in").handle([](const std::string&) {});
-  brook::app app{broker};
-  app.start({.log_level = "off"});
+  service svc{false};
+  auto& t = svc.t;
+  auto& app = svc.app;
   t->fire(brook::connection_event::kind::fatal, {brook::errc::connection_failed, "gone"});
   EXPECT_EQ(app.wait_for_shutdown(), 70);
   EXPECT_EQ(t->restarts.load(), 1);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <brook/app.hpp>
 #include <brook/broker.hpp>
+#include <brook/memory/broker.hpp>
 #include <brook/memory/transport.hpp>
 #include <brook/task.hpp>
 #include <deque>
@@ -112,17 +113,20 @@ TEST(PublishWindow, HandlersQueueInOrderWithoutBlocking) {
   brook::broker broker{t};
   broker.max_publish_in_flight(2);
   auto out = broker.publisher("held.out");
+  // The input comes through another broker: this test thread is a producer, and on the
+  // full window of `broker` it would block (as it should).
+  brook::memory::broker input;
   std::atomic<int> started{0}, finished{0};
-  broker.subscriber("in").max_in_flight(10).handle([&](std::string s) -> brook::task<> {
+  input.subscriber("in").max_in_flight(10).handle([&](std::string s) -> brook::task<> {
     ++started;
     auto err = co_await out.publish_async(s);
     if (!err)
       ++finished;
   });
-  brook::app app{broker};
+  brook::app app{{input, broker}};
   app.start({.workers = 1, .log_level = "off"});
   for (int i = 0; i < 6; ++i)
-    EXPECT_FALSE(broker.publish("in", std::to_string(i)));
+    EXPECT_FALSE(input.publish("in", std::to_string(i)));
   ASSERT_TRUE(eventually([&] { return started.load() == 6; })) << "no handler blocked";
   EXPECT_EQ(t->waiting(), 2u);
   EXPECT_EQ(finished.load(), 0);

@@ -141,15 +141,9 @@ public:
     settled_ = a;
     if (auto& ack = env_->ack) {
       switch (a) {
-        case ack_action::ack:
-          ack->ack();
-          break;
-        case ack_action::nack:
-          delay.count() > 0 ? ack->nack_after(delay) : ack->nack();
-          break;
-        case ack_action::reject:
-          ack->reject();
-          break;
+        case ack_action::ack: ack->ack(); break;
+        case ack_action::nack: delay.count() > 0 ? ack->nack_after(delay) : ack->nack(); break;
+        case ack_action::reject: ack->reject(); break;
       }
     }
     return true;

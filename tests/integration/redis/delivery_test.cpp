@@ -367,12 +367,7 @@ TEST(RedisDelivery, RetryThroughKeepsAListsRetriesOnTheBrokerAcrossAStop) {
 TEST(RedisDelivery, ReadinessFollowsTheConnection) {
   const std::string env = "BROOK_REDIS_PORT=6398";
   ASSERT_EQ(brook_test::services("start redis", env), 0);
-  brook::redis::settings s;
-  s.connect_timeout = 300ms;
-  s.reconnect_backoff_min = 50ms;
-  s.reconnect_backoff_max = 200ms;
-  s.block_time = 200ms;
-  brook::redis::broker broker{"redis://127.0.0.1:6398", s};
+  brook::redis::broker broker{"redis://127.0.0.1:6398", brook_test::quick_reconnect_settings()};
   auto key = unique("ready");
   seen_set seen;
   broker.subscriber(brook::redis::list{.name = key}).handle([&](const std::string& b) {
@@ -407,11 +402,7 @@ TEST(RedisDelivery, AStalledServerIsDetectedAndTheServiceResumes) {
   pid_t pid = 0;
   pidfile >> pid;
   ASSERT_GT(pid, 0);
-  brook::redis::settings s;
-  s.connect_timeout = 300ms;
-  s.reconnect_backoff_min = 50ms;
-  s.reconnect_backoff_max = 200ms;
-  s.block_time = 200ms;
+  auto s = brook_test::quick_reconnect_settings();
   s.heartbeat = 100ms;
   s.stall_timeout = 500ms;
   brook::redis::broker broker{"redis://127.0.0.1:6404", s};

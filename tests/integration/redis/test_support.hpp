@@ -216,6 +216,17 @@ inline std::shared_ptr<brook::transport> connect(brook::redis::settings s = {}) 
   return t;
 }
 
+/// Settings for a test that stops and starts its own server: short connect timeout,
+/// backoff and block time, so the driver notices and reconnects within the test.
+inline brook::redis::settings quick_reconnect_settings() {
+  brook::redis::settings s;
+  s.connect_timeout = std::chrono::milliseconds{300};
+  s.reconnect_backoff_min = std::chrono::milliseconds{50};
+  s.reconnect_backoff_max = std::chrono::milliseconds{200};
+  s.block_time = std::chrono::milliseconds{200};
+  return s;
+}
+
 /// Runs scripts/services.sh with the given arguments and extra environment.
 inline int services(const std::string& args, const std::string& env = "") {
   auto cmd = env + " " + BROOK_SERVICES_SH + " " + args + " >/dev/null 2>&1";

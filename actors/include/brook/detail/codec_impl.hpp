@@ -262,27 +262,13 @@ inline void write_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
       default:
         out += "\\u00";
         out += hex[ch >> 4];
@@ -318,24 +304,12 @@ void write_floating(std::string& out, F x) {
 
 inline void write_json(std::string& out, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null:
-      out += "null";
-      break;
-    case json::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
-      break;
-    case json::kind::int64:
-      write_integer(out, v.get_int64());
-      break;
-    case json::kind::uint64:
-      write_integer(out, v.get_uint64());
-      break;
-    case json::kind::double_:
-      write_floating(out, v.get_double());
-      break;
-    case json::kind::string:
-      write_string(out, to_sv(v.get_string()));
-      break;
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: write_integer(out, v.get_int64()); break;
+    case json::kind::uint64: write_integer(out, v.get_uint64()); break;
+    case json::kind::double_: write_floating(out, v.get_double()); break;
+    case json::kind::string: write_string(out, to_sv(v.get_string())); break;
     case json::kind::array: {
       out += '[';
       bool first = true;
@@ -506,22 +480,14 @@ void to_json_into(const T& x, json::value& out) {
 
 inline const char* kind_name(json::kind k) noexcept {
   switch (k) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "bool";
-    case json::kind::int64:
-      return "int64";
-    case json::kind::uint64:
-      return "uint64";
-    case json::kind::double_:
-      return "double";
-    case json::kind::string:
-      return "string";
-    case json::kind::array:
-      return "array";
-    case json::kind::object:
-      return "object";
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "bool";
+    case json::kind::int64: return "int64";
+    case json::kind::uint64: return "uint64";
+    case json::kind::double_: return "double";
+    case json::kind::string: return "string";
+    case json::kind::array: return "array";
+    case json::kind::object: return "object";
   }
   return "unknown";
 }
@@ -601,17 +567,10 @@ template <class F>
 bool decode_floating(const json::value& v, F& out, decode_context& c) {
   double x = 0;
   switch (v.kind()) {
-    case json::kind::double_:
-      x = v.get_double();
-      break;
-    case json::kind::int64:
-      x = static_cast<double>(v.get_int64());
-      break;
-    case json::kind::uint64:
-      x = static_cast<double>(v.get_uint64());
-      break;
-    default:
-      return c.fail_expected("number", v);
+    case json::kind::double_: x = v.get_double(); break;
+    case json::kind::int64: x = static_cast<double>(v.get_int64()); break;
+    case json::kind::uint64: x = static_cast<double>(v.get_uint64()); break;
+    default: return c.fail_expected("number", v);
   }
   if constexpr (std::is_same_v<F, float>)
     if (std::isfinite(x) && std::abs(x) > std::numeric_limits<float>::max())

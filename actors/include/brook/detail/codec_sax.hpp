@@ -91,17 +91,10 @@ struct leaf {
     } else if constexpr (s == shape::floating) {
       double x = 0;
       switch (v.kind) {
-        case json::kind::double_:
-          x = v.d;
-          break;
-        case json::kind::int64:
-          x = static_cast<double>(v.i);
-          break;
-        case json::kind::uint64:
-          x = static_cast<double>(v.u);
-          break;
-        default:
-          return false;
+        case json::kind::double_: x = v.d; break;
+        case json::kind::int64: x = static_cast<double>(v.i); break;
+        case json::kind::uint64: x = static_cast<double>(v.u); break;
+        default: return false;
       }
       if constexpr (std::is_same_v<T, float>)
         if (std::isfinite(x) && std::abs(x) > std::numeric_limits<float>::max())
