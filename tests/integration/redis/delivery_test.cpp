@@ -469,7 +469,11 @@ TEST(RedisDelivery, ARestartRemakesTheConnectionsAndSubscriptionsResume) {
   for (int i = 10; i < 20; ++i)
     ASSERT_FALSE(out.publish(std::to_string(i)));
   EXPECT_TRUE(eventually([&] { return seen.size() == 20; }));
+  admin a;
+  EXPECT_TRUE(eventually([&] { return a.pending(key, "g") == 0; })) << "all acknowledged";
   app.stop();
   EXPECT_GE(stats_of(app, key).interruptions, 1u) << "the subscription saw its connection go";
+  // The ledger: 20 published = 20 handled (each at least once) + 0 pending + 0 dropped.
   EXPECT_EQ(stats_of(app, key).dropped_total(), 0u);
+  EXPECT_EQ(a.integer({"XLEN", key}), 20);
 }
