@@ -95,7 +95,16 @@ failure classify(const std::exception_ptr& ep) {
   return f;
 }
 
-enum class stage { running, publishing, waiting_retry, dead_lettering, republishing };
+enum class stage {
+  admitting,    ///< asking a shared middleware
+  admit_delay,  ///< admitted, starting after a delay (a rate limit)
+  admit_wait,   ///< told to wait, asking again after a delay
+  running,
+  publishing,
+  waiting_retry,
+  dead_lettering,
+  republishing
+};
 
 struct job {
   std::uint64_t id = 0;
@@ -111,6 +120,13 @@ struct job {
   bool dead_lettered = false;
   bool republished = false;                  ///< settled by handing a retry back to the broker
   std::chrono::milliseconds retry_delay{0};  ///< while republishing: the in-process fallback
+  bool hooked = false;  ///< the inline middlewares' on_receive ran: after_processed runs too
+  // Shared middlewares (gates): this run as they see it, the gate being asked, and
+  // how many admitted it (each of those hears `settled` once).
+  query_ptr query;
+  std::size_t gate_at = 0;
+  std::size_t admitted = 0;
+  std::chrono::milliseconds admit_delay{0};
 };
 
 /// Where publish completions go. Shared with the callbacks (not the job): a
@@ -184,6 +200,7 @@ struct handler_state {
   std::vector<std::unique_ptr<job>> spare;  ///< finished jobs, reused
   std::vector<std::uint64_t> done;          ///< finished since the last flush
   bool warned_unsettled = false;
+  std::uint64_t next_run = 0;  ///< names handler runs for the shared middlewares
   static inline const char* name = "brook.handler";
 
   std::unique_ptr<job> make_job(std::uint64_t id) {
@@ -211,6 +228,10 @@ struct handler_state {
     j->dead_lettered = false;
     j->republished = false;
     j->retry_delay = {};
+    j->hooked = false;
+    j->query.reset();
+    j->gate_at = j->admitted = 0;
+    j->admit_delay = {};
     spare.push_back(std::move(j));
   }
 };
@@ -218,6 +239,7 @@ struct handler_state {
 using handler_actor = caf::stateful_actor<handler_state>;
 
 void run_job(handler_actor* self, std::unique_ptr<job> j);
+void release_gates(handler_actor* self, job& j, middleware::run_outcome how);
 /// Publishes `out[k]` through `cores[k]` (each publisher's own broker; empty:
 /// all through the subscriber's).
 void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
@@ -256,7 +278,7 @@ void account(handler_actor* self, message& msg, bool dead_lettered) {
 
 void finish_job(handler_actor* self, std::unique_ptr<job> j) {
   auto& chain = self->state.rt->chain;
-  for (auto i = chain.rbegin(); i != chain.rend(); ++i) {
+  for (auto i = chain.rbegin(); i != chain.rend() && j->hooked; ++i) {
     try {
       (*i)->after_processed(*j->msg, j->error);
     } catch (const std::exception& e) {
@@ -358,6 +380,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   if (j->publish_error && !j->error)
     j->error = std::make_exception_ptr(publish_failure{j->publish_error});
   if (!j->error) {
+    release_gates(self, *j, middleware::run_outcome::processed);
     if (policy != ack_policy::manual) {
       msg.settle(ack_action::ack);
     } else if (!msg.settled()) {
@@ -379,6 +402,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   }
   ++stats.failed;
   auto f = classify(j->error);
+  release_gates(self, *j,
+                f.is_decode ? middleware::run_outcome::invalid : middleware::run_outcome::failed);
   if (!f.forced)
     for (auto& m : rt.chain)
       if (auto a = m->on_exception(msg, j->error)) {
@@ -627,6 +652,7 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
   j->at = stage::running;
   j->error = nullptr;
   j->publish_error = {};
+  j->hooked = true;
   try {
     for (auto& m : rt.chain)
       m->on_receive(msg);
@@ -681,6 +707,100 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
     self->delayed_send(self, t, timeout_atom::value, id, run);
 }
 
+/// Tells the shared middlewares that admitted `j`'s run how it ended (once).
+void release_gates(handler_actor* self, job& j, middleware::run_outcome how) {
+  auto& gates = self->state.rt->gates;
+  for (std::size_t k = 0; k < j.admitted; ++k)
+    self->send(gates[k], settled_atom::value, j.query, static_cast<std::uint8_t>(how));
+  j.admitted = 0;
+}
+
+void ask_gate(handler_actor* self, std::unique_ptr<job> j);
+std::unique_ptr<job> take(handler_actor* self, std::uint64_t id, std::uint32_t run, stage at);
+
+/// A gate's answer for `j`'s run.
+void on_admission(handler_actor* self, std::unique_ptr<job> j, middleware::admission& a) {
+  using v = middleware::admission::verdict;
+  auto& rt = *self->state.rt;
+  const auto id = j->id;
+  const auto run = j->run;
+  if (a.what == v::proceed) {
+    ++j->admitted;
+    j->admit_delay = std::max(j->admit_delay, a.delay);
+    if (++j->gate_at < rt.gates.size()) {
+      ask_gate(self, std::move(j));
+    } else if (j->admit_delay.count() > 0) {
+      j->at = stage::admit_delay;
+      auto delay = j->admit_delay;
+      self->state.pending.emplace(id, std::move(j));
+      self->delayed_send(self, delay, admitted_atom::value, id, run);
+    } else {
+      run_job(self, std::move(j));
+    }
+    return;
+  }
+  // Not admitted: the gates that did admit it hear that this run is abandoned.
+  release_gates(self, *j, middleware::run_outcome::abandoned);
+  auto& msg = *j->msg;
+  switch (a.what) {
+    case v::proceed: break;
+    case v::wait:
+      j->at = stage::admit_wait;
+      self->state.pending.emplace(id, std::move(j));
+      self->delayed_send(self, std::max(a.delay, std::chrono::milliseconds{1}),
+                         admitted_atom::value, id, run);
+      return;
+    case v::skip:
+      ++rt.stats->skipped;
+      rt.log->info("{} | {} - skipped by a middleware ({}); acked", msg.channel(), msg.message_id(),
+                   a.reason);
+      msg.settle(ack_action::ack);
+      finish_job(self, std::move(j));
+      return;
+    case v::refuse:
+      j->error = std::make_exception_ptr(admission_refused{"refused by a middleware: " + a.reason});
+      settle_job(self, std::move(j));
+      return;
+  }
+}
+
+void ask_gate(handler_actor* self, std::unique_ptr<job> j) {
+  auto& rt = *self->state.rt;
+  j->at = stage::admitting;
+  const auto id = j->id;
+  const auto run = j->run;
+  auto gate = rt.gates[j->gate_at];
+  auto q = j->query;
+  self->state.pending.emplace(id, std::move(j));
+  auto answer = [self, id, run](middleware::admission a) {
+    if (auto held = take(self, id, run, stage::admitting)) {
+      on_admission(self, std::move(held), a);
+      flush_done(self);
+    }
+  };
+  self->request(gate, caf::infinite, admit_atom::value, std::move(q))
+      .then([answer](middleware::admission& a) { answer(std::move(a)); },
+            [answer](caf::error&) {
+              answer(middleware::admission::refuse("the middleware's actor is gone"));
+            });
+}
+
+/// Runs `j` once every shared middleware admits it (at once when there are none).
+void start_run(handler_actor* self, std::unique_ptr<job> j) {
+  auto& st = self->state;
+  if (st.rt->gates.empty()) {
+    run_job(self, std::move(j));
+    return;
+  }
+  auto& msg = *j->msg;
+  j->query = std::make_shared<middleware::admission_query>(
+      msg.raw(), st.rt->decl->spec.address, msg.delivery().attempt + j->retries, ++st.next_run);
+  j->gate_at = 0;
+  j->admitted = 0;
+  j->admit_delay = {};
+  ask_gate(self, std::move(j));
+}
+
 /// A retry republished by `retry_through`: its attempt number, and how long it
 /// is still to wait (0 = due).
 std::chrono::milliseconds read_retry_headers(const subscriber_runtime& rt, envelope& env) {
@@ -724,7 +844,7 @@ void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
     self->delayed_send(self, wait, retry_atom::value, id, run);
     return;
   }
-  run_job(self, std::move(j));
+  start_run(self, std::move(j));
 }
 
 /// The job `id` at attempt `run` waiting in `at`, taken out of `pending`.
@@ -797,7 +917,18 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
       [=](retry_atom, std::uint64_t id, std::uint32_t run) {
         if (auto j = take(self, id, run, stage::waiting_retry)) {
           j->ctx = {};
+          start_run(self, std::move(j));
+          flush_done(self);
+        }
+      },
+      [=](admitted_atom, std::uint64_t id, std::uint32_t run) {
+        if (auto j = take(self, id, run, stage::admit_delay)) {
           run_job(self, std::move(j));
+          flush_done(self);
+        } else if (auto w = take(self, id, run, stage::admit_wait)) {
+          w->gate_at = 0;
+          w->admit_delay = {};
+          ask_gate(self, std::move(w));
           flush_done(self);
         }
       },

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 namespace brook::detail {
 
@@ -161,6 +162,8 @@ struct runtime::impl {
   };
   std::vector<connection> connections;  // guarded by mtx
   std::vector<runtime_ptr> subscribers;
+  /// One actor per shared middleware instance, whichever chains it is in.
+  std::unordered_map<const middleware::shared*, caf::actor> gates;
   mutable std::mutex mtx;
   std::function<void(std::string)> on_escalation;
   std::atomic<bool> escalated{false};
@@ -265,6 +268,12 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
       m->configure(rt->policies);
       if (auto* a = dynamic_cast<middleware::around*>(m.get()))
         rt->scopes.push_back(a);
+      if (auto sh = std::dynamic_pointer_cast<middleware::shared>(m)) {
+        auto& g = im.gates[sh.get()];
+        if (!g)
+          g = spawn_gate(*im.sys, sh, core->log);
+        rt->gates.push_back(g);
+      }
     }
     if (d->options.retry)
       rt->policies.retry = d->options.retry;
@@ -388,6 +397,15 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
       self->wait_for(a);
     }
   }
+  {
+    logger_tls_guard tls;
+    caf::scoped_actor self{*im.sys};
+    for (auto& [mw, a] : im.gates) {
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+      self->wait_for(a);
+    }
+    im.gates.clear();
+  }
   for (auto* b : im.brokers)
     b->core()->get_transport()->close();
   im.brokers.clear();
@@ -411,6 +429,7 @@ std::vector<subscriber_snapshot> runtime::stats() const {
     x.acked = s.acked;
     x.retried = s.retried;
     x.dead_lettered = s.dead_lettered;
+    x.skipped = s.skipped;
     x.gaps = s.gaps;
     x.interruptions = s.interruptions;
     x.in_flight = s.in_flight;

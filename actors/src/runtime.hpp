@@ -33,11 +33,22 @@ using cancelled_atom = caf::atom_constant<caf::atom("cancelled")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using admit_atom = caf::atom_constant<caf::atom("admit")>;
+using settled_atom = caf::atom_constant<caf::atom("settled")>;
+using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
+
+/// One handler run as a `middleware::shared` sees it (shared with its gate actor).
+using query_ptr = std::shared_ptr<const middleware::admission_query>;
+
+/// Spawns the actor that runs `mw` (one per shared middleware instance).
+caf::actor spawn_gate(caf::actor_system& sys, std::shared_ptr<middleware::shared> mw,
+                      std::shared_ptr<spdlog::logger> log);
 
 /// Counters of one subscriber, readable from tests and metrics.
 struct subscriber_stats {
   std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, acked{0}, rejected{0}, nacked{0},
-      decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0}, gaps{0}, interruptions{0};
+      decode_errors{0}, restarts{0}, retried{0}, dead_lettered{0}, gaps{0}, interruptions{0},
+      skipped{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
   /// The driver's own drop count of subscriptions that ended (restarts).
   std::atomic<std::uint64_t> driver_dropped_before{0};
@@ -83,6 +94,8 @@ struct subscriber_runtime {
   subscriber_policies policies;
   /// The chain's `middleware::around` entries, outermost first (empty: a direct call).
   std::vector<middleware::around*> scopes;
+  /// The actors of the chain's `middleware::shared` entries, outermost first.
+  std::vector<caf::actor> gates;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
   bool has_path_params = false;
@@ -117,3 +130,5 @@ caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::result_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::runtime_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::handle_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::query_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::middleware::admission)

@@ -41,6 +41,8 @@ struct subscriber_snapshot {
   std::string address;
   std::uint64_t received = 0, processed = 0, failed = 0, rejected = 0, nacked = 0,
                 decode_errors = 0, restarts = 0, acked = 0, retried = 0, dead_lettered = 0;
+  /// Acked without running the handler: a `middleware::shared` said skip (a duplicate).
+  std::uint64_t skipped = 0;
   /// Incidents in which messages may have been missed without being counted one by
   /// one (a pub/sub connection down, a pop's reply lost): see `delivery_sink::gap`.
   std::uint64_t gaps = 0;
