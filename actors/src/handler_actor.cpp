@@ -865,8 +865,7 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
   self->state.gate->self = self->address();
   self->state.env.codec = &rt->decl->options.codec;
   self->state.env.deps = rt->decl->deps.get();
-  if (auto calls = rt->decl->calls)
-    self->state.env.record = [calls](boost::json::value v) { calls->add(std::move(v)); };
+  self->state.env.record = rt->decl->record_call;
   return {
       [=](handle_atom, handle_batch& batch) {
         for (auto& [id, env] : batch.items)

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "address.hpp"
 #include "broker_core.hpp"
 
 namespace brook::detail {
@@ -112,12 +113,6 @@ struct handle_batch {
   std::vector<std::pair<std::uint64_t, envelope_ptr>> items;
 };
 using result_ptr = std::shared_ptr<call_result>;
-
-/// `orders.{region}` -> `orders.*` for the driver (placeholders become wildcards).
-std::string wildcard_address(const std::string& address);
-/// Captures `{name}` values of `pattern` from a concrete `channel`.
-std::vector<std::pair<std::string, std::string>> extract_path(std::string_view pattern,
-                                                              std::string_view channel);
 
 /// Spawns a handler actor linked to `parent` (its subscriber), detached when blocking.
 caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber);

@@ -1,11 +1,12 @@
 // The ready-made shared middlewares: each runs on its own actor (see
 // brook::middleware::shared), so the state below is touched by one thread at a time.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <brook/logger.hpp>
 #include <brook/middleware/circuit_breaker.hpp>
 #include <brook/middleware/dedup.hpp>
 #include <brook/middleware/rate_limit.hpp>
-#include <spdlog/spdlog.h>
 #include <stdexcept>
 
 namespace brook::middleware {
@@ -23,9 +24,8 @@ std::chrono::milliseconds ceil_ms(clock::duration d) {
 
 rate_limit::rate_limit(double per_second, std::size_t burst) {
   if (!(per_second > 0) || burst < 1)
-    throw std::invalid_argument(
-        "rate_limit: per_second must be > 0 and burst >= 1 (got " + std::to_string(per_second) +
-        ", " + std::to_string(burst) + ")");
+    throw std::invalid_argument("rate_limit: per_second must be > 0 and burst >= 1 (got " +
+                                std::to_string(per_second) + ", " + std::to_string(burst) + ")");
   interval_ = std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / per_second)};
   tolerance_ = interval_ * static_cast<std::int64_t>(burst - 1);
 }
@@ -44,8 +44,8 @@ circuit_breaker::circuit_breaker(std::size_t failures, std::chrono::milliseconds
     : failures_(failures), open_for_(open_for) {
   if (failures < 1 || open_for.count() <= 0)
     throw std::invalid_argument("circuit_breaker: failures must be >= 1 and open_for > 0 (got " +
-                                std::to_string(failures) + ", " +
-                                std::to_string(open_for.count()) + " ms)");
+                                std::to_string(failures) + ", " + std::to_string(open_for.count()) +
+                                " ms)");
 }
 
 void circuit_breaker::open(clock::time_point now, std::string_view why) {
@@ -72,8 +72,8 @@ admission circuit_breaker::admit(const admission_query& q) {
         return admission::go();
       }
       // One probe at a time; the rest ask again soon after it may have ended.
-      return admission::ask_again(
-          std::clamp(open_for_ / 10, std::chrono::milliseconds{10}, std::chrono::milliseconds{1000}));
+      return admission::ask_again(std::clamp(open_for_ / 10, std::chrono::milliseconds{10},
+                                             std::chrono::milliseconds{1000}));
   }
   return admission::go();
 }

@@ -129,8 +129,10 @@ TEST(SharedMiddleware, ALaterRefusalTellsTheEarlierOnesTheRunWasAbandoned) {
   brook::memory::broker broker;
   auto rec = std::make_shared<recorder>();
   std::atomic<int> ran{0};
-  broker.subscriber("in").middleware(rec).middleware(std::make_shared<wall>()).handle(
-      [&](const std::string&) { ++ran; });
+  broker.subscriber("in")
+      .middleware(rec)
+      .middleware(std::make_shared<wall>())
+      .handle([&](const std::string&) { ++ran; });
   test_broker tb{broker};
   ASSERT_FALSE(tb.publish("in", std::string{"x"}, tagged("go")));
   ASSERT_TRUE(eventually([&] { return tb.stats("in").rejected == 1; }));

@@ -27,7 +27,6 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,16 +68,6 @@ struct handler_entry {
   filter_fn filter;  ///< empty = accepts everything
 };
 
-/// Bodies a subscriber's handlers were called with (enabled by the test broker).
-struct call_log {
-  std::mutex mtx;
-  std::vector<boost::json::value> bodies;
-  void add(boost::json::value v) {
-    std::lock_guard lock{mtx};
-    bodies.push_back(std::move(v));
-  }
-};
-
 struct subscriber_decl {
   subscription_spec spec;
   subscriber_options options;
@@ -92,7 +81,8 @@ struct subscriber_decl {
   std::shared_ptr<publisher_decl> retry_through;  ///< null = retry through the broker or in process
   std::vector<middleware_ptr> middlewares;        ///< outermost first
   std::shared_ptr<dependency_registry> deps;
-  std::shared_ptr<call_log> calls;  ///< null unless a test broker records
+  /// Set while a test broker records what the handlers are called with (each body as JSON).
+  std::function<void(boost::json::value)> record_call;
 };
 
 /// "user-created" -> "HandleUserCreated" (FastStream names handlers after functions).

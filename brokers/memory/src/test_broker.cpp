@@ -60,9 +60,11 @@ void test_broker::swap_in(broker& b) {
   auto rec = std::make_shared<recorder>(inner);
   recorders_.push_back(rec);
   saved_.emplace_back(&b, b.swap_transport(rec));
-  for (auto& d : b.subscriber_decls())
-    if (!d->calls)
-      d->calls = std::make_shared<detail::call_log>();
+  for (auto& d : b.subscriber_decls()) {
+    auto log = std::make_shared<call_log>();
+    d->record_call = [log](boost::json::value v) { log->add(std::move(v)); };
+    calls_.emplace_back(d.get(), std::move(log));
+  }
 }
 
 test_broker::test_broker(broker& b, test_options o) : broker_(&b), opts_(o) {
@@ -91,7 +93,7 @@ test_broker::~test_broker() {
     b->swap_transport(t);
   for (auto& [b, t] : saved_)
     for (auto& d : b->subscriber_decls())
-      d->calls.reset();
+      d->record_call = nullptr;
 }
 
 detail::runtime& test_broker::runtime() const {
@@ -99,10 +101,9 @@ detail::runtime& test_broker::runtime() const {
 }
 
 handler_probe test_broker::handler(std::string_view address) const {
-  for (auto& [b, t] : saved_)
-    for (auto& d : b->subscriber_decls())
-      if (d->spec.address == address)
-        return handler_probe{d->calls};
+  for (auto& [d, log] : calls_)
+    if (d->spec.address == address)
+      return handler_probe{log};
   throw std::invalid_argument("test_broker: no subscriber on '" + std::string{address} + "'");
 }
 

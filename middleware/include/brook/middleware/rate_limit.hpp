@@ -26,8 +26,8 @@ public:
   admission admit(const admission_query& q) override;
 
 private:
-  std::chrono::nanoseconds interval_;   ///< between two messages at the average rate
-  std::chrono::nanoseconds tolerance_;  ///< how far ahead a burst may run
+  std::chrono::nanoseconds interval_;             ///< between two messages at the average rate
+  std::chrono::nanoseconds tolerance_;            ///< how far ahead a burst may run
   std::chrono::steady_clock::time_point next_{};  ///< when the next message is due
 };
 

@@ -16,6 +16,7 @@
 /// @endcode
 /// `{.with_real = true}` keeps the broker's own transport, so the same test
 /// runs against the real server.
+#include <boost/json/value.hpp>
 #include <brook/app.hpp>
 #include <brook/broker.hpp>
 #include <brook/detail/runtime.hpp>
@@ -24,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace brook::memory {
@@ -37,10 +39,20 @@ struct test_options {
   std::size_t workers = 2;  ///< scheduler threads of the private runtime
 };
 
+/// Bodies a subscriber's handlers were called with, while a test broker records.
+struct call_log {
+  std::mutex mtx;
+  std::vector<boost::json::value> bodies;
+  void add(boost::json::value v) {
+    std::lock_guard lock{mtx};
+    bodies.push_back(std::move(v));
+  }
+};
+
 /// What one subscriber's handlers were called with.
 class handler_probe {
 public:
-  explicit handler_probe(std::shared_ptr<detail::call_log> log) : log_(std::move(log)) {}
+  explicit handler_probe(std::shared_ptr<call_log> log) : log_(std::move(log)) {}
   /// Each call's body as JSON (raw bodies as a JSON string).
   std::vector<boost::json::value> calls() const {
     std::lock_guard lock{log_->mtx};
@@ -58,7 +70,7 @@ public:
   }
 
 private:
-  std::shared_ptr<detail::call_log> log_;
+  std::shared_ptr<call_log> log_;
 };
 
 class test_broker {
@@ -111,6 +123,7 @@ private:
   std::vector<std::pair<broker*, std::shared_ptr<transport>>> saved_;
   std::vector<std::shared_ptr<recorder>> recorders_;
   std::vector<std::shared_ptr<memory::memory_transport>> memories_;
+  std::vector<std::pair<const detail::subscriber_decl*, std::shared_ptr<call_log>>> calls_;
 };
 
 }  // namespace brook::testing

@@ -1,0 +1,175 @@
+// brook::app::run: the service command line (run, docs gen, docs serve,
+// publish) and the publish command.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/parse.hpp>
+#include <brook/app.hpp>
+#include <brook/asyncapi/generator.hpp>
+#include <brook/asyncapi/server.hpp>
+#include <fstream>
+#include <iostream>
+
+#include "app_signal.hpp"
+#include "broker_core.hpp"
+
+namespace brook {
+
+int app::cmd_publish(const std::string& channel, const std::string& body, bool request,
+                     double timeout_s, const std::vector<std::string>& headers) {
+  auto& b = brokers_.front().get();
+  outgoing m;
+  m.channel = channel;
+  m.body = body;
+  // JSON goes out as JSON; anything else as text, like FastStream's CLI.
+  boost::system::error_code ec;
+  boost::json::parse(body, ec);
+  m.content_type = ec ? "text/plain" : "application/json";
+  for (auto& h : headers) {
+    auto eq = h.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "error: header '" << h << "' must be key=value\n";
+      return 2;
+    }
+    m.headers.set(h.substr(0, eq), h.substr(eq + 1));
+  }
+  try {
+    if (request) {
+      auto reply = b.request_raw(std::move(m),
+                                 std::chrono::milliseconds{static_cast<long>(timeout_s * 1000)});
+      std::cout << reply->body << std::endl;
+    } else if (auto err = detail::publish_now(b.core(), std::move(m))) {
+      std::cerr << "error: publish to '" << channel << "' failed: " << err.to_string() << '\n';
+      return 1;
+    }
+  } catch (const request_error& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+int app::run(int argc, char** argv) {
+  CLI::App cli{info_.description.empty() ? info_.title : info_.title + " - " + info_.description};
+  cli.set_version_flag("--version", info_.title + " " + info_.version + " (brook)");
+  cli.require_subcommand(0, 1);
+  run_options o;
+  std::string level = "info";
+  double graceful_s = 10;
+  auto add_common = [&](CLI::App* c) {
+    c->add_option("--log-level", level, "trace|debug|info|warn|error|critical|off")
+        ->envname("BROOK_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  };
+  auto* run_cmd = cli.add_subcommand("run", "Run the service until SIGINT/SIGTERM (the default)");
+  add_common(run_cmd);
+  run_cmd->add_option("--workers", o.workers, "scheduler threads (0 = one per core, min 4)")
+      ->envname("BROOK_WORKERS");
+  run_cmd
+      ->add_option("--graceful-timeout", graceful_s, "seconds to drain in-flight messages on stop")
+      ->envname("BROOK_GRACEFUL_TIMEOUT");
+  run_cmd->set_config("--config", "", "read options from a TOML/INI file");
+
+  auto* docs = cli.add_subcommand("docs", "AsyncAPI documentation");
+  docs->require_subcommand(1);
+  auto* gen = docs->add_subcommand("gen", "Write the AsyncAPI document");
+  std::string format = "json", out, version = "3.0.0";
+  gen->add_option("--format", format, "json|yaml")->check(CLI::IsMember({"json", "yaml"}));
+  gen->add_option("--out", out, "file to write (default: stdout)");
+  gen->add_option("--asyncapi", version, "3.0.0|2.6.0")->check(CLI::IsMember({"3.0.0", "2.6.0"}));
+  auto* serve = docs->add_subcommand("serve", "Serve the AsyncAPI page");
+  unsigned short port = 8000;
+  std::string host = "127.0.0.1", assets;
+  serve->add_option("--port", port, "HTTP port");
+  serve->add_option("--host", host, "address to bind");
+  serve->add_option("--assets", assets, "directory of the AsyncAPI web component")
+      ->envname("BROOK_ASYNCAPI_ASSETS");
+  serve->add_option("--asyncapi", version, "3.0.0|2.6.0")->check(CLI::IsMember({"3.0.0", "2.6.0"}));
+
+  auto* pub = cli.add_subcommand(
+      "publish", "Publish one message (starts the service too on the in-memory broker)");
+  add_common(pub);
+  std::string channel, body;
+  bool request = false;
+  double timeout_s = 5;
+  std::vector<std::string> headers;
+  pub->add_option("channel", channel, "destination")->required();
+  pub->add_option("body", body, "message body (JSON or text)")->required();
+  pub->add_flag("--request", request, "wait for the reply and print it");
+  pub->add_option("--timeout", timeout_s, "seconds to wait for a reply");
+  pub->add_option("-H,--header", headers, "header key=value (repeatable)");
+  add_common(&cli);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  o.log_level = level;
+  o.graceful_timeout = std::chrono::milliseconds{static_cast<long>(graceful_s * 1000)};
+
+  if (gen->parsed() || serve->parsed()) {
+    auto v = version == "2.6.0" ? asyncapi::spec_version::v2_6_0 : asyncapi::spec_version::v3_0_0;
+    auto doc = asyncapi::generate(describe(), v);
+    if (serve->parsed()) {
+      asyncapi::docs_server server{doc, assets, host, port};
+      server.start();
+      std::cout << "serving AsyncAPI docs on http://" << host << ":" << server.port() << "/"
+                << std::endl;
+      block_shutdown_signals();
+      signal_->use_signals = true;
+      wait_for_shutdown();
+      server.stop();
+      return 0;
+    }
+    auto text = format == "yaml" ? asyncapi::to_yaml(doc) : asyncapi::to_json_text(doc);
+    if (out.empty()) {
+      std::cout << text;
+    } else {
+      std::ofstream f{out};
+      f << text;
+      if (!f) {
+        std::cerr << "error: cannot write '" << out << "'\n";
+        return 1;
+      }
+    }
+    return 0;
+  }
+
+  // Signals are taken by sigtimedwait on this thread only: block them before
+  // the actor system's threads exist, so they inherit the mask.
+  block_shutdown_signals();
+  signal_->use_signals = true;
+
+  if (pub->parsed()) {
+    bool in_process = brokers_.front().get().protocol() == "memory";
+    if (in_process) {
+      start(o);
+    } else {
+      default_logger()->set_level(spdlog::level::from_str(level));
+      if (auto err = brokers_.front().get().core()->get_transport()->start()) {
+        std::cerr << "error: " << err.to_string() << '\n';
+        return 1;
+      }
+    }
+    int rc = cmd_publish(channel, body, request, timeout_s, headers);
+    if (in_process)
+      stop();
+    else
+      brokers_.front().get().core()->get_transport()->close();
+    return rc;
+  }
+
+  try {
+    start(o);
+  } catch (const std::exception& e) {
+    default_logger()->critical("start failed: {}", e.what());
+    return 1;
+  }
+  int rc = wait_for_shutdown();
+  stop();
+  return rc;
+}
+
+}  // namespace brook
+
