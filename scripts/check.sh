@@ -7,7 +7,8 @@
 #        scripts/check.sh --fix      reformats the tree in place and stops
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
+# Tracked and new (not ignored) files: a file not yet added is formatted too.
+mapfile -t sources < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
 if [[ "${1:-}" == --fix ]]; then
   clang-format -i "${sources[@]}"
   exit 0

@@ -172,4 +172,3 @@ int app::run(int argc, char** argv) {
 }
 
 }  // namespace brook
-

@@ -120,4 +120,3 @@ asyncapi::service_spec app::describe() const {
 }
 
 }  // namespace brook
-

@@ -121,7 +121,8 @@ struct subscription_spec {
   driver_spec driver;    ///< read by the driver with `driver.get<T>()`
 
   /// The spec of a typed declaration: `address` from its `name`, and `pattern`
-  /// and `group` from members of those names when it has them.
+  /// and `group` from members of those names when it has them (`group` from
+  /// `queue` where that is the broker's word).
   template <spec_type T>
   static subscription_spec of(T typed) {
     subscription_spec s;
@@ -131,6 +132,8 @@ struct subscription_spec {
       s.pattern = typed.pattern;
     if constexpr (requires { typed.group; })
       s.group = typed.group;
+    else if constexpr (requires { typed.queue; })
+      s.group = typed.queue;  // NATS calls its groups queues
     s.driver = std::move(typed);
     return s;
   }

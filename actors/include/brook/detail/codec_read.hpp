@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// The decoder: JSON text to a value, with the first error's field path; the parse arena and media types. Part of <brook/codec.hpp>'s internals (see codec_impl.hpp); include
-/// <brook/codec.hpp> instead.
+/// The decoder: JSON text to a value, with the first error's field path; the parse arena and media
+/// types. Part of <brook/codec.hpp>'s internals (see codec_impl.hpp); include <brook/codec.hpp>
+/// instead.
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// JSON Schema pieces for AsyncAPI: leaf and enum schemas, standalone documents. Part of <brook/codec.hpp>'s internals (see codec_impl.hpp); include
-/// <brook/codec.hpp> instead.
+/// JSON Schema pieces for AsyncAPI: leaf and enum schemas, standalone documents. Part of
+/// <brook/codec.hpp>'s internals (see codec_impl.hpp); include <brook/codec.hpp> instead.
 #include <boost/json/value.hpp>
 #include <brook/detail/codec_shape.hpp>
 #include <string_view>
@@ -88,6 +88,5 @@ inline json::value standalone_schema(const json::value& root, const json::object
     doc["$defs"] = std::move(defs);
   return doc;
 }
-
 
 }  // namespace brook::detail::codec

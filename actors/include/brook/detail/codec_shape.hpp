@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// Shapes: what a C++ type looks like in JSON, its checks and its names. Part of <brook/codec.hpp>'s internals (see codec_impl.hpp); include
-/// <brook/codec.hpp> instead.
+/// Shapes: what a C++ type looks like in JSON, its checks and its names. Part of
+/// <brook/codec.hpp>'s internals (see codec_impl.hpp); include <brook/codec.hpp> instead.
 #include <boost/core/type_name.hpp>
 #include <boost/describe/enumerators.hpp>
 #include <boost/describe/members.hpp>
@@ -24,7 +24,6 @@ namespace json = boost::json;
 
 inline constexpr std::string_view text_plain = "text/plain";
 inline constexpr std::string_view application_json = "application/json";
-
 
 /// What a C++ type looks like in JSON; every operation dispatches on it.
 enum class shape {

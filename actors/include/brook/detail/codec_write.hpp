@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// The encoder: a value straight to JSON text (and to a json::value). Part of <brook/codec.hpp>'s internals (see codec_impl.hpp); include
-/// <brook/codec.hpp> instead.
+/// The encoder: a value straight to JSON text (and to a json::value). Part of <brook/codec.hpp>'s
+/// internals (see codec_impl.hpp); include <brook/codec.hpp> instead.
 #include <array>
 #include <boost/json/value.hpp>
 #include <brook/detail/codec_shape.hpp>
