@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 build=${BROOK_BUILD_DIR:-build}
 export BROOK_ASYNCAPI_REQUIRE_TOOLS=1 BROOK_REQUIRE_INTEROP=1
 export BROOK_REDIS_URL=${BROOK_REDIS_URL:-redis://127.0.0.1:6390}
+export BROOK_NATS_URL=${BROOK_NATS_URL:-nats://127.0.0.1:4232}
 
 # Real servers on 127.0.0.1 for the integration suites, and FastStream for interop.
-scripts/services.sh start redis
-trap 'scripts/services.sh stop redis >/dev/null 2>&1 || true' EXIT
+scripts/services.sh start redis nats
+trap 'scripts/services.sh stop redis nats >/dev/null 2>&1 || true' EXIT
 scripts/interop/setup_venv.sh
 
 cmake -S . -B "$build" -G Ninja -DBROOK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -213,9 +213,20 @@ TEST_P(TransportConformance, RepliesReachTheReplyRoute) {
   auto sink = std::make_shared<collecting_sink>();
   auto address = t->open_replies(sink);
   ASSERT_FALSE(address.empty());
+  // A responder takes the request (on JetStream its subscription also makes the
+  // stream a publish needs) and sees where to reply.
   auto request = message(unique_name("rpc"), "ping");
+  auto responder = std::make_shared<collecting_sink>();
+  auto rsub = t->subscribe(spec(request.channel), responder);
+  rsub->request(1);
+  settle();
   request.reply_to = address;
   ASSERT_FALSE(publish(request));
+  ASSERT_TRUE(responder->wait_for(1));
+  auto got = responder->got().front();
+  EXPECT_EQ(got->reply_to, address);
+  if (got->ack)
+    got->ack->ack();
   auto m = message(address, "pong");
   m.driver = {};  // replies use the default kind
   std::promise<brook::error_info> done;

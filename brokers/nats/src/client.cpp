@@ -1,0 +1,337 @@
+#include "client.hpp"
+
+#include <algorithm>
+#include <brook/nats/specs.hpp>
+
+#include "envelope.hpp"
+
+namespace brook::nats {
+
+/// Reached by nats.c's callbacks; `owner` is cleared (under `mtx`) before the
+/// connection closes. nats.c may still call back after its close returns (a
+/// PubAck's delivery thread), so closed clients' hooks are kept, a few bytes each,
+/// in `retired()` for the process's life.
+struct client::hooks {
+  std::mutex mtx;
+  client* owner = nullptr;
+
+  template <class F>
+  static void with_owner(void* closure, F&& f) {
+    auto* h = static_cast<hooks*>(closure);
+    std::lock_guard lock{h->mtx};
+    if (h->owner)
+      f(*h->owner);
+  }
+  static void connected(natsConnection*, void* c) {
+    with_owner(c, [](client& cl) { cl.event(connection_event::kind::connected, {}); });
+  }
+  static void reconnected(natsConnection*, void* c) {
+    with_owner(c, [](client& cl) { cl.event(connection_event::kind::restored, {}); });
+  }
+  static void disconnected(natsConnection* nc, void* c) {
+    const char* text = nullptr;
+    auto s = natsConnection_GetLastError(nc, &text);
+    with_owner(c, [&](client& cl) {
+      if (s == NATS_STALE_CONNECTION)
+        cl.event(connection_event::kind::stalled,
+                 {errc::stalled, "nats: the server stopped answering pings (" +
+                                     std::to_string(cl.cfg_.ping_interval.count()) +
+                                     " ms apart, 2 missed); reconnecting"});
+      else
+        cl.event(connection_event::kind::lost,
+                 {errc::disconnected, std::string{"nats: connection lost"} +
+                                          (text && *text ? std::string{" ("} + text + ")" : "") +
+                                          "; nats.c reconnects"});
+    });
+  }
+  static void closed(natsConnection*, void*) {}
+  static void error(natsConnection*, natsSubscription* sub, natsStatus s, void* c) {
+    with_owner(c, [&](client& cl) {
+      if (cl.cfg_.on_event)
+        cl.cfg_.on_event(status_error(s, sub ? "nats: subscription" : "nats: connection"));
+    });
+  }
+  static void pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* c) {
+    with_owner(c, [&](client& cl) { cl.on_pub_ack(msg, pa, pae); });
+    natsMsg_Destroy(msg);
+  }
+};
+
+namespace {
+std::vector<std::unique_ptr<client::hooks>>& retired() {
+  static std::vector<std::unique_ptr<client::hooks>> all;
+  return all;
+}
+std::mutex retired_mtx;
+void retire(client::hooks* h) {
+  std::lock_guard lock{retired_mtx};
+  retired().emplace_back(h);
+}
+}  // namespace
+
+client::client(settings s) : cfg_(std::move(s)) {}
+
+client::~client() {
+  close();
+}
+
+error_info client::start(link_fn link) {
+  link_ = std::move(link);
+  natsOptions* o = nullptr;
+  if (auto s = natsOptions_Create(&o); s != NATS_OK)
+    return status_error(s, "nats: options");
+  std::unique_ptr<natsOptions, void (*)(natsOptions*)> opts{o, natsOptions_Destroy};
+  auto* h = new hooks;
+  h->owner = this;
+  natsStatus s = natsOptions_SetURL(o, cfg_.url.c_str());
+  auto step = [&](natsStatus next) {
+    if (s == NATS_OK)
+      s = next;
+  };
+  step(natsOptions_SetName(o, cfg_.name.c_str()));
+  if (!cfg_.token.empty())
+    step(natsOptions_SetToken(o, cfg_.token.c_str()));
+  if (!cfg_.tls_ca_file.empty() || cfg_.url.starts_with("tls://")) {
+    step(natsOptions_SetSecure(o, true));
+    if (!cfg_.tls_ca_file.empty())
+      step(natsOptions_LoadCATrustedCertificates(o, cfg_.tls_ca_file.c_str()));
+    if (!cfg_.tls_cert_file.empty())
+      step(natsOptions_LoadCertificatesChain(o, cfg_.tls_cert_file.c_str(),
+                                             cfg_.tls_key_file.c_str()));
+  }
+  step(natsOptions_SetNoEcho(o, cfg_.no_echo));
+  step(natsOptions_SetSendAsap(o, cfg_.send_asap));
+  step(natsOptions_SetTimeout(o, cfg_.connect_timeout.count()));
+  step(natsOptions_SetMaxReconnect(o, cfg_.max_reconnect));
+  step(natsOptions_SetReconnectWait(o, cfg_.reconnect_wait.count()));
+  step(natsOptions_SetReconnectBufSize(o, cfg_.reconnect_buffer));
+  step(natsOptions_SetPingInterval(o, cfg_.ping_interval.count()));
+  step(natsOptions_SetMaxPingsOut(o, 2));
+  step(natsOptions_SetDisconnectedCB(o, &hooks::disconnected, h));
+  step(natsOptions_SetReconnectedCB(o, &hooks::reconnected, h));
+  step(natsOptions_SetClosedCB(o, &hooks::closed, h));
+  step(natsOptions_SetErrorHandler(o, &hooks::error, h));
+  step(natsOptions_SetRetryOnFailedConnect(o, true, &hooks::connected, h));
+  if (s != NATS_OK) {
+    retire(h);
+    return status_error(s, "nats: settings for " + url());
+  }
+  natsConnection* nc = nullptr;
+  s = natsConnection_Connect(&nc, o);
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+    {
+      std::lock_guard hl{h->mtx};
+      h->owner = nullptr;
+    }
+    if (nc)
+      natsConnection_Destroy(nc);
+    retire(h);
+    auto err = status_error(s, "nats: connecting to " + url());
+    err.code = errc::connection_failed;
+    if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED || s == NATS_SSL_ERROR)
+      err.code = errc::invalid_argument;  // waiting will not help: fix the credentials
+    return err;
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = cfg_.api_timeout.count();
+  jo.PublishAsync.MaxPending = cfg_.max_js_publish_pending;
+  jo.PublishAsync.AckHandler = &hooks::pub_ack;
+  jo.PublishAsync.AckHandlerClosure = h;
+  jo.PublishAsync.StallWait = cfg_.api_timeout.count();
+  jsCtx* js = nullptr;
+  if (auto js_s = natsConnection_JetStream(&js, nc, &jo); js_s != NATS_OK) {
+    {
+      std::lock_guard hl{h->mtx};
+      h->owner = nullptr;
+    }
+    natsConnection_Destroy(nc);
+    retire(h);
+    return status_error(js_s, "nats: JetStream context");
+  }
+  {
+    std::unique_lock lock{life_};
+    nc_ = nc;
+    js_ = js;
+    hooks_ = h;
+  }
+  if (s == NATS_NOT_YET_CONNECTED)
+    return {errc::connection_failed, "nats: " + url() +
+                                         " is not reachable yet; nats.c keeps connecting every " +
+                                         std::to_string(cfg_.reconnect_wait.count()) + " ms"};
+  event(connection_event::kind::connected, {});
+  return {};
+}
+
+void client::event(connection_event::kind k, error_info why) {
+  using kind = connection_event::kind;
+  if (k == kind::connected || k == kind::restored) {
+    if (ever_connected_.exchange(true) && k == kind::connected)
+      k = kind::restored;
+    if (cfg_.on_event)
+      cfg_.on_event({errc::ok, "nats: connected to " + url()});
+    for (auto& l : listeners())
+      l->link_back();
+  } else {
+    if (cfg_.on_event)
+      cfg_.on_event(why);
+    for (auto& l : listeners())
+      l->link_lost(why);
+  }
+  if (link_)
+    link_(k, std::move(why));
+}
+
+bool client::connected() const noexcept {
+  std::shared_lock lock{life_};
+  return nc_ && !closed_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+bool client::with(const std::function<void(natsConnection*, jsCtx*)>& f) const {
+  std::shared_lock lock{life_};
+  if (!nc_ || closed_)
+    return false;
+  f(nc_, js_);
+  return true;
+}
+
+void client::publish(outgoing m, publish_callback done) {
+  const bool js = m.driver.get<jetstream_out>() != nullptr;
+  natsMsg* msg = nullptr;
+  if (auto err = make_message(m, js, msg)) {
+    done(err);
+    return;
+  }
+  error_info result;
+  bool sent = with([&](natsConnection* nc, jsCtx* ctx) {
+    if (!js) {
+      if (auto s = natsConnection_PublishMsg(nc, msg); s != NATS_OK)
+        result = status_error(s, "nats: publish to '" + m.channel + "'");
+      return;
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = cfg_.api_timeout.count();
+    if (!m.message_id.empty())
+      po.MsgId = m.message_id.c_str();
+    auto* target = m.driver.get<jetstream_out>();
+    if (!target->stream.empty())
+      po.ExpectStream = target->stream.c_str();
+    {
+      std::lock_guard lock{mtx_};
+      acks_.emplace(msg, done);  // the PubAck may arrive before the call returns
+    }
+    natsMsg* owned = msg;
+    if (auto s = js_PublishMsgAsync(ctx, &owned, &po); s != NATS_OK) {
+      std::lock_guard lock{mtx_};
+      acks_.erase(msg);
+      result = status_error(s, "nats: JetStream publish to '" + m.channel + "'");
+      return;
+    }
+    msg = nullptr;  // nats.c owns it; the PubAck handler destroys it
+  });
+  if (msg)
+    natsMsg_Destroy(msg);
+  if (!sent)
+    result = {errc::closed, "nats: the transport is closed (publish to '" + m.channel + "')"};
+  if (!js || result)
+    done(result);
+}
+
+void client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
+  publish_callback done;
+  {
+    std::lock_guard lock{mtx_};
+    auto i = acks_.find(msg);
+    if (i == acks_.end())
+      return;
+    done = std::move(i->second);
+    acks_.erase(i);
+  }
+  if (pa) {
+    done({});
+    return;
+  }
+  std::string subject = natsMsg_GetSubject(msg);
+  error_info err{errc::publish_failed, "nats: JetStream publish to '" + subject + "' failed"};
+  if (pae) {
+    err = status_error(pae->Err, "nats: JetStream publish to '" + subject + "'");
+    if (pae->Err == NATS_NO_RESPONDERS)
+      err = {errc::not_found, "nats: no stream takes subject '" + subject +
+                                  "' (declare a jetstream subscriber with a stream, or create "
+                                  "the stream)"};
+    else if (pae->ErrText && *pae->ErrText)
+      err.message += std::string{" ("} + pae->ErrText + ")";
+  }
+  done(err);
+}
+
+void client::listen(const std::shared_ptr<link_listener>& l) {
+  std::lock_guard lock{mtx_};
+  std::erase_if(listeners_, [](auto& w) { return w.expired(); });
+  listeners_.push_back(l);
+}
+
+void client::forget(const link_listener* l) {
+  std::lock_guard lock{mtx_};
+  std::erase_if(listeners_, [&](auto& w) {
+    auto p = w.lock();
+    return !p || p.get() == l;
+  });
+}
+
+std::vector<std::shared_ptr<link_listener>> client::listeners() {
+  std::vector<std::shared_ptr<link_listener>> out;
+  std::lock_guard lock{mtx_};
+  for (auto& w : listeners_)
+    if (auto p = w.lock())
+      out.push_back(std::move(p));
+  return out;
+}
+
+void client::close() {
+  {
+    std::shared_lock lock{life_};
+    if (!nc_ || closed_)
+      return;
+  }
+  for (auto& l : listeners())
+    l->shutdown();
+  {
+    std::shared_lock lock{life_};
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 1000;
+    (void)js_PublishAsyncComplete(js_, &po);  // what is in flight gets its PubAck first
+  }
+  hooks* h = nullptr;
+  {
+    std::unique_lock lock{life_};
+    if (closed_)
+      return;
+    closed_ = true;
+    h = hooks_;
+    {
+      std::lock_guard hl{h->mtx};
+      h->owner = nullptr;  // nothing reaches this object from now on
+    }
+    jsCtx_Destroy(js_);
+    natsConnection_Close(nc_);
+    natsConnection_Destroy(nc_);
+    js_ = nullptr;
+    nc_ = nullptr;
+    hooks_ = nullptr;
+  }
+  retire(h);
+  std::unordered_map<natsMsg*, publish_callback> left;
+  {
+    std::lock_guard lock{mtx_};
+    left.swap(acks_);
+  }
+  for (auto& [msg, done] : left)
+    done({errc::closed,
+          "nats: closed before the JetStream PubAck arrived (the message may "
+          "or may not be stored)"});
+}
+
+}  // namespace brook::nats

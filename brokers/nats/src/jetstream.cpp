@@ -1,0 +1,419 @@
+// JetStream pull subscriptions. One fetch thread per subscription asks for at
+// most the subscriber's credit (`batch` at most) and hands what arrives to the
+// core; each delivery carries an acknowledger over the message's ack subject.
+// Setting up (the stream, the durable consumer, the pull subscription) is part
+// of the loop: while the server is away it is retried with backoff.
+#include <brook/nats/specs.hpp>
+#include <condition_variable>
+#include <thread>
+#include <vector>
+
+#include "envelope.hpp"
+#include "subscriptions.hpp"
+
+namespace brook::nats {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::int64_t ns(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+error_info js_error(natsStatus s, jsErrCode je, std::string where) {
+  auto err = status_error(s, where);
+  if (je != 0)
+    err.message += " (JetStream error " + std::to_string(static_cast<int>(je)) + ")";
+  return err;
+}
+
+class js_state;
+
+/// A declaration's consumer: its `durable`; else, in a group, one per group and
+/// subject (`<group>-<subject>`, so the group's members compete); else none
+/// (an ephemeral consumer of this subscription's own).
+std::string durable_name(const jetstream& j, const subscription_spec& spec) {
+  if (!j.durable.empty())
+    return j.durable;
+  if (spec.group.empty())
+    return {};
+  std::string name = spec.group + "-" + spec.address;
+  for (auto& c : name)
+    if (c == '.' || c == '*' || c == '>' || c == ' ')
+      c = '_';
+  return name;
+}
+
+/// Settles one JetStream delivery. Holds the subscription's state: nats.c acks
+/// through the message's subscription, which must outlive the message.
+class js_ack final : public acknowledger {
+public:
+  js_ack(natsMsg* m, std::shared_ptr<js_state> owner) : m_(m), owner_(std::move(owner)) {}
+  ~js_ack() override { natsMsg_Destroy(m_); }
+  void ack() override {
+    once([this] { return natsMsg_Ack(m_, nullptr); });
+  }
+  void nack() override {
+    once([this] { return natsMsg_Nak(m_, nullptr); });
+  }
+  void nack_after(std::chrono::milliseconds d) override {
+    once([&] { return natsMsg_NakWithDelay(m_, d.count(), nullptr); });
+  }
+  void reject() override {
+    once([this] { return natsMsg_Term(m_, nullptr); });
+  }
+  void in_progress() override { (void)natsMsg_InProgress(m_, nullptr); }
+
+private:
+  template <class F>
+  void once(F&& f) {
+    if (!settled_.exchange(true))
+      (void)f();  // a lost settlement is redelivered after ack_wait (at least once)
+  }
+  natsMsg* m_;
+  std::shared_ptr<js_state> owner_;
+  std::atomic<bool> settled_{false};
+};
+
+class js_state final : public link_listener, public std::enable_shared_from_this<js_state> {
+public:
+  js_state(std::shared_ptr<client> cl, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
+      : cl_(std::move(cl)), spec_(std::move(spec)), sink_(std::move(sink)) {
+    if (auto* j = spec_.driver.get<jetstream>())
+      js_ = *j;
+    durable_ = durable_name(js_, spec_);
+    batch_ = js_.batch ? js_.batch : cl_->cfg().fetch_batch;
+  }
+  ~js_state() override {
+    for (auto* s : subs_)
+      natsSubscription_Destroy(s);
+  }
+
+  void start() {
+    cl_->listen(shared_from_this());
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void request(std::size_t n) {
+    {
+      std::lock_guard lock{mtx_};
+      credit_ += n;
+    }
+    cv_.notify_all();
+  }
+
+  void cancel(std::function<void()> done) {
+    std::unique_lock lock{mtx_};
+    if (done)
+      on_done_.push_back(std::move(done));
+    stop_ = true;
+    if (exited_) {
+      auto fs = std::move(on_done_);
+      on_done_.clear();
+      lock.unlock();
+      for (auto& f : fs)
+        f();
+      return;
+    }
+    lock.unlock();
+    cv_.notify_all();
+  }
+
+  void join() {
+    cancel(nullptr);
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
+      thread_.join();
+    else if (thread_.joinable())
+      thread_.detach();
+    cl_->forget(this);
+  }
+
+  void link_lost(const error_info& why) override { sink_->interrupted(why); }
+  void link_back() override {
+    std::lock_guard lock{mtx_};
+    if (sub_)
+      sink_->subscribed();  // the consumer is on the server: nothing was missed
+  }
+  void shutdown() override { cancel(nullptr); }
+
+private:
+  void run() {
+    auto backoff = 100ms;
+    std::string last_error;
+    while (!stopping()) {
+      if (!sub_) {
+        if (auto err = setup()) {
+          if (err.message != last_error && cl_->cfg().on_event)
+            cl_->cfg().on_event(err);
+          last_error = err.message;
+          if (!is_retryable(err.code) && err.code != errc::not_found &&
+              err.code != errc::publish_failed) {
+            sink_->failed(err);
+            break;
+          }
+          wait_for(backoff);
+          backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+          continue;
+        }
+        backoff = 100ms;
+        last_error.clear();
+        sink_->subscribed();
+      }
+      std::size_t want = 0;
+      {
+        std::unique_lock lock{mtx_};
+        cv_.wait(lock, [&] { return stop_ || credit_ > 0; });
+        if (stop_)
+          break;
+        want = std::min(credit_, batch_);
+      }
+      natsMsgList list{};
+      jsErrCode je = static_cast<jsErrCode>(0);
+      auto s = natsSubscription_Fetch(&list, sub_, static_cast<int>(want),
+                                      cl_->cfg().fetch_wait.count(), &je);
+      if (s == NATS_OK) {
+        deliver(list);
+        continue;
+      }
+      natsMsgList_Destroy(&list);
+      if (s == NATS_TIMEOUT)
+        continue;
+      if (je == JSConsumerNotFoundErr || s == NATS_NOT_FOUND) {
+        // Deleted on the server (or lost with a server that keeps no state): make it again.
+        std::lock_guard lock{mtx_};
+        sub_ = nullptr;
+        continue;
+      }
+      wait_for(backoff);  // disconnected: nats.c reconnects, the next fetch resumes
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+    }
+    std::unique_lock lock{mtx_};
+    exited_ = true;
+    auto fs = std::move(on_done_);
+    on_done_.clear();
+    lock.unlock();
+    for (auto& f : fs)
+      f();
+  }
+
+  void deliver(natsMsgList& list) {
+    auto self = shared_from_this();
+    for (int i = 0; i < list.Count; ++i) {
+      natsMsg* m = list.Msgs[i];
+      list.Msgs[i] = nullptr;
+      if (stopping()) {
+        (void)natsMsg_Nak(m, nullptr);  // fetched during a drain: straight back to the stream
+        natsMsg_Destroy(m);
+        continue;
+      }
+      auto env = std::make_shared<envelope>();
+      to_envelope(m, true, *env);
+      env->metadata.emplace("kind", "jetstream");
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+        env->delivery.attempt = static_cast<std::uint32_t>(meta->NumDelivered);
+        env->delivery.redelivered = meta->NumDelivered > 1;
+        env->delivery.offset = static_cast<std::int64_t>(meta->Sequence.Stream);
+        env->delivery.timestamp_ms = meta->Timestamp / 1'000'000;
+        env->delivery.broker_id =
+            std::string{meta->Stream} + ":" + std::to_string(meta->Sequence.Stream);
+        env->metadata.emplace("stream", meta->Stream);
+        env->metadata.emplace("consumer", meta->Consumer);
+        env->metadata.emplace("sequence", std::to_string(meta->Sequence.Stream));
+        jsMsgMetaData_Destroy(meta);
+      }
+      env->ack = std::make_shared<js_ack>(m, self);
+      {
+        std::lock_guard lock{mtx_};
+        if (credit_ > 0)
+          --credit_;
+      }
+      sink_->deliver(std::move(env));
+    }
+    natsMsgList_Destroy(&list);
+  }
+
+  bool stopping() {
+    std::lock_guard lock{mtx_};
+    return stop_;
+  }
+  void wait_for(std::chrono::milliseconds d) {
+    std::unique_lock lock{mtx_};
+    cv_.wait_for(lock, d, [&] { return stop_; });
+  }
+
+  error_info setup() {
+    error_info err;
+    natsSubscription* sub = nullptr;
+    bool live = cl_->with([&](natsConnection*, jsCtx* js) {
+      err = ensure_stream(js);
+      if (!err && !durable_.empty())
+        err = ensure_consumer(js);
+      if (!err)
+        err = pull_subscribe(js, sub);
+    });
+    if (!live)
+      return {errc::closed, "nats: the transport is closed"};
+    if (err)
+      return err;
+    std::lock_guard lock{mtx_};
+    subs_.push_back(sub);  // destroyed with the state: pending acks go through it
+    sub_ = sub;
+    return {};
+  }
+
+  error_info ensure_stream(jsCtx* js) {
+    const auto& stream = js_.stream;
+    const auto& filter = spec_.address;
+    jsStreamInfo* si = nullptr;
+    jsErrCode je = static_cast<jsErrCode>(0);
+    auto s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, &je);
+    if (s == NATS_OK) {
+      auto& cfg = *si->Config;
+      bool covered = false;
+      for (int i = 0; i < cfg.SubjectsLen && !covered; ++i)
+        covered = covers(cfg.Subjects[i], filter);
+      error_info err;
+      if (!covered) {
+        // FastStream's merge: the stream takes this subject too.
+        std::vector<const char*> subjects(cfg.Subjects, cfg.Subjects + cfg.SubjectsLen);
+        subjects.push_back(filter.c_str());
+        auto* old = cfg.Subjects;
+        auto old_len = cfg.SubjectsLen;
+        cfg.Subjects = subjects.data();
+        cfg.SubjectsLen = static_cast<int>(subjects.size());
+        jsStreamInfo* updated = nullptr;
+        s = js_UpdateStream(&updated, js, &cfg, nullptr, &je);
+        cfg.Subjects = old;
+        cfg.SubjectsLen = old_len;
+        if (updated)
+          jsStreamInfo_Destroy(updated);
+        if (s != NATS_OK)
+          err = js_error(s, je, "nats: adding subject '" + filter + "' to stream '" + stream + "'");
+      }
+      jsStreamInfo_Destroy(si);
+      return err;
+    }
+    if (je != JSStreamNotFoundErr && s != NATS_NOT_FOUND)
+      return js_error(s, je, "nats: looking up stream '" + stream + "'");
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream.c_str();
+    const char* subjects[] = {filter.c_str()};
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    s = js_AddStream(&si, js, &cfg, nullptr, &je);
+    if (si)
+      jsStreamInfo_Destroy(si);
+    if (s != NATS_OK && je != JSStreamNameExistErr) {
+      auto err = js_error(s, je, "nats: creating stream '" + stream + "' for '" + filter + "'");
+      if (je == JSStreamSubjectOverlapErr)
+        err.message += ": another stream already takes this subject; name that stream";
+      err.code = errc::invalid_argument;
+      return err;
+    }
+    return {};
+  }
+
+  void consumer_config(jsConsumerConfig& cc) const {
+    jsConsumerConfig_Init(&cc);
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = ns(js_.ack_wait);
+    if (js_.max_deliver > 0)
+      cc.MaxDeliver = js_.max_deliver;
+    cc.MaxAckPending = js_.max_ack_pending;
+    cc.FilterSubject = spec_.address.c_str();
+    cc.DeliverPolicy = js_.deliver == deliver_policy::new_only ? js_DeliverNew
+                       : js_.deliver == deliver_policy::last   ? js_DeliverLast
+                                                               : js_DeliverAll;
+  }
+
+  error_info ensure_consumer(jsCtx* js) {
+    jsConsumerConfig cc;
+    consumer_config(cc);
+    cc.Durable = durable_.c_str();
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode je = static_cast<jsErrCode>(0);
+    auto s = js_AddConsumer(&ci, js, js_.stream.c_str(), &cc, nullptr, &je);
+    if (ci)
+      jsConsumerInfo_Destroy(ci);
+    ci = nullptr;
+    if (s == NATS_OK)
+      return {};
+    // It exists with other settings: take this subscriber's where the server allows it.
+    s = js_UpdateConsumer(&ci, js, js_.stream.c_str(), &cc, nullptr, &je);
+    if (ci)
+      jsConsumerInfo_Destroy(ci);
+    if (s == NATS_OK)
+      return {};
+    auto err = js_error(s, je, "nats: consumer '" + durable_ + "' on stream '" + js_.stream + "'");
+    if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED || s == NATS_NOT_YET_CONNECTED)
+      return err;
+    if (cl_->cfg().on_event)
+      cl_->cfg().on_event(
+          {errc::invalid_argument, err.message + "; using the consumer as the server has it"});
+    return {};
+  }
+
+  error_info pull_subscribe(jsCtx* js, natsSubscription*& sub) {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = js_.stream.c_str();
+    if (!durable_.empty())
+      so.Consumer = durable_.c_str();  // bind: the consumer outlives this subscription
+    else
+      consumer_config(so.Config);
+    jsErrCode je = static_cast<jsErrCode>(0);
+    auto s = js_PullSubscribe(&sub, js, spec_.address.c_str(),
+                              durable_.empty() ? nullptr : durable_.c_str(), nullptr, &so, &je);
+    if (s != NATS_OK)
+      return js_error(
+          s, je,
+          "nats: pull subscription on '" + spec_.address + "' (stream '" + js_.stream + "')");
+    return {};
+  }
+
+  std::shared_ptr<client> cl_;
+  subscription_spec spec_;
+  std::shared_ptr<delivery_sink> sink_;
+  jetstream js_;
+  std::string durable_;
+  std::size_t batch_ = 100;
+  std::thread thread_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::size_t credit_ = 0;
+  bool stop_ = false, exited_ = false;
+  natsSubscription* sub_ = nullptr;      ///< the fetch thread's
+  std::vector<natsSubscription*> subs_;  ///< every one made, destroyed last
+  std::vector<std::function<void()>> on_done_;
+};
+
+class js_subscription final : public subscription {
+public:
+  explicit js_subscription(std::shared_ptr<js_state> st, brook::capabilities caps)
+      : st_(std::move(st)), caps_(caps) {}
+  ~js_subscription() override { st_->join(); }
+  void request(std::size_t n) override { st_->request(n); }
+  brook::capabilities capabilities() const noexcept override { return caps_; }
+  void cancel(std::function<void()> done) override { st_->cancel(std::move(done)); }
+  bool reports_ready() const noexcept override { return true; }
+
+private:
+  std::shared_ptr<js_state> st_;
+  brook::capabilities caps_;
+};
+
+}  // namespace
+
+std::unique_ptr<subscription> subscribe_jetstream(const std::shared_ptr<client>& cl,
+                                                  const subscription_spec& spec,
+                                                  std::shared_ptr<delivery_sink> sink) {
+  auto caps = spec.driver.get<jetstream>()->capabilities();
+  auto st = std::make_shared<js_state>(cl, spec, std::move(sink));
+  st->start();
+  return std::make_unique<js_subscription>(std::move(st), caps);
+}
+
+}  // namespace brook::nats

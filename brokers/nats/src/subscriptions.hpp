@@ -1,0 +1,24 @@
+#pragma once
+// The driver's two kinds of subscription: core subjects (nats.c's delivery
+// thread, a bounded buffer beyond the credit) and JetStream pull consumers (a
+// fetch thread that asks for at most the credit).
+#include <brook/transport.hpp>
+#include <memory>
+
+#include "client.hpp"
+
+namespace brook::nats {
+
+std::unique_ptr<subscription> subscribe_subject(const std::shared_ptr<client>& cl,
+                                                const subscription_spec& spec,
+                                                std::shared_ptr<delivery_sink> sink,
+                                                bool unlimited = false);
+
+std::unique_ptr<subscription> subscribe_jetstream(const std::shared_ptr<client>& cl,
+                                                  const subscription_spec& spec,
+                                                  std::shared_ptr<delivery_sink> sink);
+
+/// Whether the subject pattern `p` matches every subject `f` matches (`*`, `>`).
+bool covers(std::string_view p, std::string_view f);
+
+}  // namespace brook::nats
