@@ -63,12 +63,13 @@ struct jetstream {
   static constexpr std::string_view protocol = "nats";
   static constexpr std::string_view kind = "jetstream";
   static constexpr bool competing = true;
-  std::string name;                     ///< the filter subject (wildcards allowed)
-  std::string stream;                   ///< required
-  std::string durable;                  ///< empty = an ephemeral consumer
-  std::size_t batch = 0;                ///< most messages per fetch; 0 = `settings::fetch_batch`
-  std::int64_t max_ack_pending = 1000;  ///< the server's bound on unacknowledged messages
-  std::int64_t max_deliver = 0;         ///< attempts in all; 0 = unlimited
+  std::string name;       ///< the filter subject (wildcards allowed)
+  std::string stream;     ///< required
+  std::string durable;    ///< empty = `<queue>-<subject>` with a queue, else ephemeral
+  std::string queue;      ///< subscribers with the same queue compete (a shared durable)
+  std::size_t batch = 0;  ///< most messages per fetch; 0 = `settings::fetch_batch`
+  std::int64_t max_ack_pending = 1000;        ///< the server's bound on unacknowledged messages
+  std::int64_t max_deliver = 0;               ///< attempts in all; 0 = unlimited
   std::chrono::milliseconds ack_wait{30000};  ///< redelivery after this without a settlement
   deliver_policy deliver = deliver_policy::all;
 

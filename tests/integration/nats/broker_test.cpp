@@ -1,0 +1,291 @@
+// The NATS broker end to end against a real nats-server with JetStream: typed
+// handlers, path parameters, queue groups across services, request/reply, PubAck
+// publishes, bad input, backpressure and a server restart, each checked by its ledger.
+#include <atomic>
+#include <brook/app.hpp>
+#include <brook/middleware/rate_limit.hpp>
+#include <brook/nats/broker.hpp>
+#include <brook/task.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "../../support/eventually.hpp"
+#include "../../support/ledger.hpp"
+#include "../../unit/test_types.hpp"
+#include "test_support.hpp"
+
+using namespace std::chrono_literals;
+using brook_test::consumer;
+using brook_test::nats_url;
+using brook_test::stats_of;
+using brook_test::unique;
+using brook_test_support::eventually;
+using seen_set = brook_test_support::handled_set;
+namespace nats = brook::nats;
+
+namespace {
+
+nats::settings quick() {
+  nats::settings s;
+  s.fetch_wait = 100ms;
+  s.reconnect_wait = 50ms;
+  return s;
+}
+
+TEST(NatsBroker, ATypedHandlerOnATemplatedSubjectRepliesAndPublishes) {
+  nats::broker broker{nats_url(), quick()};
+  auto in = unique("orders"), out = unique("receipts");
+  std::mutex mtx;
+  std::vector<std::string> regions;
+  broker.subscriber(in + ".{region}")
+      .publisher(broker.publisher(out))
+      .handle([&](const tt::order& o, brook::path<"region"> region) -> tt::receipt {
+        std::lock_guard lock{mtx};
+        regions.push_back(region.value);
+        return {o.id, o.qty * 10};
+      });
+  seen_set published;
+  broker.subscriber(out).handle([&](const tt::receipt& r) { published.add(r.id); });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  auto r = broker.request<tt::receipt>(in + ".eu", tt::order{"o1", 4}, {.timeout = 5s});
+  EXPECT_EQ(r.id, "o1");
+  EXPECT_EQ(r.total, 40);
+  ASSERT_TRUE(eventually([&] { return published.size() == 1; })) << "the result also goes out";
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(regions, std::vector<std::string>{"eu"});
+}
+
+TEST(NatsBroker, AThousandConcurrentRequestsFromHandlersAtOneWorkerAllComplete) {
+  constexpr int n = 1000;
+  auto in = unique("fanin"), out = unique("quotes"), rpc = unique("price");
+  nats::broker broker{nats_url(), quick()};
+  std::atomic<int> arrived{0};
+  broker.subscriber(rpc).max_in_flight(n).handle([&](std::string sku) -> brook::task<std::string> {
+    ++arrived;
+    while (arrived.load() < n)
+      co_await brook::sleep_for(2ms);
+    co_return sku + ":42";
+  });
+  seen_set quotes;
+  broker.subscriber(out).max_in_flight(n).handle([&](const std::string& q) { quotes.add(q); });
+  broker.subscriber(in)
+      .max_in_flight(n)
+      .publisher(broker.publisher(out))
+      .handle([&](std::string s) -> brook::task<std::string> {
+        co_return co_await broker.request_async<std::string>(rpc, s, {.timeout = 30s});
+      });
+  brook::app app{broker};
+  app.start({.workers = 1, .log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  for (int i = 0; i < n; ++i)
+    ASSERT_FALSE(broker.publish(in, "sku" + std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return quotes.size() == static_cast<std::size_t>(n); }, 40s))
+      << quotes.size();
+  EXPECT_EQ(arrived.load(), n);
+  app.stop();
+  auto s = stats_of(app, in);
+  EXPECT_EQ(s.acked, static_cast<std::size_t>(n));
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(s.dropped_total(), 0u);
+}
+
+// Two services in one queue group: each message is handled by exactly one of them.
+TEST(NatsBroker, AQueueGroupSharesTheSubjectAcrossServices) {
+  auto subject = unique("work");
+  constexpr int total = 200;
+  seen_set seen;
+  std::atomic<int> by_a{0}, by_b{0};
+  nats::broker a{nats_url(), quick()}, b{nats_url(), quick()};
+  a.subscriber(nats::subject{.name = subject, .queue = "workers"})
+      .handle([&](const std::string& m) {
+        ++by_a;
+        seen.add(m);
+      });
+  b.subscriber(nats::subject{.name = subject, .queue = "workers"})
+      .handle([&](const std::string& m) {
+        ++by_b;
+        seen.add(m);
+      });
+  brook::app app_a{a}, app_b{b};
+  app_a.start({.log_level = "off"});
+  app_b.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app_a.ready() && app_b.ready(); }));
+  for (int i = 0; i < total; ++i)
+    ASSERT_FALSE(a.publish(subject, std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return seen.size() == total; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(seen.calls, static_cast<std::size_t>(total)) << "each once, by one member";
+  EXPECT_GT(by_a.load(), 0);
+  EXPECT_GT(by_b.load(), 0);
+}
+
+TEST(NatsBroker, AJetStreamPublishCompletesOnItsPubAckAndFailsWhereNoStreamListens) {
+  nats::broker broker{nats_url(), quick()};
+  auto subject = unique("nostream");
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  auto err = broker.publish(nats::jetstream_out{.name = subject}, std::string{"x"});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err.code, brook::errc::not_found) << err.to_string();
+  EXPECT_NE(err.message.find("no stream takes subject"), std::string::npos) << err.message;
+  app.stop();
+
+  nats::broker with_stream{nats_url(), quick()};
+  seen_set seen;
+  with_stream.subscriber(nats::jetstream{.name = subject, .stream = unique("s"), .queue = "q"})
+      .handle([&](const std::string& b) { seen.add(b); });
+  brook::app app2{with_stream};
+  app2.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app2.ready(); }));
+  EXPECT_FALSE(with_stream.publish(nats::jetstream_out{.name = subject}, std::string{"stored"}));
+  EXPECT_TRUE(eventually([&] { return seen.size() == 1; }));
+}
+
+// Malformed JSON and a wrong field type are terminated (not redelivered), counted, and
+// dead-lettered where a dead-letter publisher is set; the next valid message is handled.
+TEST(NatsBroker, BadInputOnJetStreamIsDeadLetteredCountedAndTheNextIsHandled) {
+  nats::broker broker{nats_url(), quick()};
+  auto subject = unique("bad"), stream = unique("bads"), dlq = unique("dlq");
+  std::atomic<int> handled{0};
+  std::mutex mtx;
+  std::vector<std::string> reasons;
+  broker.subscriber(dlq).handle([&](const brook::message& m) {
+    std::lock_guard lock{mtx};
+    if (auto* r = m.header("x-brook-dead-letter-reason"))
+      reasons.push_back(*r);
+  });
+  broker.subscriber(nats::jetstream{.name = subject, .stream = stream, .queue = "q"})
+      .dead_letter(broker.publisher(dlq))
+      .handle([&](const tt::order&) { ++handled; });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  auto js = nats::jetstream_out{.name = subject};
+  ASSERT_FALSE(broker.publish(js, std::string{"{not json"}));
+  ASSERT_FALSE(broker.publish(js, std::string{R"({"id": 7, "qty": 1})"}));  // id: wrong type
+  ASSERT_FALSE(broker.publish(js, tt::order{"ok", 1}));
+  ASSERT_TRUE(eventually([&] { return handled == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mtx};
+    return reasons.size() == 2;
+  }));
+  auto s = stats_of(app, subject);
+  EXPECT_EQ(s.decode_errors, 2u);
+  EXPECT_EQ(s.dead_lettered, 2u);
+  {
+    std::lock_guard lock{mtx};
+    EXPECT_NE(reasons[1].find("id"), std::string::npos) << "names the field: " << reasons[1];
+  }
+  app.stop();
+  auto c = consumer(nats_url(), stream, "q-" + subject);
+  EXPECT_EQ(c.pending, 0);
+  EXPECT_EQ(c.ack_pending, 0) << "all three settled on the server";
+}
+
+// A core subject cannot pause: beyond the credit, a bounded buffer; what overflows is
+// counted, so published = handled + dropped (nothing vanishes silently).
+TEST(NatsBroker, ACoreSubjectThatOverflowsCountsEveryDrop) {
+  auto s = quick();
+  s.subject_buffer = 10;
+  nats::broker broker{nats_url(), s};
+  auto subject = unique("flood");
+  seen_set seen;
+  broker.subscriber(subject).max_in_flight(1).handle([&](const std::string& b) {
+    std::this_thread::sleep_for(2ms);
+    seen.add(b);
+  });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  constexpr int total = 300;
+  for (int i = 0; i < total; ++i)
+    ASSERT_FALSE(broker.publish(subject, std::to_string(i)));
+  ASSERT_TRUE(eventually([&] {
+    auto st = stats_of(app, subject);
+    return seen.size() + st.dropped_total() == total;
+  }));
+  app.stop();
+  auto st = stats_of(app, subject);
+  EXPECT_GT(st.dropped_total(), 0u);
+  EXPECT_EQ(seen.size() + st.dropped_total(), static_cast<std::size_t>(total));
+  EXPECT_EQ(st.dropped.count("driver"), 1u) << "counted as the driver's overflow";
+}
+
+// 100,000 messages in the stream and a handler slower than the flood: what the
+// service holds stays within its credit (JetStream hands out only what a fetch asks
+// for), and every message is handled and acknowledged.
+TEST(NatsBroker, AFloodOfAHundredThousandStaysWithinTheCredit) {
+  nats::broker broker{nats_url(), quick()};
+  auto subject = unique("big"), stream = unique("bigs");
+  constexpr int total = 100'000;
+  std::atomic<int> handled{0};
+  broker.subscriber(nats::jetstream{.name = subject, .stream = stream, .queue = "q"})
+      .max_in_flight(32)
+      .handle([&](const std::string&) {
+        if (handled++ < 200)
+          std::this_thread::sleep_for(1ms);  // slow at first, while the flood arrives
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  std::atomic<int> confirmed{0}, failed{0};
+  auto out = broker.publisher(nats::jetstream_out{.name = subject});
+  for (int i = 0; i < total; ++i)
+    out.publish_async(std::to_string(i),
+                      [&](const brook::error_info& e) { ++(e ? failed : confirmed); });
+  ASSERT_TRUE(eventually([&] { return confirmed + failed == total; }, 60s));
+  EXPECT_EQ(failed.load(), 0);
+  ASSERT_TRUE(eventually([&] { return handled == total; }, 120s)) << handled.load();
+  auto s = stats_of(app, subject);
+  EXPECT_LE(s.max_in_flight_seen, 32u);
+  app.stop();
+  auto c = consumer(nats_url(), stream, "q-" + subject);
+  EXPECT_EQ(c.pending, 0);
+  EXPECT_EQ(c.ack_pending, 0);
+  EXPECT_EQ(stats_of(app, subject).acked, static_cast<std::size_t>(total));
+}
+
+// The server stops and comes back (its JetStream store kept): readiness goes false
+// and back, the durable consumer resumes, and the ledger holds: every published
+// message handled at least once, none left on the server, nothing dropped.
+TEST(NatsBroker, AServerRestartLosesNothingTheStreamKept) {
+  constexpr int port = 4250;
+  ASSERT_EQ(brook_test::services("start nats", port), 0);
+  auto url = "nats://127.0.0.1:" + std::to_string(port);
+  nats::broker broker{url, quick()};
+  auto subject = unique("restart"), stream = unique("rs");
+  seen_set seen;
+  broker.subscriber(nats::jetstream{.name = subject, .stream = stream, .queue = "q"})
+      .max_in_flight(4)
+      .handle([&](const std::string& b) {
+        std::this_thread::sleep_for(1ms);
+        seen.add(b);
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  auto out = broker.publisher(nats::jetstream_out{.name = subject});
+  for (int i = 0; i < 50; ++i)
+    ASSERT_FALSE(out.publish(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return seen.size() >= 10; }));
+  ASSERT_EQ(brook_test::services("restart nats", port), 0);
+  EXPECT_TRUE(eventually([&] { return app.ready(); }, 15s)) << "back by itself";
+  for (int i = 50; i < 100; ++i)
+    ASSERT_FALSE(out.publish(std::to_string(i)));
+  EXPECT_TRUE(eventually([&] { return seen.size() == 100; }, 20s)) << seen.size();
+  app.stop();
+  auto conns = app.connections();
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_GE(conns[0].losses + conns[0].stalls, 1u) << "the outage was seen";
+  EXPECT_GE(conns[0].connects, 2u) << "connected, then restored";
+  auto c = consumer(url, stream, "q-" + subject);
+  EXPECT_EQ(c.pending, 0);
+  EXPECT_EQ(c.ack_pending, 0);
+  EXPECT_EQ(stats_of(app, subject).dropped_total(), 0u);
+  brook_test::services("stop nats", port);
+}
+
+}  // namespace
