@@ -1,16 +1,11 @@
 // Wire compatibility with Python FastStream on a real Redis: FastStream answers brook's
 // requests, brook answers FastStream's, and each decodes what the other publishes. Needs the
 // venv from scripts/interop/setup_venv.sh (BROOK_RUN_DIR, default /tmp/brook-run).
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
+#include "../../support/faststream.hpp"
 #include "envelope.hpp"
 #include "test_support.hpp"
 
@@ -19,117 +14,26 @@ namespace {
 using namespace brook_test;
 namespace json = boost::json;
 
-std::string python() {
-  const char* run = std::getenv("BROOK_RUN_DIR");
-  return std::string{run && *run ? run : "/tmp/brook-run"} + "/venv/bin/python";
-}
+using brook_test_support::quote;
 
-std::string script(const std::string& name) {
-  return std::string{BROOK_INTEROP_DIR} + "/" + name;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-  return out + "'";
-}
-
-/// Runs a short Python command; returns its stdout, fails the test on a non-zero exit.
+/// Runs a short FastStream client command; returns its stdout.
 std::string run_client(const std::string& args) {
-  auto cmd = "timeout 60 " + python() + " " + script("faststream_client.py") + " " + args;
-  std::string out;
-  auto* p = ::popen(cmd.c_str(), "r");
-  if (!p) {
-    ADD_FAILURE() << "cannot run " << cmd;
-    return out;
-  }
-  char buf[4096];
-  while (auto n = std::fread(buf, 1, sizeof buf, p))
-    out.append(buf, n);
-  auto rc = ::pclose(p);
-  EXPECT_EQ(rc, 0) << cmd << "\n" << out;
-  return out;
+  return brook_test_support::run_python("faststream_client.py", args);
 }
 
-/// The FastStream service, started for one test and stopped with SIGTERM.
-class faststream_app {
+/// The FastStream Redis service, started for one test.
+class faststream_app : public brook_test_support::faststream_app {
 public:
-  explicit faststream_app(const std::string& prefix) {
-    int fds[2];
-    if (::pipe(fds) != 0)
-      return;
-    ::setenv("BROOK_INTEROP_PREFIX", prefix.c_str(), 1);
-    ::setenv("BROOK_REDIS_URL", redis_url().c_str(), 1);
-    auto py = python();
-    auto app = script("faststream_app.py");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      ::execl(py.c_str(), py.c_str(), app.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-  }
-  ~faststream_app() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      for (int i = 0; i < 100; ++i) {
-        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-          close_out();
-          return;
-        }
-        std::this_thread::sleep_for(50ms);
-      }
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    close_out();
-  }
-  faststream_app(const faststream_app&) = delete;
-  faststream_app& operator=(const faststream_app&) = delete;
-
-  /// Waits for the app's READY line.
-  bool ready(std::chrono::milliseconds timeout = 30s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::string seen;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      char buf[512];
-      auto n = ::read(out_, buf, sizeof buf);
-      if (n <= 0)
-        return false;  // exited
-      seen.append(buf, static_cast<std::size_t>(n));
-      if (seen.find("READY") != std::string::npos)
-        return true;
-    }
-    return false;
-  }
-
-private:
-  void close_out() {
-    if (out_ >= 0)
-      ::close(out_);
-    out_ = -1;
-  }
-  pid_t pid_ = -1;
-  int out_ = -1;
+  explicit faststream_app(const std::string& prefix)
+      : brook_test_support::faststream_app(
+            "faststream_app.py",
+            {{"BROOK_INTEROP_PREFIX", prefix}, {"BROOK_REDIS_URL", redis_url()}}) {}
 };
 
 class RedisInterop : public ::testing::Test {
 protected:
   void SetUp() override {
-    if (!std::filesystem::exists(python())) {
-      // CI sets BROOK_REQUIRE_INTEROP=1: there a missing venv is a failure, not a skip.
-      if (std::getenv("BROOK_REQUIRE_INTEROP"))
-        FAIL() << "no FastStream venv at " << python() << ": run scripts/interop/setup_venv.sh";
-      GTEST_SKIP() << "no FastStream venv at " << python() << ": run scripts/interop/setup_venv.sh";
-    }
+    BROOK_REQUIRE_FASTSTREAM();  // CI: a missing venv is a failure, not a skip
     t = connect();
   }
   void TearDown() override {
