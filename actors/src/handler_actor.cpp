@@ -427,6 +427,16 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   // (the handler never ran) and forced outcomes; unsettled ones are nacked.
   const bool core_settles =
       policy != ack_policy::manual || f.forced || f.is_decode || !msg.settled();
+  // The broker's own delivery limit: a nack of its last delivery would leave the
+  // message on the broker, never delivered again and never counted. Give up instead.
+  const auto broker_limit = rt.caps.native_max_deliveries ? rt.caps.max_deliveries : 0u;
+  if (core_settles && !msg.settled() && action == ack_action::nack && broker_limit > 0 &&
+      msg.delivery().attempt >= broker_limit && msg.raw()->ack) {
+    rt.log->warn("{} | {} - {}: {} (delivery {} of the broker's {}: its last)", msg.channel(),
+                 msg.message_id(), f.type, f.text, msg.delivery().attempt, broker_limit);
+    give_up(self, std::move(j), msg.delivery().attempt, f);
+    return;
+  }
   if (core_settles && !msg.settled() && action == ack_action::nack && rt.policies.retry) {
     auto& retry = *rt.policies.retry;
     auto attempt = msg.delivery().attempt + j->retries;

@@ -122,6 +122,11 @@ public:
   /// `*` in this broker's patterns spans any characters (Redis) rather than
   /// one `.` segment (NATS-like); the test broker emulates it.
   virtual bool glob_patterns() const noexcept { return false; }
+  /// Whether `*` and `>` in any subscribed name are wildcards (NATS subjects), not
+  /// only in declarations with `pattern` set; the test broker emulates it.
+  virtual bool wildcard_names() const noexcept { return false; }
+  /// The kind a publish without a typed target reaches: the default declaration's.
+  std::string default_kind() const { return std::string{default_spec("x").driver.kind()}; }
   /// AsyncAPI bindings of a subscriber / publisher: by default its typed
   /// spec's own (`driver_spec::bindings`).
   virtual boost::json::object bindings(const detail::subscriber_decl& d) const {

@@ -7,6 +7,8 @@
 /// brook::capabilities c{.acks = brook::ack_mode::per_message, .nack_redelivers = true};
 /// if (!c.can_keep()) count_as_dropped();
 /// @endcode
+#include <cstdint>
+
 namespace brook {
 
 /// How a subscription's deliveries are settled on the broker.
@@ -29,6 +31,10 @@ struct capabilities {
   bool ordered = true;           ///< deliveries arrive in publish order (per partition)
   bool counts_attempts = false;  ///< `delivery_info::attempt` is the broker's own count
   bool native_max_deliveries = false;  ///< the broker stops redelivering by itself
+  /// With `native_max_deliveries`: after this many deliveries (`delivery_info::attempt`),
+  /// so the core gives up on the last one (dead-letter or reject) instead of nacking a
+  /// message the broker would then keep but never deliver again. 0 = unknown.
+  std::uint32_t max_deliveries = 0;
   /// Whether a delivery that the core gives up on can be kept by the broker.
   bool can_keep() const noexcept { return acks != ack_mode::none && nack_redelivers; }
 };

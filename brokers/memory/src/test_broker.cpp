@@ -53,7 +53,10 @@ void test_broker::swap_in(broker& b) {
     memories_.push_back(existing);  // already in memory: keep it, so its counters stay the broker's
   } else if (!opts_.with_real) {
     // Each typed spec brings its driver's delivery semantics (capabilities) along.
-    auto fresh = memory::make_transport({.max_queue = 0, .glob_patterns = b.glob_patterns()});
+    auto fresh = memory::make_transport({.max_queue = 0,
+                                         .glob_patterns = b.glob_patterns(),
+                                         .wildcard_names = b.wildcard_names(),
+                                         .default_kind = b.default_kind()});
     memories_.push_back(fresh);
     inner = fresh;
   }

@@ -252,8 +252,21 @@ private:
 
 // Drivers' kinds, emulated: a message published to a list target reaches list
 // subscribers only, and so on; no typed spec (or a `channel`) is plain pub/sub.
-std::string_view kind_of(std::string_view k) {
-  return k.empty() ? std::string_view{"channel"} : k;
+std::string_view kind_of(std::string_view k, const settings& cfg) {
+  return k.empty() ? std::string_view{cfg.default_kind} : k;
+}
+
+/// Whether `address` is a pattern here: declared so, or a wildcard subject (NATS).
+bool is_pattern(const subscription_spec& s, const settings& cfg) {
+  if (s.pattern)
+    return true;
+  if (!cfg.wildcard_names)
+    return false;
+  for (std::size_t i = 0; i < s.address.size(); ++i)
+    if ((s.address[i] == '*' || s.address[i] == '>') && (i == 0 || s.address[i - 1] == '.') &&
+        (i + 1 == s.address.size() || s.address[i + 1] == '.'))
+      return true;
+  return false;
 }
 
 // A list's consumers compete like a group's members; everyone else fans out.
@@ -261,9 +274,9 @@ bool shared_queue(const subscription_spec& s) {
   return !s.group.empty() || s.driver.competing();
 }
 
-bool same_queue(const subscription_spec& a, const subscription_spec& b) {
+bool same_queue(const subscription_spec& a, const subscription_spec& b, const settings& cfg) {
   return a.address == b.address && a.pattern == b.pattern && a.group == b.group &&
-         kind_of(a.driver.kind()) == kind_of(b.driver.kind());
+         kind_of(a.driver.kind(), cfg) == kind_of(b.driver.kind(), cfg);
 }
 
 bool glob(std::string_view p, std::string_view s) {
@@ -294,7 +307,7 @@ std::unique_ptr<subscription> memory_transport::subscribe(const subscription_spe
   // (after a restart) finds its old queue and the messages that waited in it.
   std::shared_ptr<queue> q;
   for (auto& x : st_->queues)
-    if (same_queue(x->spec, spec) && (shared_queue(spec) || x->members.empty())) {
+    if (same_queue(x->spec, spec, st_->cfg) && (shared_queue(spec) || x->members.empty())) {
       q = x;
       break;
     }
@@ -320,13 +333,13 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       r->second->deliver(std::make_shared<envelope>(to_envelope(std::move(msg))));
     } else {
       std::vector<std::shared_ptr<queue>> hits;
-      auto kind = kind_of(msg.driver.kind());
+      auto kind = kind_of(msg.driver.kind(), st_->cfg);
       for (auto& q : st_->queues) {
-        bool hit = q->spec.pattern
+        bool hit = is_pattern(q->spec, st_->cfg)
                        ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
                                                  : matches(q->spec.address, msg.channel))
                        : q->spec.address == msg.channel;
-        hit = hit && kind_of(q->spec.driver.kind()) == kind;
+        hit = hit && kind_of(q->spec.driver.kind(), st_->cfg) == kind;
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {

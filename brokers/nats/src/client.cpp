@@ -303,6 +303,9 @@ void client::close() {
     jsPubOptions_Init(&po);
     po.MaxWait = 1000;
     (void)js_PublishAsyncComplete(js_, &po);  // what is in flight gets its PubAck first
+    // Acks and publishes still in nats.c's buffer go out before the socket closes.
+    if (natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED)
+      (void)natsConnection_FlushTimeout(nc_, 1000);
   }
   hooks* h = nullptr;
   {

@@ -6,6 +6,7 @@
 #include <brook/middleware/rate_limit.hpp>
 #include <brook/nats/broker.hpp>
 #include <brook/task.hpp>
+#include <brook/testing/test_broker.hpp>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -185,6 +186,50 @@ TEST(NatsBroker, BadInputOnJetStreamIsDeadLetteredCountedAndTheNextIsHandled) {
   EXPECT_EQ(c.ack_pending, 0) << "all three settled on the server";
 }
 
+// max_deliver is the server's own attempt limit: the core gives up on the last delivery
+// (here to the dead-letter subject) rather than NAK a message the server would then
+// never deliver again. Ledger: 3 runs, dead-lettered once, nothing left pending.
+TEST(NatsBroker, TheLastOfMaxDeliverIsDeadLetteredNotStranded) {
+  nats::broker broker{nats_url(), quick()};
+  auto subject = unique("poison"), stream = unique("ps"), dlq = unique("pdlq");
+  std::atomic<int> runs{0}, parked{0};
+  std::mutex mtx;
+  std::string attempts;
+  broker.subscriber(dlq).handle([&](const brook::message& m) {
+    std::lock_guard lock{mtx};
+    if (auto* a = m.header("x-brook-attempts"))
+      attempts = *a;
+    ++parked;
+  });
+  broker
+      .subscriber(
+          nats::jetstream{.name = subject, .stream = stream, .queue = "q", .max_deliver = 3})
+      .ack(brook::ack_policy::nack_on_error)
+      .dead_letter(broker.publisher(dlq))
+      .handle([&](const std::string&) {
+        ++runs;
+        throw std::runtime_error("always");
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  ASSERT_FALSE(broker.publish(nats::jetstream_out{.name = subject}, std::string{"x"}));
+  ASSERT_TRUE(eventually([&] { return parked == 1; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(runs.load(), 3);
+  {
+    std::lock_guard lock{mtx};
+    EXPECT_EQ(attempts, "3");
+  }
+  auto s = stats_of(app, subject);
+  EXPECT_EQ(s.dead_lettered, 1u);
+  EXPECT_EQ(s.nacked, 2u);
+  app.stop();
+  auto c = consumer(nats_url(), stream, "q-" + subject);
+  EXPECT_EQ(c.pending, 0);
+  EXPECT_EQ(c.ack_pending, 0);
+}
+
 // A core subject cannot pause: beyond the credit, a bounded buffer; what overflows is
 // counted, so published = handled + dropped (nothing vanishes silently).
 TEST(NatsBroker, ACoreSubjectThatOverflowsCountsEveryDrop) {
@@ -250,7 +295,9 @@ TEST(NatsBroker, AFloodOfAHundredThousandStaysWithinTheCredit) {
 
 // The server stops and comes back (its JetStream store kept): readiness goes false
 // and back, the durable consumer resumes, and the ledger holds: every published
-// message handled at least once, none left on the server, nothing dropped.
+// message handled at least once (an ack lost with the old server process brings its
+// message back after ack_wait: at least once, not lost), none left on the server,
+// nothing dropped.
 TEST(NatsBroker, AServerRestartLosesNothingTheStreamKept) {
   constexpr int port = 4250;
   ASSERT_EQ(brook_test::services("start nats", port), 0);
@@ -258,7 +305,8 @@ TEST(NatsBroker, AServerRestartLosesNothingTheStreamKept) {
   nats::broker broker{url, quick()};
   auto subject = unique("restart"), stream = unique("rs");
   seen_set seen;
-  broker.subscriber(nats::jetstream{.name = subject, .stream = stream, .queue = "q"})
+  broker
+      .subscriber(nats::jetstream{.name = subject, .stream = stream, .queue = "q", .ack_wait = 1s})
       .max_in_flight(4)
       .handle([&](const std::string& b) {
         std::this_thread::sleep_for(1ms);
@@ -276,6 +324,14 @@ TEST(NatsBroker, AServerRestartLosesNothingTheStreamKept) {
   for (int i = 50; i < 100; ++i)
     ASSERT_FALSE(out.publish(std::to_string(i)));
   EXPECT_TRUE(eventually([&] { return seen.size() == 100; }, 20s)) << seen.size();
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto c = consumer(url, stream, "q-" + subject);
+        return c.pending == 0 && c.ack_pending == 0;
+      },
+      15s))
+      << "every message settled on the server";
+  EXPECT_GE(seen.calls, 100u);
   app.stop();
   auto conns = app.connections();
   ASSERT_EQ(conns.size(), 1u);
@@ -286,6 +342,41 @@ TEST(NatsBroker, AServerRestartLosesNothingTheStreamKept) {
   EXPECT_EQ(c.ack_pending, 0);
   EXPECT_EQ(stats_of(app, subject).dropped_total(), 0u);
   brook_test::services("stop nats", port);
+}
+
+// The test broker takes a NATS broker unchanged: declarations are checked with the
+// driver's rules, and a JetStream subscription's acks drive the in-memory emulation
+// (a nack_on_error failure comes back; a core subject's nack is a counted drop).
+TEST(NatsTestBroker, ChecksDeclarationsWithTheDriversRulesAndEmulatesTheirAcks) {
+  {
+    nats::broker broker{nats_url()};
+    broker.subscriber(nats::jetstream{.name = "orders"}).handle([](const std::string&) {});
+    EXPECT_THROW(brook::testing::test_broker{broker}, std::exception) << "no stream: refused";
+  }
+  nats::broker broker{nats_url()};
+  std::atomic<int> js_runs{0}, core_runs{0};
+  broker.subscriber(nats::jetstream{.name = "orders", .stream = "orders", .queue = "q"})
+      .ack(brook::ack_policy::nack_on_error)
+      .handle([&](const std::string&) {
+        if (js_runs++ == 0)
+          throw std::runtime_error("first time");
+      });
+  broker.subscriber("events").ack(brook::ack_policy::nack_on_error).handle([&](const std::string&) {
+    ++core_runs;
+    throw std::runtime_error("always");
+  });
+  std::atomic<int> wild{0};
+  broker.subscriber("events.*.created").handle([&](const std::string&) { ++wild; });
+  brook::testing::test_broker tb{broker};
+  ASSERT_FALSE(tb.publish("events.eu.created", std::string{"w"}));
+  ASSERT_FALSE(tb.publish("orders", std::string{"o"}, {.driver = nats::jetstream_out{}}));
+  ASSERT_FALSE(tb.publish("events", std::string{"e"}));
+  ASSERT_TRUE(tb.wait_idle());
+  EXPECT_EQ(js_runs.load(), 2) << "NAKed, redelivered, then acked";
+  EXPECT_EQ(tb.stats("orders").acked, 1u);
+  EXPECT_EQ(core_runs.load(), 1);
+  EXPECT_EQ(wild.load(), 1) << "a wildcard subject matches as on the server";
+  EXPECT_EQ(tb.stats("events").dropped_total(), 1u) << "core NATS cannot take a nack back";
 }
 
 }  // namespace

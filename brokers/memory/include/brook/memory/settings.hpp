@@ -31,6 +31,12 @@ struct settings {
   /// `*` in patterns: one `.`-separated segment (false), or any characters
   /// like a Redis glob (true). The test broker sets it from the real broker.
   bool glob_patterns = false;
+  /// `*` and `>` in any subscribed name are wildcards (NATS subjects), not only in
+  /// declarations with `pattern` set. The test broker sets it from the real broker.
+  bool wildcard_names = false;
+  /// The kind a publish without a typed target reaches (the real broker's default
+  /// subscription kind: Redis `channel`, NATS `subject`).
+  std::string default_kind = "channel";
 };
 
 class memory_transport;

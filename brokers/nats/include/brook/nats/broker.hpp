@@ -30,6 +30,7 @@ public:
   using brook::broker::bindings;
   asyncapi::server_spec server() const override;
   boost::json::object bindings(const detail::publisher_decl& p) const override;
+  bool wildcard_names() const noexcept override { return true; }
 
 protected:
   subscription_spec default_spec(std::string address) const override;

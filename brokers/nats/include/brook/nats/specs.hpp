@@ -78,7 +78,8 @@ struct jetstream {
             .nack_redelivers = true,
             .delayed_nack = true,
             .counts_attempts = true,
-            .native_max_deliveries = max_deliver > 0};
+            .native_max_deliveries = max_deliver > 0,
+            .max_deliveries = max_deliver > 0 ? static_cast<std::uint32_t>(max_deliver) : 0};
   }
   void bindings(std::string_view address, boost::json::object& out) const;
 };
