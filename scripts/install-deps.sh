@@ -9,7 +9,7 @@ pkgs=(g++ cmake ninja-build pkg-config clang-format
       libcaf-dev libboost1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev libcli11-dev
       libgtest-dev libgmock-dev
       libhiredis-dev libevent-dev redis-server
-      libnats-dev nats-server curl
+      libnats-dev nats-server curl openssl
       chromium python3-venv)
 # Node: the machine image may bring its own; take Debian's only when none is there.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

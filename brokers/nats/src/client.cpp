@@ -111,13 +111,24 @@ error_info client::start(link_fn link) {
   step(natsOptions_SetReconnectedCB(o, &hooks::reconnected, h));
   step(natsOptions_SetClosedCB(o, &hooks::closed, h));
   step(natsOptions_SetErrorHandler(o, &hooks::error, h));
-  step(natsOptions_SetRetryOnFailedConnect(o, true, &hooks::connected, h));
   if (s != NATS_OK) {
     retire(h);
     return status_error(s, "nats: settings for " + url());
   }
+  // Once without retrying, so refused credentials or certificates fail the start (waiting
+  // cannot fix them); an unreachable server is then left to nats.c to keep trying.
   natsConnection* nc = nullptr;
   s = natsConnection_Connect(&nc, o);
+  const bool refused =
+      s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED || s == NATS_SSL_ERROR;
+  if (s != NATS_OK && !refused) {
+    if (nc)
+      natsConnection_Destroy(nc);
+    nc = nullptr;
+    s = natsOptions_SetRetryOnFailedConnect(o, true, &hooks::connected, h);
+    if (s == NATS_OK)
+      s = natsConnection_Connect(&nc, o);
+  }
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     {
       std::lock_guard hl{h->mtx};
@@ -128,8 +139,10 @@ error_info client::start(link_fn link) {
     retire(h);
     auto err = status_error(s, "nats: connecting to " + url());
     err.code = errc::connection_failed;
-    if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED || s == NATS_SSL_ERROR)
-      err.code = errc::invalid_argument;  // waiting will not help: fix the credentials
+    if (refused) {
+      err.code = errc::invalid_argument;  // waiting will not help
+      err.message += " (check the user, password, token or TLS certificates)";
+    }
     return err;
   }
   jsOptions jo;
