@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds (Release) and runs a broker's benchmarks; prints one JSON line per case and run,
 # then one summary line per case with the medians (and, for brokers, brook/raw).
-# usage: scripts/bench.sh memory|redis [N]      environment: ROUNDS (default 5)
+# usage: scripts/bench.sh memory|redis|nats [N]      environment: ROUNDS (default 5)
 #   redis: starts redis-server on 127.0.0.1 (scripts/services.sh) and runs, in one
 #   invocation, the raw hiredis baseline and brook on the same workload, alternating
 #   raw and brook ROUNDS times so both see the same machine (a 2-vCPU VM's speed drifts).
+#   nats: the same with nats-server (-js) and the raw nats.c baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${1:-memory}
@@ -32,6 +33,17 @@ case "$broker" in
       done
       "$build/bench/redis_bench" pingpong_await | tee -a "$out"
     done ;;
-  *) echo "bench.sh: unknown broker '$broker' (have: memory, redis)" >&2; exit 2 ;;
+  nats)
+    cmake --build "$build" --target nats_raw nats_bench >/dev/null
+    scripts/services.sh start nats >/dev/null
+    export BROOK_NATS_URL=${BROOK_NATS_URL:-nats://127.0.0.1:4232} N=$n NPING=${NPING:-20000} \
+           NJS=${NJS:-50000}
+    for ((r = 0; r < rounds; r++)); do
+      for bench in throughput pingpong js_throughput; do
+        "$build/bench/nats_raw" "$bench" | tee -a "$out"
+        "$build/bench/nats_bench" "$bench" | tee -a "$out"
+      done
+    done ;;
+  *) echo "bench.sh: unknown broker '$broker' (have: memory, redis, nats)" >&2; exit 2 ;;
 esac
 python3 scripts/bench_summary.py < "$out"

@@ -28,7 +28,17 @@ error_info js_error(natsStatus s, jsErrCode je, std::string where) {
   return err;
 }
 
-class js_state;
+/// The pull subscriptions a JetStream subscription made: nats.c acks through a
+/// message's subscription, so they live until the subscription and every message
+/// it delivered are gone (and hold nothing else: no cycle through the sink).
+struct sub_keeper {
+  std::mutex mtx;
+  std::vector<natsSubscription*> subs;
+  ~sub_keeper() {
+    for (auto* s : subs)
+      natsSubscription_Destroy(s);
+  }
+};
 
 /// A declaration's consumer: its `durable`; else, in a group, one per group and
 /// subject (`<group>-<subject>`, so the group's members compete); else none
@@ -45,11 +55,10 @@ std::string durable_name(const jetstream& j, const subscription_spec& spec) {
   return name;
 }
 
-/// Settles one JetStream delivery. Holds the subscription's state: nats.c acks
-/// through the message's subscription, which must outlive the message.
+/// Settles one JetStream delivery; keeps the subscription it came through alive.
 class js_ack final : public acknowledger {
 public:
-  js_ack(natsMsg* m, std::shared_ptr<js_state> owner) : m_(m), owner_(std::move(owner)) {}
+  js_ack(natsMsg* m, std::shared_ptr<sub_keeper> keeper) : m_(m), owner_(std::move(keeper)) {}
   ~js_ack() override { natsMsg_Destroy(m_); }
   void ack() override {
     once([this] { return natsMsg_Ack(m_, nullptr); });
@@ -72,7 +81,7 @@ private:
       (void)f();  // a lost settlement is redelivered after ack_wait (at least once)
   }
   natsMsg* m_;
-  std::shared_ptr<js_state> owner_;
+  std::shared_ptr<sub_keeper> owner_;
   std::atomic<bool> settled_{false};
 };
 
@@ -85,13 +94,14 @@ public:
     durable_ = durable_name(js_, spec_);
     batch_ = js_.batch ? js_.batch : cl_->cfg().fetch_batch;
   }
-  ~js_state() override {
-    for (auto* s : subs_)
-      natsSubscription_Destroy(s);
-  }
 
   void start() {
     cl_->listen(shared_from_this());
+    // While connected, the stream, consumer and pull subscription are made here, a few
+    // round trips, so a publish right after `subscribe` finds the stream; otherwise (and
+    // on failure) the fetch thread keeps trying.
+    if (cl_->connected() && !setup())
+      sink_->subscribed();
     thread_ = std::thread([this] { run(); });
   }
 
@@ -198,7 +208,6 @@ private:
   }
 
   void deliver(natsMsgList& list) {
-    auto self = shared_from_this();
     for (int i = 0; i < list.Count; ++i) {
       natsMsg* m = list.Msgs[i];
       list.Msgs[i] = nullptr;
@@ -223,7 +232,7 @@ private:
         env->metadata.emplace("sequence", std::to_string(meta->Sequence.Stream));
         jsMsgMetaData_Destroy(meta);
       }
-      env->ack = std::make_shared<js_ack>(m, self);
+      env->ack = std::make_shared<js_ack>(m, keeper_);
       {
         std::lock_guard lock{mtx_};
         if (credit_ > 0)
@@ -257,8 +266,11 @@ private:
       return {errc::closed, "nats: the transport is closed"};
     if (err)
       return err;
+    {
+      std::lock_guard lock{keeper_->mtx};
+      keeper_->subs.push_back(sub);  // destroyed last: pending acks go through it
+    }
     std::lock_guard lock{mtx_};
-    subs_.push_back(sub);  // destroyed with the state: pending acks go through it
     sub_ = sub;
     return {};
   }
@@ -385,8 +397,8 @@ private:
   std::condition_variable cv_;
   std::size_t credit_ = 0;
   bool stop_ = false, exited_ = false;
-  natsSubscription* sub_ = nullptr;      ///< the fetch thread's
-  std::vector<natsSubscription*> subs_;  ///< every one made, destroyed last
+  natsSubscription* sub_ = nullptr;                                      ///< the fetch thread's
+  std::shared_ptr<sub_keeper> keeper_ = std::make_shared<sub_keeper>();  ///< every one made
   std::vector<std::function<void()>> on_done_;
 };
 

@@ -1,0 +1,149 @@
+// brook on NATS, mirroring bench/nats_raw.cpp: the same subjects' workloads through a
+// broker, an app and typed handlers.
+//   throughput     a core subject, at most 1000 published and not yet handled
+//   pingpong       one message in flight: the handler publishes the next one
+//   js_throughput  JetStream publishes (PubAck window 1000) and a pull subscriber whose
+//                  handler's success acks each message
+// usage: nats_bench [throughput|pingpong|js_throughput|all]; env BROOK_NATS_URL, N, NPING, NJS
+#include <atomic>
+#include <boost/describe/class.hpp>
+#include <brook/app.hpp>
+#include <brook/nats/broker.hpp>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "bench_common.hpp"
+
+namespace {
+
+struct tick {
+  std::int64_t seq = 0;
+  std::int64_t sent_ns = 0;
+  std::string source;
+  std::string kind;
+};
+BOOST_DESCRIBE_STRUCT(tick, (), (seq, sent_ns, source, kind))
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             bench::clock::now().time_since_epoch())
+      .count();
+}
+
+std::string url() {
+  auto* u = std::getenv("BROOK_NATS_URL");
+  return u ? u : "nats://127.0.0.1:4232";
+}
+
+long env_or(const char* name, long fallback) {
+  auto* v = std::getenv(name);
+  return v ? std::strtol(v, nullptr, 10) : fallback;
+}
+
+void throughput(long n) {
+  brook::nats::broker broker{url()};
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(n));
+  std::atomic<long> got{0};
+  broker.subscriber("bench.brook.throughput").max_in_flight(1000).handle([&](const tick& t) {
+    lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
+    got.fetch_add(1, std::memory_order_release);
+  });
+  brook::app app{broker};
+  app.start({.workers = static_cast<std::size_t>(env_or("WORKERS", 1)), .log_level = "warn"});
+  auto out = broker.publisher("bench.brook.throughput");
+  auto t0 = bench::clock::now();
+  for (long i = 0; i < n; ++i) {
+    while (i - got.load(std::memory_order_acquire) >= 1000)
+      std::this_thread::yield();
+    out.publish_async(tick{i, now_ns(), "bench", "throughput"},
+                      [](const brook::error_info& e) { bench::must(e); });
+  }
+  while (got.load(std::memory_order_acquire) < n)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
+  app.stop();
+  bench::report("throughput", "nats", "brook", static_cast<std::size_t>(n), secs, lat);
+}
+
+void pingpong(long n) {
+  brook::nats::broker broker{url()};
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(n));
+  constexpr long warmup = 1000;
+  std::atomic<long> got{0};
+  std::atomic<std::int64_t> measured_from{0};
+  auto out = broker.publisher("bench.brook.pingpong");
+  broker.subscriber("bench.brook.pingpong").handle([&](const tick& t) {
+    auto k = got.fetch_add(1) + 1;
+    if (k > warmup)
+      lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
+    if (k == warmup)
+      measured_from = now_ns();
+    if (k < n + warmup)
+      out.publish_async(tick{t.seq + 1, now_ns(), "bench", "pingpong"},
+                        [](const brook::error_info&) {});
+  });
+  brook::app app{broker};
+  app.start({.workers = 1, .log_level = "warn"});
+  bench::must(out.publish(tick{0, now_ns(), "bench", "pingpong"}));
+  while (got.load() < n + warmup)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
+  app.stop();
+  bench::report("pingpong", "nats", "brook", static_cast<std::size_t>(n), secs, lat);
+}
+
+void js_throughput(long n) {
+  auto stream = "bench-brook-" + std::to_string(now_ns());
+  brook::nats::broker broker{url()};
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(n));
+  std::atomic<long> got{0};
+  auto subject = "bench.brook.js." + std::to_string(now_ns());
+  broker.subscriber(brook::nats::jetstream{.name = subject, .stream = stream, .queue = "brook"})
+      .max_in_flight(1000)
+      .handle([&](const tick& t) {
+        lat.push_back(static_cast<double>(now_ns() - t.sent_ns) / 1000.0);
+        got.fetch_add(1, std::memory_order_release);
+      });
+  brook::app app{broker};
+  app.start({.workers = 1, .log_level = "warn"});
+  auto out = broker.publisher(brook::nats::jetstream_out{.name = subject});
+  std::mutex mtx;
+  std::condition_variable cv;
+  long in_flight = 0;
+  auto t0 = bench::clock::now();
+  for (long i = 0; i < n; ++i) {
+    {
+      std::unique_lock lock{mtx};
+      cv.wait(lock, [&] { return in_flight < 1000; });
+      ++in_flight;
+    }
+    out.publish_async(tick{i, now_ns(), "bench", "js"}, [&](const brook::error_info& e) {
+      bench::must(e);
+      std::lock_guard lock{mtx};
+      --in_flight;
+      cv.notify_one();
+    });
+  }
+  while (got.load(std::memory_order_acquire) < n)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
+  app.stop();
+  bench::report("js_throughput", "nats", "brook", static_cast<std::size_t>(n), secs, lat);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string which = argc > 1 ? argv[1] : "all";
+  if (which == "all" || which == "throughput")
+    throughput(env_or("N", 200000));
+  if (which == "all" || which == "pingpong")
+    pingpong(env_or("NPING", 20000));
+  if (which == "all" || which == "js_throughput")
+    js_throughput(env_or("NJS", 50000));
+}
