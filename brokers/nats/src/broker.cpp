@@ -4,6 +4,8 @@
 #include <brook/logger.hpp>
 #include <brook/nats/broker.hpp>
 
+#include "subscriptions.hpp"
+
 namespace brook::nats {
 
 namespace {
@@ -43,6 +45,10 @@ boost::json::object broker::bindings(const detail::publisher_decl& p) const {
     return brook::broker::bindings(p);
   boost::json::object b{{"subject", p.address}, {"bindingVersion", "custom"}};
   return boost::json::object{{"nats", std::move(b)}};
+}
+
+std::shared_ptr<nats::key_value> broker::key_value(std::string bucket) const {
+  return std::make_shared<nats::key_value>(client_of(get_transport()), std::move(bucket));
 }
 
 }  // namespace brook::nats

@@ -279,6 +279,46 @@ void client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
   done(err);
 }
 
+/// Opens `bucket`, creating it when missing.
+natsStatus open_bucket(jsCtx* js, const std::string& bucket, kvStore** kv) {
+  auto s = js_KeyValue(kv, js, bucket.c_str());
+  if (s != NATS_NOT_FOUND)
+    return s;
+  kvConfig cfg;
+  kvConfig_Init(&cfg);
+  cfg.Bucket = bucket.c_str();
+  cfg.History = 10;
+  return js_CreateKeyValue(kv, js, &cfg);
+}
+
+error_info client::with_kv(const std::string& bucket, const std::function<void(kvStore*)>& f) {
+  error_info err;
+  bool live = with([&](natsConnection*, jsCtx* js) {
+    kvStore* kv = nullptr;
+    {
+      std::lock_guard lock{kv_mtx_};
+      if (auto i = kv_.find(bucket); i != kv_.end())
+        kv = i->second;
+    }
+    if (!kv) {
+      kvStore* opened = nullptr;
+      if (auto s = open_bucket(js, bucket, &opened); s != NATS_OK) {
+        err = status_error(s, "nats: key-value bucket '" + bucket + "'");
+        return;
+      }
+      std::lock_guard lock{kv_mtx_};
+      auto [i, fresh] = kv_.emplace(bucket, opened);
+      if (!fresh)
+        kvStore_Destroy(opened);  // another thread opened it first
+      kv = i->second;
+    }
+    f(kv);
+  });
+  if (!live)
+    return {errc::closed, "nats: the transport is closed (key-value bucket '" + bucket + "')"};
+  return err;
+}
+
 void client::listen(const std::shared_ptr<link_listener>& l) {
   std::lock_guard lock{mtx_};
   std::erase_if(listeners_, [](auto& w) { return w.expired(); });
@@ -330,6 +370,12 @@ void client::close() {
     {
       std::lock_guard hl{h->mtx};
       h->owner = nullptr;  // nothing reaches this object from now on
+    }
+    {
+      std::lock_guard kl{kv_mtx_};
+      for (auto& [name, kv] : kv_)
+        kvStore_Destroy(kv);
+      kv_.clear();
     }
     jsCtx_Destroy(js_);
     natsConnection_Close(nc_);

@@ -47,6 +47,10 @@ public:
   bool with(const std::function<void(natsConnection*, jsCtx*)>& f) const;
   void publish(outgoing m, publish_callback done);
 
+  /// Runs `f(kv)` with the bucket's store (opened, or created when missing, on first
+  /// use and kept until close) while the connection exists.
+  error_info with_kv(const std::string& bucket, const std::function<void(kvStore*)>& f);
+
   void listen(const std::shared_ptr<link_listener>& l);
   void forget(const link_listener* l);
 
@@ -70,6 +74,8 @@ private:
   std::mutex mtx_;  ///< listeners_, acks_
   std::vector<std::weak_ptr<link_listener>> listeners_;
   std::unordered_map<natsMsg*, publish_callback> acks_;  ///< JetStream publishes awaiting a PubAck
+  std::mutex kv_mtx_;
+  std::unordered_map<std::string, kvStore*> kv_;  ///< open buckets, destroyed at close
 };
 
 }  // namespace brook::nats

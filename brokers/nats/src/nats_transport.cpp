@@ -35,6 +35,9 @@ public:
               "nats: '" + spec.address + "' is declared as a " +
                   std::string{spec.driver.protocol()} + " " + std::string{spec.driver.kind()} +
                   "; a NATS broker takes brook::nats::subject or brook::nats::jetstream"};
+    if (auto* k = spec.driver.get<kv_watch>(); k && k->bucket.empty())
+      return {errc::invalid_argument,
+              "nats: the kv_watch on '" + spec.address + "' needs a bucket (.bucket = \"name\")"};
     if (auto* j = spec.driver.get<jetstream>()) {
       if (j->stream.empty())
         return {errc::invalid_argument, "nats: the jetstream subscription on '" + spec.address +
@@ -54,6 +57,8 @@ public:
     }
     if (spec.driver.get<jetstream>())
       return subscribe_jetstream(cl_, spec, std::move(sink));
+    if (spec.driver.get<kv_watch>())
+      return subscribe_kv(cl_, spec, std::move(sink));
     return subscribe_subject(cl_, spec, std::move(sink));
   }
 
@@ -80,12 +85,20 @@ public:
     cl_->close();
   }
 
+public:
+  const std::shared_ptr<client>& get_client() const noexcept { return cl_; }
+
 private:
   std::shared_ptr<client> cl_;
   std::vector<std::unique_ptr<subscription>> replies_;
 };
 
 }  // namespace
+
+std::shared_ptr<client> client_of(const std::shared_ptr<brook::transport>& t) {
+  auto* n = dynamic_cast<nats_transport*>(t.get());
+  return n ? n->get_client() : nullptr;
+}
 
 std::shared_ptr<brook::transport> make_transport(const settings& s) {
   return std::make_shared<nats_transport>(s);

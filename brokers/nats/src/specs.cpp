@@ -27,4 +27,9 @@ void jetstream_out::bindings(std::string_view address, boost::json::object& out)
   out["nats"] = std::move(b);
 }
 
+void kv_watch::bindings(std::string_view address, boost::json::object& out) const {
+  out["nats"] =
+      boost::json::object{{"bucket", bucket}, {"keys", address}, {"bindingVersion", "custom"}};
+}
+
 }  // namespace brook::nats

@@ -18,6 +18,16 @@ std::unique_ptr<subscription> subscribe_jetstream(const std::shared_ptr<client>&
                                                   const subscription_spec& spec,
                                                   std::shared_ptr<delivery_sink> sink);
 
+std::unique_ptr<subscription> subscribe_kv(const std::shared_ptr<client>& cl,
+                                           const subscription_spec& spec,
+                                           std::shared_ptr<delivery_sink> sink);
+
+/// Opens a key-value bucket, creating it when missing (History 10).
+natsStatus open_bucket(jsCtx* js, const std::string& bucket, kvStore** kv);
+
+/// The client behind a NATS transport (null for any other transport).
+std::shared_ptr<client> client_of(const std::shared_ptr<brook::transport>& t);
+
 /// Whether the subject pattern `p` matches every subject `f` matches (`*`, `>`).
 bool covers(std::string_view p, std::string_view f);
 

@@ -379,4 +379,78 @@ TEST(NatsTestBroker, ChecksDeclarationsWithTheDriversRulesAndEmulatesTheirAcks) 
   EXPECT_EQ(tb.stats("events").dropped_total(), 1u) << "core NATS cannot take a nack back";
 }
 
+// A key-value bucket: put, get and erase through the handle, which a handler gets injected.
+TEST(NatsKeyValue, PutGetEraseAndInjectedIntoAHandler) {
+  nats::broker broker{nats_url(), quick()};
+  auto bucket = unique("cfg");
+  auto kv = broker.key_value(bucket);
+  broker.provide(kv);
+  auto subject = unique("kvq");
+  broker.subscriber(subject).handle(
+      [](const std::string& key, brook::dep<nats::key_value> cfg) -> std::string {
+        return cfg->get(key).value_or("(none)");
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  std::uint64_t rev = 0;
+  ASSERT_FALSE(kv->put("limit", "42", &rev));
+  EXPECT_GT(rev, 0u);
+  EXPECT_EQ(kv->get("limit"), std::optional<std::string>{"42"});
+  EXPECT_EQ(broker.request<std::string>(subject, std::string{"limit"}), "42");
+  ASSERT_FALSE(kv->erase("limit"));
+  brook::error_info err;
+  EXPECT_EQ(kv->get("limit", &err), std::nullopt);
+  EXPECT_FALSE(err) << "a deleted key is absent, not an error: " << err.to_string();
+  EXPECT_EQ(broker.request<std::string>(subject, std::string{"limit"}), "(none)");
+}
+
+// A watch starts with the current values, then follows puts and deletes of matching keys
+// (with the operation and revision as metadata); ignore_deletes leaves the deletes out.
+TEST(NatsKeyValue, AWatchSeesCurrentValuesThenChanges) {
+  auto bucket = unique("watch");
+  {
+    nats::broker seeder{nats_url(), quick()};
+    brook::app app{seeder};  // a key_value works once its broker's app started
+    app.start({.log_level = "off"});
+    auto kv = seeder.key_value(bucket);
+    ASSERT_FALSE(kv->put("feature.a", "on"));
+    ASSERT_FALSE(kv->put("other", "x"));
+  }
+  nats::broker broker{nats_url(), quick()};
+  auto kv = broker.key_value(bucket);
+  std::mutex mtx;
+  std::vector<std::string> seen, quiet;
+  broker.subscriber(nats::kv_watch{.name = "feature.>", .bucket = bucket})
+      .handle([&](const brook::message& m) {
+        std::lock_guard lock{mtx};
+        seen.push_back(std::string{m.channel()} + "=" + std::string{m.body()} + " " +
+                       std::string{m.metadata("operation")});
+      });
+  broker.subscriber(nats::kv_watch{.name = "feature.>", .bucket = bucket, .ignore_deletes = true})
+      .handle([&](const brook::message& m) {
+        std::lock_guard lock{mtx};
+        quiet.push_back(std::string{m.channel()} + "=" + std::string{m.body()});
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mtx};
+    return seen.size() == 1 && quiet.size() == 1;
+  })) << "the current value first";
+  ASSERT_FALSE(kv->put("feature.b", "off"));
+  ASSERT_FALSE(kv->erase("feature.a"));
+  ASSERT_FALSE(kv->put("other", "y"));  // not watched
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mtx};
+    return seen.size() == 3 && quiet.size() == 2;
+  }));
+  std::this_thread::sleep_for(100ms);
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(seen, (std::vector<std::string>{"feature.a=on put", "feature.b=off put",
+                                            "feature.a= delete"}));
+  EXPECT_EQ(quiet, (std::vector<std::string>{"feature.a=on", "feature.b=off"}));
+}
+
 }  // namespace

@@ -18,8 +18,10 @@
 /// declarations are in `brook/nats/specs.hpp`, the connection's options in
 /// `brook/nats/settings.hpp`.
 #include <brook/broker.hpp>
+#include <brook/nats/key_value.hpp>
 #include <brook/nats/settings.hpp>
 #include <brook/nats/specs.hpp>
+#include <memory>
 #include <string>
 
 namespace brook::nats {
@@ -31,6 +33,9 @@ public:
   asyncapi::server_spec server() const override;
   boost::json::object bindings(const detail::publisher_decl& p) const override;
   bool wildcard_names() const noexcept override { return true; }
+  /// The key-value bucket `bucket` on this broker's connection (created on first use
+  /// when missing); `broker.provide(broker.key_value("config"))` makes it injectable.
+  std::shared_ptr<nats::key_value> key_value(std::string bucket) const;
 
 protected:
   subscription_spec default_spec(std::string address) const override;

@@ -84,6 +84,25 @@ struct jetstream {
   void bindings(std::string_view address, boost::json::object& out) const;
 };
 
+/// Watches a key-value bucket: every put (and, unless `ignore_deletes`, every delete
+/// or purge) of a key matching `name` (`*` one token, `>` the rest; default every
+/// key) is a message: the key as its channel, the value as its body, metadata
+/// `bucket`, `revision` and `operation` (put, delete, purge). It starts with the
+/// bucket's current values (all of each key's history with `history`), then follows
+/// changes; it takes the next entry only while the subscriber has credit. No acks:
+/// a watch has nothing to settle. The bucket is created when missing.
+struct kv_watch {
+  static constexpr std::string_view protocol = "nats";
+  static constexpr std::string_view kind = "kv";
+  std::string name = ">";  ///< the keys to watch
+  std::string bucket;      ///< required
+  bool history = false;
+  bool ignore_deletes = false;
+
+  brook::capabilities capabilities() const noexcept { return {}; }
+  void bindings(std::string_view address, boost::json::object& out) const;
+};
+
 /// Publishes to JetStream and completes on the server's PubAck (an error when no
 /// stream takes the subject). The message id goes out as `Nats-Msg-Id`, so the
 /// stream's duplicate window drops a resend.

@@ -1,0 +1,295 @@
+// Key-value: the watch subscription (one thread per watch, taking the next entry
+// only while there is credit) and the put/get/erase handle.
+#include <brook/nats/key_value.hpp>
+#include <brook/nats/specs.hpp>
+#include <condition_variable>
+#include <thread>
+#include <vector>
+
+#include "envelope.hpp"
+#include "subscriptions.hpp"
+
+namespace brook::nats {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* op_name(kvOperation op) {
+  switch (op) {
+    case kvOp_Put: return "put";
+    case kvOp_Delete: return "delete";
+    case kvOp_Purge: return "purge";
+    default: return "unknown";
+  }
+}
+
+class kv_state final : public link_listener, public std::enable_shared_from_this<kv_state> {
+public:
+  kv_state(std::shared_ptr<client> cl, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
+      : cl_(std::move(cl)),
+        spec_(std::move(spec)),
+        sink_(std::move(sink)),
+        watch_(*spec_.driver.get<kv_watch>()) {
+    if (spec_.address.empty())
+      spec_.address = ">";
+  }
+
+  void start() {
+    cl_->listen(shared_from_this());
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void request(std::size_t n) {
+    {
+      std::lock_guard lock{mtx_};
+      credit_ += n;
+    }
+    cv_.notify_all();
+  }
+
+  void cancel(std::function<void()> done) {
+    std::unique_lock lock{mtx_};
+    if (done)
+      on_done_.push_back(std::move(done));
+    stop_ = true;
+    if (exited_) {
+      auto fs = std::move(on_done_);
+      on_done_.clear();
+      lock.unlock();
+      for (auto& f : fs)
+        f();
+      return;
+    }
+    lock.unlock();
+    cv_.notify_all();
+  }
+
+  void join() {
+    cancel(nullptr);
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
+      thread_.join();
+    else if (thread_.joinable())
+      thread_.detach();
+    cl_->forget(this);
+  }
+
+  void link_lost(const error_info& why) override { sink_->interrupted(why); }
+  void link_back() override {}  // the watch resumes (or is made again) in the thread
+  // The client closes: stop, and let go of the watcher before its JetStream context goes.
+  void shutdown() override {
+    cancel(nullptr);
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
+      thread_.join();
+  }
+
+private:
+  void run() {
+    auto backoff = 100ms;
+    std::string last_error;
+    kvStore* kv = nullptr;
+    kvWatcher* w = nullptr;
+    auto release = [&] {
+      if (w)
+        kvWatcher_Destroy(w);
+      if (kv)
+        kvStore_Destroy(kv);
+      w = nullptr;
+      kv = nullptr;
+    };
+    while (!stopping()) {
+      if (!w) {
+        auto err = open(kv, w);
+        if (err) {
+          release();
+          if (err.message != last_error && cl_->cfg().on_event)
+            cl_->cfg().on_event(err);
+          last_error = err.message;
+          wait_for(backoff);
+          backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+          continue;
+        }
+        backoff = 100ms;
+        last_error.clear();
+        sink_->subscribed();
+      }
+      {
+        std::unique_lock lock{mtx_};
+        cv_.wait(lock, [&] { return stop_ || credit_ > 0; });
+        if (stop_)
+          break;
+      }
+      kvEntry* e = nullptr;
+      auto s = kvWatcher_Next(&e, w, cl_->cfg().fetch_wait.count());
+      if (s == NATS_TIMEOUT)
+        continue;
+      if (s != NATS_OK) {
+        release();  // made again: entries up to `last_` are not delivered twice
+        wait_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+        continue;
+      }
+      if (!e)
+        continue;  // the end of the initial values
+      deliver(e);
+      kvEntry_Destroy(e);
+    }
+    release();
+    std::unique_lock lock{mtx_};
+    exited_ = true;
+    auto fs = std::move(on_done_);
+    on_done_.clear();
+    lock.unlock();
+    for (auto& f : fs)
+      f();
+  }
+
+  error_info open(kvStore*& kv, kvWatcher*& w) {
+    error_info err;
+    bool live = cl_->with([&](natsConnection*, jsCtx* js) {
+      if (auto s = open_bucket(js, watch_.bucket, &kv); s != NATS_OK) {
+        err = status_error(s, "nats: key-value bucket '" + watch_.bucket + "'");
+        return;
+      }
+      kvWatchOptions o;
+      kvWatchOptions_Init(&o);
+      o.IncludeHistory = watch_.history;
+      o.IgnoreDeletes = watch_.ignore_deletes;
+      if (auto s = kvStore_Watch(&w, kv, spec_.address.c_str(), &o); s != NATS_OK)
+        err = status_error(
+            s, "nats: watching '" + spec_.address + "' in bucket '" + watch_.bucket + "'");
+    });
+    if (!live)
+      return {errc::closed, "nats: the transport is closed"};
+    return err;
+  }
+
+  void deliver(kvEntry* e) {
+    auto rev = kvEntry_Revision(e);
+    if (rev <= last_)
+      return;  // seen before the watch was made again
+    last_ = rev;
+    auto env = std::make_shared<envelope>();
+    env->channel = kvEntry_Key(e);
+    if (auto* v = static_cast<const char*>(kvEntry_Value(e)))
+      env->body.assign(v, static_cast<std::size_t>(kvEntry_ValueLen(e)));
+    const char* op = op_name(kvEntry_Operation(e));
+    env->metadata.emplace("kind", "kv");
+    env->metadata.emplace("bucket", watch_.bucket);
+    env->metadata.emplace("revision", std::to_string(rev));
+    env->metadata.emplace("operation", op);
+    env->delivery.offset = static_cast<std::int64_t>(rev);
+    env->delivery.timestamp_ms = kvEntry_Created(e) / 1'000'000;
+    env->delivery.broker_id = watch_.bucket + ":" + env->channel + "@" + std::to_string(rev);
+    env->correlation_id = env->message_id = env->delivery.broker_id;
+    {
+      std::lock_guard lock{mtx_};
+      if (credit_ > 0)
+        --credit_;
+    }
+    sink_->deliver(std::move(env));
+  }
+
+  bool stopping() {
+    std::lock_guard lock{mtx_};
+    return stop_;
+  }
+  void wait_for(std::chrono::milliseconds d) {
+    std::unique_lock lock{mtx_};
+    cv_.wait_for(lock, d, [&] { return stop_; });
+  }
+
+  std::shared_ptr<client> cl_;
+  subscription_spec spec_;
+  std::shared_ptr<delivery_sink> sink_;
+  kv_watch watch_;
+  std::thread thread_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::size_t credit_ = 0;
+  std::uint64_t last_ = 0;  ///< the fetch thread's: the last revision delivered
+  bool stop_ = false, exited_ = false;
+  std::vector<std::function<void()>> on_done_;
+};
+
+class kv_subscription final : public subscription {
+public:
+  explicit kv_subscription(std::shared_ptr<kv_state> st) : st_(std::move(st)) {}
+  ~kv_subscription() override { st_->join(); }
+  void request(std::size_t n) override { st_->request(n); }
+  void cancel(std::function<void()> done) override { st_->cancel(std::move(done)); }
+  bool reports_ready() const noexcept override { return true; }
+
+private:
+  std::shared_ptr<kv_state> st_;
+};
+
+}  // namespace
+
+std::unique_ptr<subscription> subscribe_kv(const std::shared_ptr<client>& cl,
+                                           const subscription_spec& spec,
+                                           std::shared_ptr<delivery_sink> sink) {
+  auto st = std::make_shared<kv_state>(cl, spec, std::move(sink));
+  st->start();
+  return std::make_unique<kv_subscription>(std::move(st));
+}
+
+key_value::key_value(std::shared_ptr<client> cl, std::string bucket)
+    : cl_(std::move(cl)), bucket_(std::move(bucket)) {}
+
+error_info key_value::put(std::string_view key, std::string_view value, std::uint64_t* revision) {
+  if (!cl_)
+    return {errc::unsupported, "nats: this key_value has no NATS connection"};
+  error_info err;
+  std::string k{key};
+  auto outer = cl_->with_kv(bucket_, [&](kvStore* kv) {
+    std::uint64_t rev = 0;
+    if (auto s = kvStore_Put(&rev, kv, k.c_str(), value.data(), static_cast<int>(value.size()));
+        s != NATS_OK)
+      err = status_error(s, "nats: put '" + k + "' in bucket '" + bucket_ + "'");
+    else if (revision)
+      *revision = rev;
+  });
+  return outer ? outer : err;
+}
+
+std::optional<std::string> key_value::get(std::string_view key, error_info* error) {
+  if (!cl_) {
+    if (error)
+      *error = {errc::unsupported, "nats: this key_value has no NATS connection"};
+    return std::nullopt;
+  }
+  std::optional<std::string> out;
+  error_info err;
+  std::string k{key};
+  auto outer = cl_->with_kv(bucket_, [&](kvStore* kv) {
+    kvEntry* e = nullptr;
+    auto s = kvStore_Get(&e, kv, k.c_str());
+    if (s == NATS_OK && e) {
+      if (kvEntry_Operation(e) == kvOp_Put) {
+        auto* v = static_cast<const char*>(kvEntry_Value(e));
+        out.emplace(v ? v : "", static_cast<std::size_t>(kvEntry_ValueLen(e)));
+      }
+      kvEntry_Destroy(e);
+    } else if (s != NATS_NOT_FOUND) {
+      err = status_error(s, "nats: get '" + k + "' from bucket '" + bucket_ + "'");
+    }
+  });
+  if (error)
+    *error = outer ? outer : err;
+  return out;
+}
+
+error_info key_value::erase(std::string_view key) {
+  if (!cl_)
+    return {errc::unsupported, "nats: this key_value has no NATS connection"};
+  error_info err;
+  std::string k{key};
+  auto outer = cl_->with_kv(bucket_, [&](kvStore* kv) {
+    if (auto s = kvStore_Delete(kv, k.c_str()); s != NATS_OK)
+      err = status_error(s, "nats: delete '" + k + "' from bucket '" + bucket_ + "'");
+  });
+  return outer ? outer : err;
+}
+
+}  // namespace brook::nats
