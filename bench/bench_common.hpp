@@ -20,6 +20,18 @@ void must(const Error& err) {
   }
 }
 
+/// Nanoseconds on the steady clock: the send time benchmarks put into their messages.
+inline long long now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
+      .count();
+}
+
+/// The environment variable `name` as a number, or `fallback`.
+inline long env_or(const char* name, long fallback) {
+  auto* v = std::getenv(name);
+  return v ? std::strtol(v, nullptr, 10) : fallback;
+}
+
 inline double micros(clock::duration d) {
   return std::chrono::duration<double, std::micro>(d).count();
 }

@@ -6,7 +6,6 @@
 //                  handler's success acks each message
 // usage: nats_bench [throughput|pingpong|js_throughput|all]; env BROOK_NATS_URL, N, NPING, NJS
 #include <atomic>
-#include <boost/describe/class.hpp>
 #include <brook/app.hpp>
 #include <brook/nats/broker.hpp>
 #include <condition_variable>
@@ -15,31 +14,17 @@
 #include <thread>
 
 #include "bench_common.hpp"
+#include "tick.hpp"
 
 namespace {
 
-struct tick {
-  std::int64_t seq = 0;
-  std::int64_t sent_ns = 0;
-  std::string source;
-  std::string kind;
-};
-BOOST_DESCRIBE_STRUCT(tick, (), (seq, sent_ns, source, kind))
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             bench::clock::now().time_since_epoch())
-      .count();
-}
+using bench::env_or;
+using bench::now_ns;
+using bench::tick;
 
 std::string url() {
   auto* u = std::getenv("BROOK_NATS_URL");
   return u ? u : "nats://127.0.0.1:4232";
-}
-
-long env_or(const char* name, long fallback) {
-  auto* v = std::getenv(name);
-  return v ? std::strtol(v, nullptr, 10) : fallback;
 }
 
 void throughput(long n) {

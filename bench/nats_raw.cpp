@@ -22,16 +22,8 @@
 
 namespace {
 
-long long now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             bench::clock::now().time_since_epoch())
-      .count();
-}
-
-long env_or(const char* name, long fallback) {
-  auto* v = std::getenv(name);
-  return v ? std::strtol(v, nullptr, 10) : fallback;
-}
+using bench::env_or;
+using bench::now_ns;
 
 std::string url() {
   auto* u = std::getenv("BROOK_NATS_URL");

@@ -34,11 +34,7 @@
 
 namespace {
 
-long long now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             bench::clock::now().time_since_epoch())
-      .count();
-}
+using bench::now_ns;
 
 struct target {
   std::string host = "127.0.0.1";

@@ -43,4 +43,14 @@ std::shared_ptr<spdlog::logger> default_logger() {
   return instance;
 }
 
+std::function<void(const error_info&)> log_driver_events(std::string prefix) {
+  return [prefix = std::move(prefix)](const error_info& e) {
+    auto log = default_logger();
+    if (e.code == errc::ok)
+      log->info("{}{}", prefix, e.message);
+    else
+      log->warn("{}{}", prefix, e.to_string());
+  };
+}
+
 }  // namespace brook

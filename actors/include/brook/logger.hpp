@@ -4,6 +4,8 @@
 /// message's channel and id so lines of one message can be grepped together.
 #include <spdlog/logger.h>
 
+#include <brook/errc.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,5 +63,9 @@ private:
 
 /// The process-wide brook logger (created on first use; level set by the CLI).
 std::shared_ptr<spdlog::logger> default_logger();
+
+/// What a broker does with its driver's events by default (`settings::on_event`):
+/// successes at info, failures at warn, on the default logger, each after `prefix`.
+std::function<void(const error_info&)> log_driver_events(std::string prefix = {});
 
 }  // namespace brook

@@ -4,12 +4,11 @@
 // Setting up (the stream, the durable consumer, the pull subscription) is part
 // of the loop: while the server is away it is retried with backoff.
 #include <brook/nats/specs.hpp>
-#include <condition_variable>
-#include <thread>
 #include <vector>
 
 #include "envelope.hpp"
 #include "subscriptions.hpp"
+#include "worker.hpp"
 
 namespace brook::nats {
 
@@ -85,10 +84,10 @@ private:
   std::atomic<bool> settled_{false};
 };
 
-class js_state final : public link_listener, public std::enable_shared_from_this<js_state> {
+class js_state final : public pull_worker, public std::enable_shared_from_this<js_state> {
 public:
   js_state(std::shared_ptr<client> cl, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
-      : cl_(std::move(cl)), spec_(std::move(spec)), sink_(std::move(sink)) {
+      : pull_worker(std::move(cl)), spec_(std::move(spec)), sink_(std::move(sink)) {
     if (auto* j = spec_.driver.get<jetstream>())
       js_ = *j;
     durable_ = durable_name(js_, spec_);
@@ -102,41 +101,7 @@ public:
     // on failure) the fetch thread keeps trying.
     if (cl_->connected() && !setup())
       sink_->subscribed();
-    thread_ = std::thread([this] { run(); });
-  }
-
-  void request(std::size_t n) {
-    {
-      std::lock_guard lock{mtx_};
-      credit_ += n;
-    }
-    cv_.notify_all();
-  }
-
-  void cancel(std::function<void()> done) {
-    std::unique_lock lock{mtx_};
-    if (done)
-      on_done_.push_back(std::move(done));
-    stop_ = true;
-    if (exited_) {
-      auto fs = std::move(on_done_);
-      on_done_.clear();
-      lock.unlock();
-      for (auto& f : fs)
-        f();
-      return;
-    }
-    lock.unlock();
-    cv_.notify_all();
-  }
-
-  void join() {
-    cancel(nullptr);
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
-      thread_.join();
-    else if (thread_.joinable())
-      thread_.detach();
-    cl_->forget(this);
+    launch([this] { run(); });
   }
 
   void link_lost(const error_info& why) override { sink_->interrupted(why); }
@@ -145,7 +110,6 @@ public:
     if (sub_)
       sink_->subscribed();  // the consumer is on the server: nothing was missed
   }
-  void shutdown() override { cancel(nullptr); }
 
 private:
   void run() {
@@ -163,21 +127,16 @@ private:
             break;
           }
           wait_for(backoff);
-          backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+          backoff = next_backoff(backoff);
           continue;
         }
         backoff = 100ms;
         last_error.clear();
         sink_->subscribed();
       }
-      std::size_t want = 0;
-      {
-        std::unique_lock lock{mtx_};
-        cv_.wait(lock, [&] { return stop_ || credit_ > 0; });
-        if (stop_)
-          break;
-        want = std::min(credit_, batch_);
-      }
+      auto want = wait_credit(batch_);
+      if (want == 0)
+        break;
       natsMsgList list{};
       jsErrCode je = static_cast<jsErrCode>(0);
       auto s = natsSubscription_Fetch(&list, sub_, static_cast<int>(want),
@@ -196,15 +155,8 @@ private:
         continue;
       }
       wait_for(backoff);  // disconnected: nats.c reconnects, the next fetch resumes
-      backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+      backoff = next_backoff(backoff);
     }
-    std::unique_lock lock{mtx_};
-    exited_ = true;
-    auto fs = std::move(on_done_);
-    on_done_.clear();
-    lock.unlock();
-    for (auto& f : fs)
-      f();
   }
 
   void deliver(natsMsgList& list) {
@@ -233,23 +185,10 @@ private:
         jsMsgMetaData_Destroy(meta);
       }
       env->ack = std::make_shared<js_ack>(m, keeper_);
-      {
-        std::lock_guard lock{mtx_};
-        if (credit_ > 0)
-          --credit_;
-      }
+      took_one();
       sink_->deliver(std::move(env));
     }
     natsMsgList_Destroy(&list);
-  }
-
-  bool stopping() {
-    std::lock_guard lock{mtx_};
-    return stop_;
-  }
-  void wait_for(std::chrono::milliseconds d) {
-    std::unique_lock lock{mtx_};
-    cv_.wait_for(lock, d, [&] { return stop_; });
   }
 
   error_info setup() {
@@ -386,20 +325,13 @@ private:
     return {};
   }
 
-  std::shared_ptr<client> cl_;
   subscription_spec spec_;
   std::shared_ptr<delivery_sink> sink_;
   jetstream js_;
   std::string durable_;
   std::size_t batch_ = 100;
-  std::thread thread_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::size_t credit_ = 0;
-  bool stop_ = false, exited_ = false;
   natsSubscription* sub_ = nullptr;                                      ///< the fetch thread's
   std::shared_ptr<sub_keeper> keeper_ = std::make_shared<sub_keeper>();  ///< every one made
-  std::vector<std::function<void()>> on_done_;
 };
 
 class js_subscription final : public subscription {

@@ -2,12 +2,10 @@
 // only while there is credit) and the put/get/erase handle.
 #include <brook/nats/key_value.hpp>
 #include <brook/nats/specs.hpp>
-#include <condition_variable>
-#include <thread>
-#include <vector>
 
 #include "envelope.hpp"
 #include "subscriptions.hpp"
+#include "worker.hpp"
 
 namespace brook::nats {
 
@@ -24,10 +22,10 @@ const char* op_name(kvOperation op) {
   }
 }
 
-class kv_state final : public link_listener, public std::enable_shared_from_this<kv_state> {
+class kv_state final : public pull_worker, public std::enable_shared_from_this<kv_state> {
 public:
   kv_state(std::shared_ptr<client> cl, subscription_spec spec, std::shared_ptr<delivery_sink> sink)
-      : cl_(std::move(cl)),
+      : pull_worker(std::move(cl)),
         spec_(std::move(spec)),
         sink_(std::move(sink)),
         watch_(*spec_.driver.get<kv_watch>()) {
@@ -37,51 +35,11 @@ public:
 
   void start() {
     cl_->listen(shared_from_this());
-    thread_ = std::thread([this] { run(); });
-  }
-
-  void request(std::size_t n) {
-    {
-      std::lock_guard lock{mtx_};
-      credit_ += n;
-    }
-    cv_.notify_all();
-  }
-
-  void cancel(std::function<void()> done) {
-    std::unique_lock lock{mtx_};
-    if (done)
-      on_done_.push_back(std::move(done));
-    stop_ = true;
-    if (exited_) {
-      auto fs = std::move(on_done_);
-      on_done_.clear();
-      lock.unlock();
-      for (auto& f : fs)
-        f();
-      return;
-    }
-    lock.unlock();
-    cv_.notify_all();
-  }
-
-  void join() {
-    cancel(nullptr);
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
-      thread_.join();
-    else if (thread_.joinable())
-      thread_.detach();
-    cl_->forget(this);
+    launch([this] { run(); });
   }
 
   void link_lost(const error_info& why) override { sink_->interrupted(why); }
   void link_back() override {}  // the watch resumes (or is made again) in the thread
-  // The client closes: stop, and let go of the watcher before its JetStream context goes.
-  void shutdown() override {
-    cancel(nullptr);
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
-      thread_.join();
-  }
 
 private:
   void run() {
@@ -106,19 +64,15 @@ private:
             cl_->cfg().on_event(err);
           last_error = err.message;
           wait_for(backoff);
-          backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+          backoff = next_backoff(backoff);
           continue;
         }
         backoff = 100ms;
         last_error.clear();
         sink_->subscribed();
       }
-      {
-        std::unique_lock lock{mtx_};
-        cv_.wait(lock, [&] { return stop_ || credit_ > 0; });
-        if (stop_)
-          break;
-      }
+      if (wait_credit(1) == 0)
+        break;
       kvEntry* e = nullptr;
       auto s = kvWatcher_Next(&e, w, cl_->cfg().fetch_wait.count());
       if (s == NATS_TIMEOUT)
@@ -126,7 +80,7 @@ private:
       if (s != NATS_OK) {
         release();  // made again: entries up to `last_` are not delivered twice
         wait_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+        backoff = next_backoff(backoff);
         continue;
       }
       if (!e)
@@ -135,13 +89,6 @@ private:
       kvEntry_Destroy(e);
     }
     release();
-    std::unique_lock lock{mtx_};
-    exited_ = true;
-    auto fs = std::move(on_done_);
-    on_done_.clear();
-    lock.unlock();
-    for (auto& f : fs)
-      f();
   }
 
   error_info open(kvStore*& kv, kvWatcher*& w) {
@@ -182,34 +129,14 @@ private:
     env->delivery.timestamp_ms = kvEntry_Created(e) / 1'000'000;
     env->delivery.broker_id = watch_.bucket + ":" + env->channel + "@" + std::to_string(rev);
     env->correlation_id = env->message_id = env->delivery.broker_id;
-    {
-      std::lock_guard lock{mtx_};
-      if (credit_ > 0)
-        --credit_;
-    }
+    took_one();
     sink_->deliver(std::move(env));
   }
 
-  bool stopping() {
-    std::lock_guard lock{mtx_};
-    return stop_;
-  }
-  void wait_for(std::chrono::milliseconds d) {
-    std::unique_lock lock{mtx_};
-    cv_.wait_for(lock, d, [&] { return stop_; });
-  }
-
-  std::shared_ptr<client> cl_;
   subscription_spec spec_;
   std::shared_ptr<delivery_sink> sink_;
   kv_watch watch_;
-  std::thread thread_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::size_t credit_ = 0;
-  std::uint64_t last_ = 0;  ///< the fetch thread's: the last revision delivered
-  bool stop_ = false, exited_ = false;
-  std::vector<std::function<void()>> on_done_;
+  std::uint64_t last_ = 0;  ///< the worker thread's: the last revision delivered
 };
 
 class kv_subscription final : public subscription {

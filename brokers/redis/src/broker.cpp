@@ -10,13 +10,7 @@ settings with_url(std::string url, settings s) {
   s.url = std::move(url);
   // The driver logs nothing itself; the broker turns its events into log lines.
   if (!s.on_event)
-    s.on_event = [](const error_info& e) {
-      auto log = default_logger();
-      if (e.code == errc::ok)
-        log->info("redis: {}", e.message);
-      else
-        log->warn("redis: {}", e.to_string());
-    };
+    s.on_event = log_driver_events("redis: ");
   return s;
 }
 }  // namespace
