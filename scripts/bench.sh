@@ -5,7 +5,8 @@
 #   redis: starts redis-server on 127.0.0.1 (scripts/services.sh) and runs, in one
 #   invocation, the raw hiredis baseline and brook on the same workload, alternating
 #   raw and brook ROUNDS times so both see the same machine (a 2-vCPU VM's speed drifts).
-#   nats: the same with nats-server (-js) and the raw nats.c baseline.
+#   nats: the same with nats-server (-js), the raw nats.c baseline and Python FastStream
+#   (bench/faststream_nats.py, from the interop venv) on the same workloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${1:-memory}
@@ -38,10 +39,17 @@ case "$broker" in
     scripts/services.sh start nats >/dev/null
     export BROOK_NATS_URL=${BROOK_NATS_URL:-nats://127.0.0.1:4232} N=$n NPING=${NPING:-20000} \
            NJS=${NJS:-50000}
+    # Python FastStream on the same server in the same run (fewer messages: it is slower).
+    scripts/interop/setup_venv.sh >/dev/null
+    py=${BROOK_RUN_DIR:-/tmp/brook-run}/venv/bin/python
+    declare -A fs_n=([throughput]=${FS_N:-20000} [pingpong]=${FS_NPING:-5000}
+                     [js_throughput]=${FS_NJS:-5000})
     for ((r = 0; r < rounds; r++)); do
       for bench in throughput pingpong js_throughput; do
         "$build/bench/nats_raw" "$bench" | tee -a "$out"
         "$build/bench/nats_bench" "$bench" | tee -a "$out"
+        "$py" bench/faststream_nats.py "$bench" --n "${fs_n[$bench]}" --url "$BROOK_NATS_URL" |
+          tee -a "$out"
       done
     done ;;
   *) echo "bench.sh: unknown broker '$broker' (have: memory, redis, nats)" >&2; exit 2 ;;

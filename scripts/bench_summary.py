@@ -24,4 +24,10 @@ for (bench, broker), impls in runs.items():
             "throughput": round(b["msgs_per_s"] / r["msgs_per_s"], 3),
             "p50": round(b["p50_us"] / r["p50_us"], 3),
         }
+    if "faststream" in impls and "brook" in impls:
+        b, f = summary["brook"], summary["faststream"]
+        summary["brook_vs_faststream"] = {
+            "throughput": round(b["msgs_per_s"] / f["msgs_per_s"], 2),
+            "p50": round(b["p50_us"] / f["p50_us"], 3),
+        }
     print(json.dumps(summary))
