@@ -168,6 +168,8 @@ error_info client::start(link_fn link) {
     js_ = js;
     hooks_ = h;
   }
+  if (cfg_.flush_when_idle && !cfg_.send_asap)
+    flusher_ = std::thread([this] { run_flusher(); });
   if (s == NATS_NOT_YET_CONNECTED)
     return {errc::connection_failed, "nats: " + url() +
                                          " is not reachable yet; nats.c keeps connecting every " +
@@ -220,6 +222,8 @@ void client::publish(outgoing m, publish_callback done) {
     if (!js) {
       if (auto s = natsConnection_PublishMsg(nc, msg); s != NATS_OK)
         result = status_error(s, "nats: publish to '" + m.channel + "'");
+      else
+        kick();
       return;
     }
     jsPubOptions po;
@@ -242,6 +246,7 @@ void client::publish(outgoing m, publish_callback done) {
       return;
     }
     msg = nullptr;  // nats.c owns it; the PubAck handler destroys it
+    kick();
   });
   if (msg)
     natsMsg_Destroy(msg);
@@ -249,6 +254,36 @@ void client::publish(outgoing m, publish_callback done) {
     result = {errc::closed, "nats: the transport is closed (publish to '" + m.channel + "')"};
   if (!js || result)
     done(result);
+}
+
+void client::kick() noexcept {
+  if (!flusher_.joinable())
+    return;
+  {
+    std::lock_guard lock{flush_mtx_};
+    if (dirty_)
+      return;  // a flush is due already: this publish goes with it
+    dirty_ = true;
+  }
+  flush_cv_.notify_one();
+}
+
+void client::run_flusher() {
+  std::unique_lock lock{flush_mtx_};
+  while (true) {
+    flush_cv_.wait(lock, [&] { return dirty_ || flusher_stop_; });
+    if (flusher_stop_)
+      return;
+    dirty_ = false;
+    lock.unlock();
+    // Writes the buffer, then waits for the server's PONG: publishes made meanwhile
+    // gather in the buffer and go out with the next flush.
+    with([&](natsConnection* nc, jsCtx*) {
+      if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED)
+        (void)natsConnection_FlushTimeout(nc, 1000);
+    });
+    lock.lock();
+  }
 }
 
 void client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
@@ -347,6 +382,14 @@ void client::close() {
     std::shared_lock lock{life_};
     if (!nc_ || closed_)
       return;
+  }
+  if (flusher_.joinable()) {
+    {
+      std::lock_guard lock{flush_mtx_};
+      flusher_stop_ = true;
+    }
+    flush_cv_.notify_one();
+    flusher_.join();
   }
   for (auto& l : listeners())
     l->shutdown();

@@ -6,11 +6,13 @@
 
 #include <atomic>
 #include <brook/nats/settings.hpp>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -63,8 +65,16 @@ private:
   std::vector<std::shared_ptr<link_listener>> listeners();
   friend struct hooks;
 
+  /// Writes what publishes left in nats.c's buffer as soon as it is idle (flush_when_idle).
+  void kick() noexcept;
+  void run_flusher();
+
   settings cfg_;
   link_fn link_;
+  std::thread flusher_;
+  std::mutex flush_mtx_;
+  std::condition_variable flush_cv_;
+  bool dirty_ = false, flusher_stop_ = false;
   mutable std::shared_mutex life_;  ///< shared: using nc_/js_; unique: closing
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;

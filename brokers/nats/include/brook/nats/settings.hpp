@@ -57,9 +57,14 @@ struct settings {
   /// TLS: the CA that signed the server's certificate; a client certificate and key for mutual TLS.
   std::string tls_ca_file, tls_cert_file, tls_key_file;
   bool no_echo = false;  ///< the server does not send this connection's own publishes back
-  /// Write each publish at once rather than through nats.c's flusher thread: lower
-  /// latency (a reply no longer waits up to a millisecond), fewer bytes per syscall.
-  bool send_asap = true;
+  /// How publishes reach the socket. By default the driver flushes as soon as the
+  /// connection goes idle: a lone publish (a reply, a ping-pong) is written at once,
+  /// while a burst is written in batches, one write per round trip of the previous
+  /// flush (nats.c's own flusher alone would hold a lone reply for up to a millisecond).
+  /// `send_asap` writes every publish on its own (lowest latency, one syscall each,
+  /// a fifth of the throughput).
+  bool send_asap = false;
+  bool flush_when_idle = true;  ///< off: nats.c's flusher alone (batches, up to 1 ms late)
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reconnect_wait{
       250};                                ///< between reconnect attempts (nats.c adds jitter)
