@@ -4,6 +4,7 @@
 
 #include <brook/nats/broker.hpp>
 #include <cstdlib>
+#include <thread>
 
 #include "delivery_conformance.hpp"
 
@@ -36,11 +37,24 @@ std::size_t consumer_backlog(brook::broker&, const std::string& subject, std::si
   jsConsumerInfo* ci = nullptr;
   std::size_t n = 0;
   auto durable = "dconf-" + subject;
+  bool found = false;
   if (natsConnection_ConnectTo(&nc, nats_url().c_str()) == NATS_OK &&
-      natsConnection_JetStream(&js, nc, nullptr) == NATS_OK &&
-      js_GetConsumerInfo(&ci, js, "dconf", durable.c_str(), nullptr, nullptr) == NATS_OK)
-    n = static_cast<std::size_t>(ci->NumPending) + static_cast<std::size_t>(ci->NumAckPending);
-  else
+      natsConnection_JetStream(&js, nc, nullptr) == NATS_OK) {
+    // The server applies acks a moment after they arrive: let the last ones land.
+    for (int tries = 0; tries < 40; ++tries) {
+      if (ci)
+        jsConsumerInfo_Destroy(ci);
+      ci = nullptr;
+      if (js_GetConsumerInfo(&ci, js, "dconf", durable.c_str(), nullptr, nullptr) != NATS_OK)
+        break;
+      found = true;
+      n = static_cast<std::size_t>(ci->NumPending) + static_cast<std::size_t>(ci->NumAckPending);
+      if (ci->NumAckPending == 0)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+  }
+  if (!found)
     ADD_FAILURE() << "no consumer " << durable << " on stream dconf";
   if (ci)
     jsConsumerInfo_Destroy(ci);
