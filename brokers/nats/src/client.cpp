@@ -63,7 +63,13 @@ std::vector<std::unique_ptr<client::hooks>>& retired() {
   return all;
 }
 std::mutex retired_mtx;
+/// Cuts `h` off its client (no callback reaches it from now on) and keeps it for the
+/// callbacks nats.c may still make.
 void retire(client::hooks* h) {
+  {
+    std::lock_guard hl{h->mtx};
+    h->owner = nullptr;
+  }
   std::lock_guard lock{retired_mtx};
   retired().emplace_back(h);
 }
@@ -130,13 +136,9 @@ error_info client::start(link_fn link) {
       s = natsConnection_Connect(&nc, o);
   }
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    {
-      std::lock_guard hl{h->mtx};
-      h->owner = nullptr;
-    }
+    retire(h);  // first: the connection's callbacks must not reach this client
     if (nc)
       natsConnection_Destroy(nc);
-    retire(h);
     auto err = status_error(s, "nats: connecting to " + url());
     err.code = errc::connection_failed;
     if (refused) {
@@ -154,12 +156,8 @@ error_info client::start(link_fn link) {
   jo.PublishAsync.StallWait = cfg_.api_timeout.count();
   jsCtx* js = nullptr;
   if (auto js_s = natsConnection_JetStream(&js, nc, &jo); js_s != NATS_OK) {
-    {
-      std::lock_guard hl{h->mtx};
-      h->owner = nullptr;
-    }
-    natsConnection_Destroy(nc);
     retire(h);
+    natsConnection_Destroy(nc);
     return status_error(js_s, "nats: JetStream context");
   }
   {
@@ -211,7 +209,8 @@ bool client::with(const std::function<void(natsConnection*, jsCtx*)>& f) const {
 }
 
 void client::publish(outgoing m, publish_callback done) {
-  const bool js = m.driver.get<jetstream_out>() != nullptr;
+  const auto* target = m.driver.get<jetstream_out>();
+  const bool js = target != nullptr;
   natsMsg* msg = nullptr;
   if (auto err = make_message(m, js, msg)) {
     done(err);
@@ -231,7 +230,6 @@ void client::publish(outgoing m, publish_callback done) {
     po.MaxWait = cfg_.api_timeout.count();
     if (!m.message_id.empty())
       po.MsgId = m.message_id.c_str();
-    auto* target = m.driver.get<jetstream_out>();
     if (!target->stream.empty())
       po.ExpectStream = target->stream.c_str();
     {
@@ -403,17 +401,12 @@ void client::close() {
     if (natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED)
       (void)natsConnection_FlushTimeout(nc_, 1000);
   }
-  hooks* h = nullptr;
   {
     std::unique_lock lock{life_};
     if (closed_)
       return;
     closed_ = true;
-    h = hooks_;
-    {
-      std::lock_guard hl{h->mtx};
-      h->owner = nullptr;  // nothing reaches this object from now on
-    }
+    retire(hooks_);  // nothing reaches this object from now on
     {
       std::lock_guard kl{kv_mtx_};
       for (auto& [name, kv] : kv_)
@@ -427,7 +420,6 @@ void client::close() {
     nc_ = nullptr;
     hooks_ = nullptr;
   }
-  retire(h);
   std::unordered_map<natsMsg*, publish_callback> left;
   {
     std::lock_guard lock{mtx_};

@@ -51,10 +51,8 @@ public:
 
   std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
                                           std::shared_ptr<delivery_sink> sink) override {
-    if (auto err = validate(spec)) {
-      sink->failed(err);
-      return subscribe_subject(cl_, {}, std::move(sink));  // fails too: delivers nothing
-    }
+    if (auto err = validate(spec))
+      return failed_subscription(*sink, std::move(err));
     if (spec.driver.get<jetstream>())
       return subscribe_jetstream(cl_, spec, std::move(sink));
     if (spec.driver.get<kv_watch>())

@@ -200,23 +200,26 @@ private:
   std::shared_ptr<subject_state> st_;
 };
 
-/// A subscription that failed at once: reports it and delivers nothing.
-class failed_subscription final : public subscription {
+/// A subscription that failed at once (already reported to its sink): delivers nothing.
+class failed final : public subscription {
 public:
   void request(std::size_t) override {}
 };
 
 }  // namespace
 
+std::unique_ptr<subscription> failed_subscription(delivery_sink& sink, error_info why) {
+  sink.failed(std::move(why));
+  return std::make_unique<failed>();
+}
+
 std::unique_ptr<subscription> subscribe_subject(const std::shared_ptr<client>& cl,
                                                 const subscription_spec& spec,
                                                 std::shared_ptr<delivery_sink> sink,
                                                 bool unlimited) {
   auto st = std::make_shared<subject_state>(cl, spec, sink, unlimited);
-  if (auto err = st->open()) {
-    sink->failed(std::move(err));
-    return std::make_unique<failed_subscription>();
-  }
+  if (auto err = st->open())
+    return failed_subscription(*sink, std::move(err));
   return std::make_unique<subject_subscription>(std::move(st));
 }
 

@@ -22,6 +22,9 @@ std::unique_ptr<subscription> subscribe_kv(const std::shared_ptr<client>& cl,
                                            const subscription_spec& spec,
                                            std::shared_ptr<delivery_sink> sink);
 
+/// Reports `why` to `sink` once and returns a subscription that delivers nothing.
+std::unique_ptr<subscription> failed_subscription(delivery_sink& sink, error_info why);
+
 /// Opens a key-value bucket, creating it when missing (History 10).
 natsStatus open_bucket(jsCtx* js, const std::string& bucket, kvStore** kv);
 
