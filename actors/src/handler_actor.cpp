@@ -108,8 +108,9 @@ enum class stage {
 
 struct job {
   std::uint64_t id = 0;
-  std::uint32_t run = 0;      ///< bumped per attempt: stale completions are ignored
-  std::uint32_t retries = 0;  ///< in-process retries so far
+  std::vector<std::uint64_t> more_ids;  ///< a batch's other messages (the first is `id`)
+  std::uint32_t run = 0;                ///< bumped per attempt: stale completions are ignored
+  std::uint32_t retries = 0;            ///< in-process retries so far
   stage at = stage::running;
   context ctx;
   std::optional<message> msg;
@@ -212,6 +213,7 @@ struct handler_state {
       spare.pop_back();
     }
     j->id = id;
+    j->more_ids.clear();
     return j;
   }
   void recycle(std::unique_ptr<job> j) {
@@ -245,26 +247,33 @@ void release_gates(handler_actor* self, job& j, middleware::run_outcome how);
 void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
                  std::vector<broker_core*> cores);
 
-/// Counts how `msg` ended, once, from what it was settled with and what its
-/// subscription can do: a nack that the broker cannot honour is a loss.
-void account(handler_actor* self, message& msg, bool dead_lettered) {
+/// How many messages `j` stands for: a batch counts each of its messages.
+std::uint64_t weight(const job& j) noexcept {
+  return 1 + j.more_ids.size();
+}
+
+/// Counts how `j`'s message ended, once, from what it was settled with and what
+/// its subscription can do: a nack that the broker cannot honour is a loss.
+void account(handler_actor* self, job& j) {
   auto& rt = *self->state.rt;
   auto& stats = *rt.stats;
+  auto& msg = *j.msg;
+  const auto n = weight(j);
   auto how = msg.settled_as();
   if (!how)
     return;
-  if (dead_lettered) {
-    ++stats.dead_lettered;
+  if (j.dead_lettered) {
+    stats.dead_lettered += n;
     return;
   }
   switch (*how) {
-    case ack_action::ack: ++stats.acked; break;
-    case ack_action::reject: ++stats.rejected; break;
+    case ack_action::ack: stats.acked += n; break;
+    case ack_action::reject: stats.rejected += n; break;
     case ack_action::nack:
       if (rt.caps.can_keep() && msg.raw()->ack) {
-        ++stats.nacked;
+        stats.nacked += n;
       } else {
-        stats.drop(drop_reason::not_redeliverable);
+        stats.drop(drop_reason::not_redeliverable, n);
         rt.log->error(
             "{} | {} - message lost: nacked, but this {} subscription cannot redeliver "
             "(broker id {}); counted as dropped (not_redeliverable). Use a kind with "
@@ -276,36 +285,59 @@ void account(handler_actor* self, message& msg, bool dead_lettered) {
   }
 }
 
-void finish_job(handler_actor* self, std::unique_ptr<job> j) {
+/// The inline middlewares' `after_processed`, innermost first, when their `on_receive` ran.
+void after_processed(handler_actor* self, job& j) {
   auto& chain = self->state.rt->chain;
-  for (auto i = chain.rbegin(); i != chain.rend() && j->hooked; ++i) {
+  for (auto i = chain.rbegin(); i != chain.rend() && j.hooked; ++i) {
     try {
-      (*i)->after_processed(*j->msg, j->error);
+      (*i)->after_processed(*j.msg, j.error);
     } catch (const std::exception& e) {
-      self->state.rt->log->error("{} | {} - middleware after_processed threw: {}",
-                                 j->msg->channel(), j->msg->message_id(), e.what());
+      self->state.rt->log->error("{} | {} - middleware after_processed threw: {}", j.msg->channel(),
+                                 j.msg->message_id(), e.what());
     }
   }
+}
+
+void finish_job(handler_actor* self, std::unique_ptr<job> j) {
+  after_processed(self, *j);
   if (!j->republished)  // a republished retry is back on the broker, counted in `retried`
-    account(self, *j->msg, j->dead_lettered);
-  self->state.done.push_back(j->id);
+    account(self, *j);
+  auto& done = self->state.done;
+  done.push_back(j->id);
+  done.insert(done.end(), j->more_ids.begin(), j->more_ids.end());
   self->state.recycle(std::move(j));
 }
 
-/// `msg` as it came, addressed to `to` (its body, ids and user headers).
-outgoing copy_to(const message& msg, const publisher_decl& to) {
+/// `env` as it came, addressed to `to` (its body, ids and user headers).
+outgoing copy_to(const envelope& env, const publisher_decl& to) {
   outgoing m;
   m.channel = to.address;
   m.driver = to.driver;
-  m.body = std::string{msg.body()};
-  m.content_type = std::string{msg.content_type()};
-  m.correlation_id = std::string{msg.correlation_id()};
-  m.reply_to = std::string{msg.reply_to()};
-  m.message_id = std::string{msg.message_id()};
-  for (auto& [k, v] : msg.headers())
+  m.body = env.body;
+  m.content_type = env.content_type;
+  m.correlation_id = env.correlation_id;
+  m.reply_to = env.reply_to;
+  m.message_id = env.message_id;
+  for (auto& [k, v] : env.headers)
     if (k != "correlation_id" && k != "content-type" && k != "reply_to" && k != "message_id")
       m.headers.set(k, v);
   return m;
+}
+
+/// `msg` as it came, one outgoing per message (a batch's each on its own), addressed
+/// to `to`; `extra(out, env)` adds headers.
+template <class F>
+std::vector<outgoing> copies_to(const message& msg, const publisher_decl& to, F&& extra) {
+  std::vector<outgoing> out;
+  auto add = [&](const envelope& env) {
+    out.push_back(copy_to(env, to));
+    extra(out.back(), env);
+  };
+  if (msg.batch().empty())
+    add(*msg.raw());
+  for (auto& env : msg.batch())
+    add(*env);
+  return out;
 }
 
 /// Milliseconds since the Unix epoch: the clock of `x-brook-retry-at`, which other
@@ -320,14 +352,14 @@ std::int64_t epoch_ms() {
 /// (due at `due_ms` when given); the input is settled once the publish is confirmed.
 void republish(handler_actor* self, std::unique_ptr<job> j, const publisher_decl& through,
                std::uint32_t attempt, std::optional<std::int64_t> due_ms) {
-  auto m = copy_to(*j->msg, through);
-  m.headers.set("x-brook-attempt", std::to_string(attempt));
-  if (due_ms)
-    m.headers.set("x-brook-retry-at", std::to_string(*due_ms));
+  auto out = copies_to(*j->msg, through, [&](outgoing& m, const envelope&) {
+    m.headers.set("x-brook-attempt", std::to_string(attempt));
+    if (due_ms)
+      m.headers.set("x-brook-retry-at", std::to_string(*due_ms));
+  });
   j->at = stage::republishing;
-  std::vector<outgoing> out;
-  out.push_back(std::move(m));
-  publish_all(self, std::move(j), std::move(out), {through.core.get()});
+  std::vector<broker_core*> cores(out.size(), through.core.get());
+  publish_all(self, std::move(j), std::move(out), std::move(cores));
 }
 
 /// Keeps `j` here (and its credit) and runs it again after `delay`.
@@ -358,17 +390,37 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
     finish_job(self, std::move(j));
     return;
   }
-  auto m = copy_to(msg, *dlq);
-  m.headers.set("x-brook-dead-letter-reason", reason);
-  m.headers.set("x-brook-original-channel", std::string{msg.channel()});
-  m.headers.set("x-brook-attempts", std::to_string(attempts));
-  if (!msg.delivery().broker_id.empty())
-    m.headers.set("x-brook-broker-id", msg.delivery().broker_id);
+  auto out = copies_to(msg, *dlq, [&](outgoing& m, const envelope& env) {
+    m.headers.set("x-brook-dead-letter-reason", reason);
+    m.headers.set("x-brook-original-channel", env.channel);
+    m.headers.set("x-brook-attempts", std::to_string(attempts));
+    if (!env.delivery.broker_id.empty())
+      m.headers.set("x-brook-broker-id", env.delivery.broker_id);
+  });
   j->at = stage::dead_lettering;
   j->give_up_reason = std::move(reason);
-  std::vector<outgoing> out;
-  out.push_back(std::move(m));
-  publish_all(self, std::move(j), std::move(out), {dlq->core.get()});
+  std::vector<broker_core*> cores(out.size(), dlq->core.get());
+  publish_all(self, std::move(j), std::move(out), std::move(cores));
+}
+
+void begin(handler_actor* self, std::uint64_t id, const std::vector<std::uint64_t>& more,
+           envelope_ptr env, std::chrono::milliseconds wait);
+
+/// A batch that did not decode runs again message by message: the malformed
+/// ones fail alone (rejected or dead-lettered), the others are handled.
+void dissolve(handler_actor* self, std::unique_ptr<job> j, const failure& f) {
+  auto& msg = *j->msg;
+  self->state.rt->log->warn(
+      "{} | {} - a batch of {} did not decode ({}); running its messages "
+      "one by one",
+      msg.channel(), msg.message_id(), msg.batch().size(), f.text);
+  after_processed(self, *j);
+  auto members = msg.batch();
+  std::vector<std::uint64_t> ids{j->id};
+  ids.insert(ids.end(), j->more_ids.begin(), j->more_ids.end());
+  self->state.recycle(std::move(j));
+  for (std::size_t k = 0; k < members.size() && k < ids.size(); ++k)
+    begin(self, ids[k], {}, make_batch({members[k]}), std::chrono::milliseconds{0});
 }
 
 /// Settles a finished job by policy, capabilities and retry policy.
@@ -394,16 +446,20 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
       }
       msg.settle(ack_action::nack);
     }
-    ++stats.processed;
+    stats.processed += weight(*j);
     if (rt.log->should_log(spdlog::level::info))
       rt.log->info("{} | {} - Processed", msg.channel(), msg.message_id());
     finish_job(self, std::move(j));
     return;
   }
-  ++stats.failed;
   auto f = classify(j->error);
   release_gates(self, *j,
                 f.is_decode ? middleware::run_outcome::invalid : middleware::run_outcome::failed);
+  if (f.is_decode && msg.batch().size() > 1 && !msg.settled()) {
+    dissolve(self, std::move(j), f);
+    return;
+  }
+  stats.failed += weight(*j);
   if (!f.forced)
     for (auto& m : rt.chain)
       if (auto a = m->on_exception(msg, j->error)) {
@@ -422,7 +478,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   else
     action = ack_action::reject;
   if (f.is_decode)
-    ++stats.decode_errors;
+    stats.decode_errors += weight(*j);
   // Under `manual` the core settles only what the user cannot: decode errors
   // (the handler never ran) and forced outcomes; unsettled ones are nacked.
   const bool core_settles =
@@ -445,7 +501,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
       return;
     }
     auto delay = retry.backoff.delay(attempt, random01());
-    ++stats.retried;
+    stats.retried += weight(*j);
     rt.log->warn("{} | {} - {}: {} (attempt {}; retrying in {} ms)", msg.channel(),
                  msg.message_id(), f.type, f.text, attempt, delay.count());
     if (rt.caps.delayed_nack && msg.raw()->ack) {
@@ -761,7 +817,7 @@ void on_admission(handler_actor* self, std::unique_ptr<job> j, middleware::admis
                          admitted_atom::value, id, run);
       return;
     case v::skip:
-      ++rt.stats->skipped;
+      rt.stats->skipped += weight(*j);
       rt.log->info("{} | {} - skipped by a middleware ({}); acked", msg.channel(), msg.message_id(),
                    a.reason);
       msg.settle(ack_action::ack);
@@ -830,13 +886,13 @@ std::chrono::milliseconds read_retry_headers(const subscriber_runtime& rt, envel
   return std::clamp(std::chrono::milliseconds{due - now}, std::chrono::milliseconds{0}, longest);
 }
 
-void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
+/// Runs the message `id` (with a batch's `more` ids), after `wait` when it is a
+/// republished retry not yet due.
+void begin(handler_actor* self, std::uint64_t id, const std::vector<std::uint64_t>& more,
+           envelope_ptr env, std::chrono::milliseconds wait) {
   auto& rt = *self->state.rt;
-  ++rt.stats->received;
-  // The attempt count of a republished retry is every subscriber's to see (message::delivery);
-  // a header-less delivery, the common case, costs one check.
-  auto wait = env->headers.empty() ? std::chrono::milliseconds{0} : read_retry_headers(rt, *env);
   auto j = self->state.make_job(id);
+  j->more_ids.assign(more.begin(), more.end());
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
     path = extract_path(rt.decl->spec.address, env->channel);
@@ -855,6 +911,42 @@ void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
     return;
   }
   start_run(self, std::move(j));
+}
+
+/// The attempt count of a republished retry is every subscriber's to see
+/// (message::delivery); a header-less delivery, the common case, costs one check.
+std::chrono::milliseconds retry_wait(const subscriber_runtime& rt, envelope& env) {
+  return env.headers.empty() ? std::chrono::milliseconds{0} : read_retry_headers(rt, env);
+}
+
+void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
+  auto& rt = *self->state.rt;
+  ++rt.stats->received;
+  auto wait = retry_wait(rt, *env);
+  begin(self, id, {}, std::move(env), wait);
+}
+
+/// A batch subscriber's messages in runs of at most `options.batch`, one call each.
+void process_batches(handler_actor* self, handle_batch& batch) {
+  auto& rt = *self->state.rt;
+  const auto max = rt.decl->options.batch;
+  auto& items = batch.items;
+  std::vector<std::uint64_t> more;
+  for (std::size_t at = 0; at < items.size(); at += max) {
+    const auto end = std::min(items.size(), at + max);
+    std::vector<envelope_ptr> members;
+    members.reserve(end - at);
+    more.clear();
+    auto wait = std::chrono::milliseconds{0};
+    for (auto k = at; k < end; ++k) {
+      wait = std::max(wait, retry_wait(rt, *items[k].second));
+      members.push_back(std::move(items[k].second));
+      if (k > at)
+        more.push_back(items[k].first);
+    }
+    rt.stats->received += members.size();
+    begin(self, items[at].first, more, make_batch(std::move(members)), wait);
+  }
 }
 
 /// The job `id` at attempt `run` waiting in `at`, taken out of `pending`.
@@ -878,8 +970,11 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
   self->state.env.record = rt->decl->record_call;
   return {
       [=](handle_atom, handle_batch& batch) {
-        for (auto& [id, env] : batch.items)
-          process(self, id, std::move(env));
+        if (self->state.rt->decl->options.batch > 0)
+          process_batches(self, batch);
+        else
+          for (auto& [id, env] : batch.items)
+            process(self, id, std::move(env));
         flush_done(self);
       },
       [=](complete_atom, std::uint64_t id, std::uint32_t run, result_ptr& r) {

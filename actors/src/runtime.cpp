@@ -250,13 +250,20 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     if (d->handlers.empty())
       throw std::invalid_argument("subscriber '" + d->spec.address +
                                   "' has no handler: call .handle(...) on it");
-    for (auto& h : d->handlers)
+    for (auto& h : d->handlers) {
+      if (d->options.batch > 0 && !h.handler->info().takes_batch)
+        throw std::invalid_argument("handler " + d->name + " on '" + d->spec.address +
+                                    "' is a batch subscriber (.batch(" +
+                                    std::to_string(d->options.batch) +
+                                    ")) but its body is not a list: take std::vector<T> (or "
+                                    "boost::json::value)");
       for (auto& [type, name] : h.handler->info().deps)
         if (!d->deps->has(type))
           throw std::invalid_argument("handler " + d->name + " on '" + d->spec.address +
                                       "' needs brook::dep<" + name +
                                       "> but nothing provides it: call provide<" + name +
                                       ">(...) on the app, broker or router");
+    }
     auto rt = std::make_shared<subscriber_runtime>();
     rt->decl = d;
     rt->core = core;

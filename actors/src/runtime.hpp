@@ -37,6 +37,7 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using settled_atom = caf::atom_constant<caf::atom("settled")>;
 using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
+using linger_atom = caf::atom_constant<caf::atom("linger")>;
 
 /// One handler run as a `middleware::shared` sees it (shared with its gate actor).
 using query_ptr = std::shared_ptr<const middleware::admission_query>;
@@ -113,6 +114,11 @@ struct handle_batch {
   std::vector<std::pair<std::uint64_t, envelope_ptr>> items;
 };
 using result_ptr = std::shared_ptr<call_result>;
+
+/// The envelope a batch handler runs on: `members`' bodies as one JSON array
+/// (a non-JSON body as a JSON string), the first one's headers and ids, the
+/// highest attempt, and an acknowledger that settles every member (batch.cpp).
+envelope_ptr make_batch(std::vector<envelope_ptr> members);
 
 /// Spawns a handler actor linked to `parent` (its subscriber), detached when blocking.
 caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber);

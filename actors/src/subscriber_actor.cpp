@@ -199,7 +199,12 @@ struct subscriber_state {
   std::vector<envelope_ptr> arrived;  ///< the batch being dispatched
   std::vector<handle_batch> batches;  ///< per handler slot, sent after each batch
   std::deque<envelope_ptr> waiting;   ///< no live handler yet: dispatched on restart
-  std::size_t returns = 0;            ///< settled messages whose credit is not yet given back
+  // A batch subscriber hands each handler runs of up to `batch` messages (one call each).
+  std::size_t run_slot = 0, run_fill = 0;
+  std::vector<envelope_ptr> partial;  ///< a partial batch waiting for more (`batch_wait`)
+  std::uint64_t linger = 0;           ///< names the armed wait; 0 = none
+  std::uint64_t lingers = 0;
+  std::size_t returns = 0;  ///< settled messages whose credit is not yet given back
   std::deque<caf::actor_clock::time_point> restarts;
   bool draining = false;
   bool cancel_confirmed = false;  ///< the driver will deliver nothing more
@@ -240,6 +245,8 @@ struct subscriber_state {
     inflight.for_each([&](inflight_table::entry& e) { settle(*e.env); });
     for (auto& env : waiting)
       settle(*env);
+    for (auto& env : partial)
+      settle(*env);
     for (auto& env : left)
       settle(*env);
     rt->stats->in_flight = 0;
@@ -271,6 +278,44 @@ void send_batches(subscriber_actor* self) {
       self->send(s.slots[i].actor, handle_atom::value, std::move(out));
     out.items.clear();
   }
+  s.run_fill = 0;
+}
+
+/// Dispatches a batch subscriber's partial batch now (its wait is over, or a drain).
+void flush_partial(subscriber_actor* self) {
+  auto& s = self->state;
+  s.linger = 0;
+  if (s.partial.empty())
+    return;
+  auto held = std::move(s.partial);
+  s.partial.clear();
+  for (auto& env : held)
+    dispatch(self, std::move(env));
+}
+
+/// Takes what the driver delivered: straight to the handlers, or, for a batch
+/// subscriber with a wait, into full batches and a partial one that waits.
+void take_arrived(subscriber_actor* self) {
+  auto& s = self->state;
+  auto& arrived = s.arrived;
+  s.sink->take(arrived);
+  const auto& o = s.rt->decl->options;
+  if (o.batch == 0 || o.batch_wait.count() == 0 || s.draining) {
+    for (auto& env : arrived)
+      dispatch(self, std::move(env));
+    arrived.clear();
+    return;
+  }
+  for (auto& env : arrived) {
+    s.partial.push_back(std::move(env));
+    if (s.partial.size() >= o.batch)
+      flush_partial(self);
+  }
+  arrived.clear();
+  if (!s.partial.empty() && s.linger == 0) {
+    s.linger = ++s.lingers;
+    self->delayed_send(self, o.batch_wait, linger_atom::value, s.linger);
+  }
 }
 
 void check_drained(subscriber_actor* self) {
@@ -278,11 +323,9 @@ void check_drained(subscriber_actor* self) {
   if (!st.draining || !st.cancel_confirmed)
     return;
   // What the driver delivered before it confirmed the cancel is ours to finish.
-  if (st.sink->has_queued()) {
-    st.sink->take(st.arrived);
-    for (auto& env : st.arrived)
-      dispatch(self, std::move(env));
-    st.arrived.clear();
+  if (st.sink->has_queued() || !st.partial.empty()) {
+    take_arrived(self);
+    flush_partial(self);
     send_batches(self);
   }
   if (!st.inflight.empty() || !st.waiting.empty())
@@ -351,11 +394,19 @@ void dispatch(subscriber_actor* self, envelope_ptr env) {
     --s.rt->stats->held;
     return;
   }
-  // Restarting slots are skipped.
+  // Restarting slots are skipped. A batch subscriber fills a run for one slot first.
   std::size_t best = s.slots.size();
-  for (std::size_t i = 0; i < s.slots.size(); ++i)
-    if (s.slots[i].actor && (best == s.slots.size() || s.slots[i].load < s.slots[best].load))
-      best = i;
+  const auto batch = s.rt->decl->options.batch;
+  if (batch > 0 && s.run_fill > 0 && s.run_fill < batch && s.slots[s.run_slot].actor) {
+    best = s.run_slot;
+  } else {
+    for (std::size_t i = 0; i < s.slots.size(); ++i)
+      if (s.slots[i].actor && (best == s.slots.size() || s.slots[i].load < s.slots[best].load))
+        best = i;
+    s.run_slot = best;
+    s.run_fill = 0;
+  }
+  ++s.run_fill;
   if (best == s.slots.size()) {
     // Every handler is restarting: hold it (its credit too) until one is back.
     s.waiting.push_back(std::move(env));
@@ -393,14 +444,15 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
   st.sub->request(rt->decl->options.max_in_flight);
   return {
       [=](deliver_atom) {
-        auto& s = self->state;
-        auto& batch = s.arrived;
-        s.sink->take(batch);
-        for (auto& env : batch)
-          dispatch(self, std::move(env));
-        batch.clear();
+        take_arrived(self);
         send_batches(self);
-        s.sync_driver_drops();
+        self->state.sync_driver_drops();
+      },
+      [=](linger_atom, std::uint64_t which) {
+        if (which != self->state.linger)
+          return;
+        flush_partial(self);
+        send_batches(self);
       },
       [=](done_atom, std::vector<std::uint64_t>& ids) {
         auto& s = self->state;
@@ -443,6 +495,8 @@ caf::behavior subscriber_impl(subscriber_actor* self, runtime_ptr rt) {
         auto rp = self->make_response_promise();
         s.drain_waiters.push_back(rp);
         if (!s.draining) {
+          flush_partial(self);  // a partial batch taken before the drain runs now
+          send_batches(self);
           s.draining = true;
           // Retries waiting in the handlers go back to the broker where they can.
           for (auto& sl : s.slots)

@@ -120,7 +120,19 @@ public:
   }
 
   /// Attempt number, redelivered flag, partition/offset and the broker's own id.
+  /// For a batch: the highest attempt of its messages, and the first one's ids.
   const delivery_info& delivery() const noexcept { return env_->delivery; }
+
+  /// A batch subscriber's messages one by one (headers, ids, offsets of each), in
+  /// the order of the body's array; empty for a single message.
+  /// @code
+  /// broker.subscriber("orders").batch(100).handle(
+  ///     [](const std::vector<order>& xs, const brook::message& m) {
+  ///       for (std::size_t i = 0; i < xs.size(); ++i)
+  ///         use(xs[i], m.batch()[i]->message_id);
+  ///     });
+  /// @endcode
+  const std::vector<envelope_ptr>& batch() const noexcept { return env_->batch; }
 
   /// Manual settlement (ack_policy::manual, or to settle early). The first
   /// call wins; later calls and the policy's own settlement are ignored. A

@@ -57,6 +57,10 @@ struct subscriber_options {
   restart_policy restarts{};
   std::optional<retry_policy> retry;
   std::chrono::milliseconds timeout{0};
+  /// Most messages per handler call; 0 = one message per call (see `batch`).
+  std::size_t batch = 0;
+  /// How long a partial batch waits for more messages; 0 = it runs with what has arrived.
+  std::chrono::milliseconds batch_wait{0};
 };
 
 using filter_fn = std::function<bool(const message&)>;
@@ -177,6 +181,28 @@ public:
   /// and `x-brook-broker-id` headers, then acknowledged.
   subscriber_builder& dead_letter(const brook::publisher& p) {
     decl_->dead_letter = p.decl();
+    return *this;
+  }
+  /// Hands the handler up to `max` messages per call, as FastStream's `batch=True`
+  /// does: its body is a `std::vector<T>` (or `boost::json::value`, an array) of
+  /// their bodies, in the order they arrived; `message::batch()` has each one's
+  /// headers and ids. A batch takes what has arrived (at most `max`); with `wait`,
+  /// a partial batch waits up to `wait` for more. Credit stays per message (keep
+  /// `max_in_flight` >= `max`). The outcome settles every message of the batch
+  /// alike and the counters count messages; a result is one publish. A batch
+  /// that does not decode runs again message by message, so a malformed message
+  /// is rejected (or dead-lettered) alone and the others are handled. Dead
+  /// letters and `retry_through` republish each message on its own.
+  /// @code
+  /// broker.subscriber(brook::nats::jetstream{.name = "events", .stream = "events", .batch = 100})
+  ///     .batch(100, std::chrono::milliseconds{50})
+  ///     .max_in_flight(200)
+  ///     .handle([](const std::vector<event>& xs) { store(xs); });
+  /// @endcode
+  subscriber_builder& batch(std::size_t max,
+                            std::chrono::milliseconds wait = std::chrono::milliseconds{0}) {
+    decl_->options.batch = max;
+    decl_->options.batch_wait = wait;
     return *this;
   }
   /// A deferred result not complete within `t` fails the message (`handler_timeout`).

@@ -41,6 +41,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace brook {
 
@@ -88,6 +89,10 @@ struct envelope {
   std::map<std::string, std::string> metadata;
   std::shared_ptr<acknowledger> ack;  ///< null when the broker has no acks
   delivery_info delivery;             ///< attempt, redelivered, partition/offset, broker id
+  /// Set by the core, never by a driver: the messages of a batch delivery
+  /// (`subscriber_builder::batch`), in the order they arrived. This envelope is
+  /// then their union: `body` a JSON array of their bodies, `ack` settles every one.
+  std::vector<std::shared_ptr<envelope>> batch;
 };
 
 using envelope_ptr = std::shared_ptr<envelope>;

@@ -1,8 +1,10 @@
-// JetStream pull subscriptions. One fetch thread per subscription asks for at
-// most the subscriber's credit (`batch` at most) and hands what arrives to the
-// core; each delivery carries an acknowledger over the message's ack subject.
-// Setting up (the stream, the durable consumer, the pull subscription) is part
-// of the loop: while the server is away it is retried with backoff.
+// JetStream subscriptions. One thread per subscription takes at most the
+// subscriber's credit and hands it to the core: a pull consumer fetches (at most
+// `batch` per request), a push or ordered consumer takes the next message the
+// server pushed into nats.c's buffer. Each acked delivery carries an
+// acknowledger over the message's ack subject. Setting up (the stream, the
+// durable consumer, the subscription) is part of the loop: while the server is
+// away it is retried with backoff.
 #include <brook/nats/specs.hpp>
 #include <vector>
 
@@ -137,6 +139,11 @@ private:
       auto want = wait_credit(batch_);
       if (want == 0)
         break;
+      if (js_.mode != consumer_mode::pull) {
+        if (!next_pushed())
+          wait_for(backoff);
+        continue;
+      }
       natsMsgList list{};
       jsErrCode je = static_cast<jsErrCode>(0);
       auto s = natsSubscription_Fetch(&list, sub_, static_cast<int>(want),
@@ -157,16 +164,66 @@ private:
       wait_for(backoff);  // disconnected: nats.c reconnects, the next fetch resumes
       backoff = next_backoff(backoff);
     }
+    hand_back_pushed();
+  }
+
+  /// Takes the next pushed message, if one comes within the fetch wait; false on an
+  /// error that is worth a pause.
+  bool next_pushed() {
+    natsMsg* m = nullptr;
+    auto s = natsSubscription_NextMsg(&m, sub_, cl_->cfg().fetch_wait.count());
+    if (s == NATS_OK) {
+      deliver_one(m);
+      return true;
+    }
+    if (s == NATS_TIMEOUT)
+      return true;
+    if (s == NATS_SLOW_CONSUMER) {
+      // nats.c's buffer overflowed: the server redelivers what was unacked (an
+      // ordered consumer is made again from where it was).
+      if (cl_->cfg().on_event)
+        cl_->cfg().on_event({errc::overflow, "nats: JetStream push subscription on '" +
+                                                 spec_.address +
+                                                 "' overflowed nats.c's "
+                                                 "buffer; the server redelivers"});
+      return true;
+    }
+    if (s == NATS_INVALID_SUBSCRIPTION || s == NATS_CONNECTION_CLOSED) {
+      std::lock_guard lock{mtx_};
+      sub_ = nullptr;  // made again by the loop
+    }
+    return false;
+  }
+
+  /// A push consumer's messages that the credit never took go back to the stream at once.
+  void hand_back_pushed() {
+    if (js_.mode != consumer_mode::push || !sub_)
+      return;
+    natsMsg* m = nullptr;
+    while (natsSubscription_NextMsg(&m, sub_, 1) == NATS_OK) {
+      (void)natsMsg_Nak(m, nullptr);
+      natsMsg_Destroy(m);
+      m = nullptr;
+    }
   }
 
   void deliver(natsMsgList& list) {
     for (int i = 0; i < list.Count; ++i) {
       natsMsg* m = list.Msgs[i];
       list.Msgs[i] = nullptr;
+      deliver_one(m);
+    }
+    natsMsgList_Destroy(&list);
+  }
+
+  void deliver_one(natsMsg* m) {
+    const bool acked = js_.mode != consumer_mode::ordered;
+    {
       if (stopping()) {
-        (void)natsMsg_Nak(m, nullptr);  // fetched during a drain: straight back to the stream
+        if (acked)
+          (void)natsMsg_Nak(m, nullptr);  // taken during a drain: straight back to the stream
         natsMsg_Destroy(m);
-        continue;
+        return;
       }
       auto env = std::make_shared<envelope>();
       to_envelope(m, true, *env);
@@ -184,11 +241,13 @@ private:
         env->metadata.emplace("sequence", std::to_string(meta->Sequence.Stream));
         jsMsgMetaData_Destroy(meta);
       }
-      env->ack = std::make_shared<js_ack>(m, keeper_);
+      if (acked)
+        env->ack = std::make_shared<js_ack>(m, keeper_);
+      else
+        natsMsg_Destroy(m);
       took_one();
       sink_->deliver(std::move(env));
     }
-    natsMsgList_Destroy(&list);
   }
 
   error_info setup() {
@@ -196,10 +255,17 @@ private:
     natsSubscription* sub = nullptr;
     bool live = cl_->with([&](natsConnection*, jsCtx* js) {
       err = ensure_stream(js);
-      if (!err && !durable_.empty())
-        err = ensure_consumer(js);
+      if (js_.mode == consumer_mode::pull) {
+        if (!err && !durable_.empty())
+          err = ensure_consumer(js);
+        if (!err)
+          err = pull_subscribe(js, sub);
+        return;
+      }
+      if (!err && !durable_.empty() && js_.mode == consumer_mode::push)
+        err = ensure_push_consumer(js);
       if (!err)
-        err = pull_subscribe(js, sub);
+        err = push_subscribe(js, sub);
     });
     if (!live)
       return {errc::closed, "nats: the transport is closed"};
@@ -304,6 +370,74 @@ private:
     if (cl_->cfg().on_event)
       cl_->cfg().on_event(
           {errc::invalid_argument, err.message + "; using the consumer as the server has it"});
+    return {};
+  }
+
+  /// A durable push consumer: as the server has it (its deliver subject is what
+  /// the group's members share), or made with a fresh one and this group.
+  error_info ensure_push_consumer(jsCtx* js) {
+    const auto where = "nats: push consumer '" + durable_ + "' on stream '" + js_.stream + "'";
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode je = static_cast<jsErrCode>(0);
+    auto s = js_GetConsumerInfo(&ci, js, js_.stream.c_str(), durable_.c_str(), nullptr, &je);
+    if (s == NATS_OK) {
+      const bool pull = ci->Config == nullptr || ci->Config->DeliverSubject == nullptr ||
+                        *ci->Config->DeliverSubject == '\0';
+      jsConsumerInfo_Destroy(ci);
+      if (pull)
+        return {errc::invalid_argument,
+                where +
+                    " exists as a pull consumer; give the push subscriber a durable of its "
+                    "own (.durable = \"...\")"};
+      return {};
+    }
+    if (je != JSConsumerNotFoundErr && s != NATS_NOT_FOUND)
+      return js_error(s, je, where);
+    jsConsumerConfig cc;
+    consumer_config(cc);
+    cc.Durable = durable_.c_str();
+    natsInbox* inbox = nullptr;
+    if (natsInbox_Create(&inbox) != NATS_OK)
+      return {errc::publish_failed, where + ": no inbox for its deliver subject"};
+    cc.DeliverSubject = inbox;
+    if (!spec_.group.empty())
+      cc.DeliverGroup = spec_.group.c_str();
+    s = js_AddConsumer(&ci, js, js_.stream.c_str(), &cc, nullptr, &je);
+    natsInbox_Destroy(inbox);
+    if (ci)
+      jsConsumerInfo_Destroy(ci);
+    if (s == NATS_OK)
+      return {};
+    auto err = js_error(s, je, where);
+    err.code = errc::not_found;  // another member made it meanwhile: look again
+    return err;
+  }
+
+  /// A push or ordered subscription: bound to the durable, or with a consumer of its own.
+  error_info push_subscribe(jsCtx* js, natsSubscription*& sub) {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = js_.stream.c_str();
+    so.ManualAck = true;
+    if (js_.mode == consumer_mode::ordered) {
+      so.Ordered = true;
+      so.Config.DeliverPolicy = js_.deliver == deliver_policy::new_only ? js_DeliverNew
+                                : js_.deliver == deliver_policy::last   ? js_DeliverLast
+                                                                        : js_DeliverAll;
+    } else if (!durable_.empty()) {
+      so.Consumer = durable_.c_str();
+      if (!spec_.group.empty())
+        so.Queue = spec_.group.c_str();
+    } else {
+      consumer_config(so.Config);
+    }
+    jsErrCode je = static_cast<jsErrCode>(0);
+    auto s = js_SubscribeSync(&sub, js, spec_.address.c_str(), nullptr, &so, &je);
+    if (s != NATS_OK)
+      return js_error(
+          s, je,
+          "nats: " + std::string{js_.mode == consumer_mode::ordered ? "ordered" : "push"} +
+              " subscription on '" + spec_.address + "' (stream '" + js_.stream + "')");
     return {};
   }
 

@@ -45,6 +45,11 @@ public:
       if (j->durable.find_first_of(".*> ") != std::string::npos)
         return {errc::invalid_argument,
                 "nats: durable name '" + j->durable + "' may not contain '.', '*', '>' or spaces"};
+      if (j->mode == consumer_mode::ordered && (!j->durable.empty() || !spec.group.empty()))
+        return {errc::invalid_argument,
+                "nats: the ordered consumer on '" + spec.address +
+                    "' is ephemeral and its own: drop .durable and .queue, or use "
+                    "consumer_mode::push for a shared durable"};
     }
     return {};
   }

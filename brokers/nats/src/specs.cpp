@@ -13,10 +13,16 @@ void subject::bindings(std::string_view address, boost::json::object& out) const
 }
 
 void jetstream::bindings(std::string_view address, boost::json::object& out) const {
-  boost::json::object b{
-      {"subject", address}, {"stream", stream}, {"pull", true}, {"bindingVersion", "custom"}};
+  boost::json::object b{{"subject", address},
+                        {"stream", stream},
+                        {"pull", mode == consumer_mode::pull},
+                        {"bindingVersion", "custom"}};
+  if (mode == consumer_mode::ordered)
+    b["ordered"] = true;
   if (!durable.empty())
     b["durable"] = durable;
+  if (!queue.empty())
+    b["queue"] = queue;
   out["nats"] = std::move(b);
 }
 

@@ -54,6 +54,9 @@ struct handler_info {
   std::vector<std::string> header_names;
   std::function<boost::json::value(brook::codec::schema_registry&)> body_schema;
   std::function<boost::json::value(brook::codec::schema_registry&)> result_schema;
+  /// Whether the body can take a batch (an array): a `std::vector<T>`, a
+  /// `boost::json::value`, or no body at all.
+  bool takes_batch = true;
 };
 
 class handler_base {
@@ -247,6 +250,8 @@ public:
     describe(static_cast<args*>(nullptr));
     if constexpr (has_body) {
       info_.body_schema = [](brook::codec::schema_registry& r) { return r.schema_of<body_t>(); };
+      info_.takes_batch = brook::detail::codec::is_vector<body_t>::value ||
+                          std::is_same_v<body_t, boost::json::value>;
     }
     using payload = typename payload_of<result>::type;
     if constexpr (!std::is_void_v<payload> && brook::codec::is_body_v<payload>) {

@@ -47,6 +47,22 @@ struct subject {
 /// Where a JetStream consumer starts when it is created.
 enum class deliver_policy : std::uint8_t { all, last, new_only };
 
+/// How a JetStream subscription takes its messages.
+enum class consumer_mode : std::uint8_t {
+  /// Fetches at most the subscriber's credit (`batch` at most) per request.
+  pull,
+  /// The server pushes to a deliver subject, at most `max_ack_pending`
+  /// unacknowledged; with a `queue` the durable has that deliver group and its
+  /// members share the messages (FastStream's default JetStream subscriber). What
+  /// the credit does not take yet waits in nats.c's buffer and is handed back
+  /// (NAK) when the subscription stops.
+  push,
+  /// An ordered consumer: ephemeral, pushed in stream order with flow control,
+  /// no acks and no redelivery (nats.c makes it again after a gap). For readers
+  /// that replay a stream; a nack cannot redeliver (counted as a drop).
+  ordered,
+};
+
 /// A JetStream pull consumer on `stream`, filtered to the subject `name`. The
 /// stream is created with that subject when missing, or the subject is added to
 /// its subjects (FastStream's merge). The consumer is `durable` (kept by the
@@ -59,6 +75,13 @@ enum class deliver_policy : std::uint8_t { all, last, new_only };
 /// the server holds at most `max_ack_pending` unacknowledged messages.
 /// Settlement: ack = +ACK, nack = -NAK (with the retry policy's delay: NAK
 /// with delay), reject = +TERM; `max_deliver` is the native attempt limit.
+/// `mode` picks a pull (default), push or ordered consumer (see `consumer_mode`).
+/// @code
+/// // FastStream's push subscriber with a deliver group: two services share "billing".
+/// broker.subscriber(brook::nats::jetstream{.name = "orders.*", .stream = "orders",
+///                                          .queue = "billing",
+///                                          .mode = brook::nats::consumer_mode::push});
+/// @endcode
 struct jetstream {
   static constexpr std::string_view protocol = "nats";
   static constexpr std::string_view kind = "jetstream";
@@ -72,8 +95,11 @@ struct jetstream {
   std::int64_t max_deliver = 0;               ///< attempts in all; 0 = unlimited
   std::chrono::milliseconds ack_wait{30000};  ///< redelivery after this without a settlement
   deliver_policy deliver = deliver_policy::all;
+  consumer_mode mode = consumer_mode::pull;
 
   brook::capabilities capabilities() const noexcept {
+    if (mode == consumer_mode::ordered)
+      return {};  // no acks: taken is gone (the stream still has it)
     return {.acks = ack_mode::per_message,
             .nack_redelivers = true,
             .delayed_nack = true,
