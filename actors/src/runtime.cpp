@@ -291,6 +291,15 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     if (d->options.timeout.count() > 0)
       rt->policies.timeout = d->options.timeout;
     rt->has_path_params = d->spec.address.find('{') != std::string::npos;
+    // The driver's own rules, before anything starts: a bad declaration fails here.
+    auto spec = d->spec;
+    if (rt->has_path_params) {
+      spec.address = wildcard_address(spec.address);
+      spec.pattern = true;
+    }
+    if (auto err = core->get_transport()->validate(spec))
+      throw std::invalid_argument("subscriber " + d->name + " on '" + d->spec.address +
+                                  "': " + err.message);
     prepared.push_back(rt);
   }
   auto conn_stats = std::make_shared<connection_stats>();

@@ -69,16 +69,23 @@ std::size_t consumer_backlog(brook::broker&, const std::string& subject, std::si
 
 INSTANTIATE_TEST_SUITE_P(
     nats, DeliveryConformance,
-    ::testing::Values(conformance::delivery_target{.name = "subject",
-                                                   .make_broker = make_nats,
-                                                   .subscribe_as = nats::subject{},
-                                                   .on_broker = nothing_kept,
-                                                   .settle = 50ms},
-                      conformance::delivery_target{
-                          .name = "jetstream_queue",
-                          .make_broker = make_nats,
-                          .subscribe_as = nats::jetstream{.stream = "dconf"},
-                          .publish_as = nats::jetstream_out{},
-                          .group = "dconf",
-                          .on_broker = consumer_backlog}),
+    ::testing::Values(
+        conformance::delivery_target{.name = "subject",
+                                     .make_broker = make_nats,
+                                     .subscribe_as = nats::subject{},
+                                     .on_broker = nothing_kept,
+                                     .settle = 50ms},
+        conformance::delivery_target{.name = "jetstream_queue",
+                                     .make_broker = make_nats,
+                                     .subscribe_as = nats::jetstream{.stream = "dconf"},
+                                     .publish_as = nats::jetstream_out{},
+                                     .group = "dconf",
+                                     .on_broker = consumer_backlog},
+        conformance::delivery_target{
+            .name = "jetstream_push_queue",
+            .make_broker = make_nats,
+            .subscribe_as = nats::jetstream{.stream = "dconf", .mode = nats::consumer_mode::push},
+            .publish_as = nats::jetstream_out{},
+            .group = "dconf",
+            .on_broker = consumer_backlog}),
     [](const auto& p) { return p.param.name; });

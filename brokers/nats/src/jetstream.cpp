@@ -195,10 +195,14 @@ private:
     return false;
   }
 
-  /// A push consumer's messages that the credit never took go back to the stream at once.
+  /// A push consumer's messages that the credit never took go back to the stream at
+  /// once: first the interest goes (a drain: the server pushes nothing more here,
+  /// so it redelivers a NAKed message to another member), then each is NAKed.
   void hand_back_pushed() {
     if (js_.mode != consumer_mode::push || !sub_)
       return;
+    if (natsSubscription_Drain(sub_) != NATS_OK)
+      return;  // closed already: the server redelivers after ack_wait
     natsMsg* m = nullptr;
     while (natsSubscription_NextMsg(&m, sub_, 1) == NATS_OK) {
       (void)natsMsg_Nak(m, nullptr);
