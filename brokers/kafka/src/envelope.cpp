@@ -1,0 +1,112 @@
+#include "envelope.hpp"
+
+#include <brook/detail/ids.hpp>
+#include <string>
+
+namespace brook::kafka {
+
+void to_envelope(const rd_kafka_message_t& m, envelope& env) {
+  env.channel = rd_kafka_topic_name(m.rkt);
+  if (m.payload)
+    env.body.assign(static_cast<const char*>(m.payload), m.len);
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i)
+      env.headers.push_back(
+          {name, value ? std::string{static_cast<const char*>(value), size} : std::string{}});
+  }
+  auto get = [&](std::string_view key) {
+    auto* v = env.headers.find(key);
+    return v ? *v : std::string{};
+  };
+  env.correlation_id = get("correlation_id");
+  env.content_type = get("content-type");
+  env.message_id = get("message_id");
+  env.reply_to = get("reply_to");
+  if (env.correlation_id.empty() || env.message_id.empty()) {
+    auto id = detail::new_uuid();
+    if (env.correlation_id.empty())
+      env.correlation_id = id;
+    if (env.message_id.empty())
+      env.message_id = std::move(id);
+  }
+  env.delivery.partition = m.partition;
+  env.delivery.offset = m.offset;
+  rd_kafka_timestamp_type_t tstype;
+  auto ts = rd_kafka_message_timestamp(&m, &tstype);
+  if (tstype != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+    env.delivery.timestamp_ms = ts;
+  env.delivery.broker_id = record_id(env.channel, m.partition, m.offset);
+  env.metadata.emplace("topic", env.channel);
+  env.metadata.emplace("partition", std::to_string(m.partition));
+  env.metadata.emplace("offset", std::to_string(m.offset));
+  if (m.key)
+    env.metadata.emplace("key", std::string{static_cast<const char*>(m.key), m.key_len});
+}
+
+rd_kafka_headers_t* make_headers(const outgoing& out) {
+  auto* h = rd_kafka_headers_new(4 + out.headers.size());
+  auto add = [&](std::string_view k, std::string_view v) {
+    rd_kafka_header_add(h, k.data(), static_cast<ssize_t>(k.size()), v.data(),
+                        static_cast<ssize_t>(v.size()));
+  };
+  // As FastStream writes them; user headers last (they win on the reading side's lookup
+  // only if they replace these, so a user header of the same name replaces it here).
+  auto user = [&](std::string_view k) { return out.headers.find(k) != nullptr; };
+  if (!user("correlation_id"))
+    add("correlation_id", out.correlation_id.empty() ? detail::new_uuid() : out.correlation_id);
+  if (!user("content-type"))
+    add("content-type", out.content_type);
+  if (!out.reply_to.empty() && !user("reply_to"))
+    add("reply_to", out.reply_to);
+  if (!out.message_id.empty() && !user("message_id"))
+    add("message_id", out.message_id);
+  for (auto& [k, v] : out.headers)
+    add(k, v);
+  return h;
+}
+
+error_info kafka_error(rd_kafka_resp_err_t err, std::string_view where) {
+  errc code = errc::publish_failed;
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE: code = errc::disconnected; break;
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: code = errc::timeout; break;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL: code = errc::overflow; break;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: code = errc::invalid_argument; break;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: code = errc::not_found; break;
+    case RD_KAFKA_RESP_ERR__DESTROY:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: code = errc::closed; break;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION: code = errc::connection_failed; break;
+    default: break;
+  }
+  std::string text{where};
+  text += ": ";
+  text += rd_kafka_err2str(err);
+  return {code, std::move(text)};
+}
+
+std::string record_id(std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  std::string id{topic};
+  id += ':';
+  id += std::to_string(partition);
+  id += ':';
+  id += std::to_string(offset);
+  return id;
+}
+
+}  // namespace brook::kafka
