@@ -54,3 +54,31 @@ INSTANTIATE_TEST_SUITE_P(
                             .settle = std::chrono::milliseconds{200},
                             .keeps_undelivered = false}),
     [](const auto& p) { return p.param.name; });
+
+// A group against a broker of its own, restarted inside the test (its log and the
+// group's committed offsets survive the restart, like a production broker's).
+namespace {
+conformance::reconnect_target restartable(conformance::target base, int port) {
+  base.make = [port] { return kafka::make_transport(quick("127.0.0.1:" + std::to_string(port))); };
+  auto run = [port](std::string what) {
+    return [port, what] {
+      auto cmd = "BROOK_KAFKA_PORT=" + std::to_string(port) + " " BROOK_SERVICES_SH " " + what +
+                 " >/dev/null 2>&1";
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << "scripts/services.sh " << what << " on " << port;
+    };
+  };
+  return {std::move(base), run("start kafka"), run("restart kafka"), run("stop kafka")};
+}
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(
+    kafka, TransportReconnect,
+    ::testing::Values(restartable(
+        {.name = "topic_group",
+         .make = {},
+         .subscribe_as = kafka::topic{.reset = kafka::offset_reset::earliest},
+         .publish_as = kafka::topic_out{},
+         .settle = std::chrono::milliseconds{200},
+         .group = "reconf"},
+        9410)),
+    [](const auto& p) { return p.param.base.name; });

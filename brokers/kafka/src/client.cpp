@@ -47,6 +47,9 @@ rd_kafka_conf_t* client::make_conf(bool producer, const std::map<std::string, st
       {"bootstrap.servers", bootstrap_of(cfg_.bootstrap)},
       {"client.id", cfg_.client_id},
       {"log.connection.close", "false"},
+      // Back within a second of the broker's return (librdkafka's default backs off to 10 s).
+      {"reconnect.backoff.ms", "50"},
+      {"reconnect.backoff.max.ms", "1000"},
   };
   if (producer) {
     kv["enable.idempotence"] = cfg_.idempotent ? "true" : "false";
