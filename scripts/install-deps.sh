@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything brook's build and tests need on a fresh Debian 12 machine:
-# compilers and C++ libraries from Debian, the brokers' servers, Node tools for
-# the AsyncAPI checks and Chromium for the page test. Idempotent.
+# compilers and C++ libraries from Debian, the brokers' servers (Kafka's jars from Maven
+# Central), Node tools for the AsyncAPI checks and Chromium for the page test. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -10,9 +10,13 @@ pkgs=(g++ cmake ninja-build pkg-config clang-format
       libgtest-dev libgmock-dev
       libhiredis-dev libevent-dev redis-server
       libnats-dev nats-server curl openssl
+      librdkafka-dev kcat
       chromium python3-venv)
 # Node: the machine image may bring its own; take Debian's only when none is there.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+# Java and Maven run the Kafka broker and fetch its jars; the same: Debian's only when none is there.
+command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,3 +27,4 @@ if ((${#missing[@]})); then
 fi
 scripts/asyncapi-tools.sh "${BROOK_BUILD_DIR:-build}/asyncapi-tools"
 scripts/asyncapi-assets.sh "${BROOK_BUILD_DIR:-build}/asyncapi-assets"
+scripts/kafka-jars.sh

@@ -4,14 +4,16 @@
 # and only the PIDs recorded there are ever signalled.
 #
 # usage: scripts/services.sh start|stop|restart|status <service>...
-#   services: redis, nats (nats-server with JetStream)   (rabbit, kafka: add a <verb>_<service>
-#             function each)
+#   services: redis, nats (nats-server with JetStream), kafka (Apache Kafka, one KRaft node,
+#             jars from scripts/kafka-jars.sh)   (rabbit: add a <verb>_<service> function each)
 #
 #   start    idempotent: a server already answering on its port is left alone
 #   stop     SIGTERM, then SIGKILL after a bounded wait; the dataset is discarded
 #   restart  Redis: SHUTDOWN SAVE, then start again from that snapshot, so lists and streams
 #            survive like on a production server with persistence (for reconnect tests);
-#            NATS: stop, then start on the same JetStream store (streams and consumers survive)
+#            NATS: stop, then start on the same JetStream store (streams and consumers survive);
+#            Kafka: stop, then start on the same data dir (topics, records and committed offsets
+#            survive)
 #   status   exit 0 when every named service answers, 3 otherwise
 #
 # environment:
@@ -23,7 +25,12 @@
 #   BROOK_NATS_PORT    NATS client port (default 4232); its monitoring port is BROOK_NATS_HTTP_PORT
 #                      (default: the client port + 4000)
 #   BROOK_NATS_ARGS    extra nats-server arguments, split on spaces
-#   BROOK_WAIT_S       bounded wait for start/stop (default 20 s)
+#   BROOK_KAFKA_PORT   Kafka PLAINTEXT port (default 9392); the KRaft controller listens on the
+#                      next port (default 9393)
+#   BROOK_KAFKA_LIB    the broker's jars (default ${BROOK_CACHE_DIR:-~/.cache/brook}/kafka-4.1.1,
+#                      fetched by scripts/kafka-jars.sh when missing)
+#   BROOK_WAIT_S       bounded wait for start/stop (default 20 s; Kafka's start gets at least 60 s:
+#                      a JVM start can take ~40 s on a loaded 2-core machine)
 set -u
 
 RUN_DIR=${BROOK_RUN_DIR:-/tmp/brook-run}
@@ -31,6 +38,12 @@ REDIS_PORT=${BROOK_REDIS_PORT:-6390}
 NATS_PORT=${BROOK_NATS_PORT:-4232}
 NATS_HTTP_PORT=${BROOK_NATS_HTTP_PORT:-$((NATS_PORT + 4000))}
 WAIT_S=${BROOK_WAIT_S:-20}
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+KAFKA_PORT=${BROOK_KAFKA_PORT:-9392}
+KAFKA_CTRL_PORT=$((KAFKA_PORT + 1))
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$SCRIPTS/kafka/pom.xml")
+KAFKA_LIB=${BROOK_KAFKA_LIB:-${BROOK_CACHE_DIR:-$HOME/.cache/brook}/kafka-$KAFKA_VERSION}
+KAFKA_WAIT_S=$((WAIT_S > 60 ? WAIT_S : 60))
 
 die() { echo "services.sh: $*" >&2; exit 1; }
 
@@ -56,13 +69,17 @@ wait_until() {
 
 pid_of() { [ -f "$1" ] && cat "$1" 2>/dev/null; }
 
-# Stops the process in pid file $1: SIGTERM, bounded wait, SIGKILL.
+# TCP connect only (a port taken by anything, not only by the server we expect).
+# shellcheck disable=SC2016 # $0 is expanded by the inner bash, the port given as its argument
+port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null; }
+
+# Stops the process in pid file $1: SIGTERM, bounded wait ($2 s, default BROOK_WAIT_S), SIGKILL.
 stop_pidfile() {
-  local file=$1 pid
+  local file=$1 limit=${2:-$WAIT_S} pid
   pid=$(pid_of "$file")
   if alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null
-    if ! wait_until "$WAIT_S" eval '! alive '"$pid"; then
+    if ! wait_until "$limit" eval '! alive '"$pid"; then
       kill -KILL "$pid" 2>/dev/null
       wait_until 5 eval '! alive '"$pid" || die "pid $pid does not die"
     fi
@@ -191,21 +208,125 @@ status_nats() {
   fi
 }
 
+# ---- kafka -----------------------------------------------------------------------------
+kafka_dir() { echo "$RUN_DIR/kafka-$KAFKA_PORT"; }
+# Ready means the broker answers a Metadata request, not only that its port accepts: the
+# listener binds before the broker serves requests. The TCP probe first keeps each poll short
+# while nothing listens (kcat alone waits its whole -m second on a refused connection).
+kafka_up() {
+  port_open "$KAFKA_PORT" && timeout 10 kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 1 >/dev/null 2>&1
+}
+kafka_pid() { pid_of "$(kafka_dir)/kafka.pid"; }
+
+start_kafka() {
+  command -v java >/dev/null || die "kafka: java not found (apt-get install -y openjdk-17-jre-headless)"
+  command -v kcat >/dev/null || die "kafka: kcat not found (apt-get install -y kcat)"
+  local dir pid cluster_id t0
+  dir=$(kafka_dir)
+  mkdir -p "$dir"
+  pid=$(kafka_pid)
+  if alive "$pid" && kafka_up; then
+    echo "kafka: already running on 127.0.0.1:$KAFKA_PORT (pid $pid)"
+    return 0
+  fi
+  # Ours but not answering (hung, or a start that timed out): it would hold the ports and the
+  # data dir's lock, so it goes first.
+  alive "$pid" && stop_pidfile "$(kafka_dir)/kafka.pid" "$KAFKA_WAIT_S"
+  if port_open "$KAFKA_PORT" || port_open "$KAFKA_CTRL_PORT"; then
+    die "kafka: something else listens on 127.0.0.1:$KAFKA_PORT or :$KAFKA_CTRL_PORT; pick another BROOK_KAFKA_PORT"
+  fi
+  [ -f "$KAFKA_LIB/kafka_2.13-$KAFKA_VERSION.jar" ] || "$SCRIPTS/kafka-jars.sh" "$KAFKA_LIB" ||
+    die "kafka: no broker jars in $KAFKA_LIB (scripts/kafka-jars.sh failed)"
+  # A plain start is a clean broker; `restart` keeps the data dir (its meta.properties holds the
+  # cluster id the logs belong to), so topics, records and committed offsets survive.
+  [ "${_BROOK_KEEP_DATA:-0}" = 1 ] || rm -rf "$dir/data" "$dir/kafka.log"
+  sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CTRL_PORT@#$KAFKA_CTRL_PORT#g" -e "s#@DATA@#$dir/data#g" \
+    "$SCRIPTS/kafka/server.properties.tmpl" >"$dir/server.properties"
+  # -XX:TieredStopAtLevel=1 (C1 only): starts ~1 s sooner and takes less memory on 2 cores.
+  # Without log4j2.properties (and the log4j-slf4j-impl jar) the broker logs nothing, not even
+  # the error it exits on.
+  local jvm=(-Xms256m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseG1GC -Djava.awt.headless=true
+             "-Dlog4j2.configurationFile=$SCRIPTS/kafka/log4j2.properties"
+             "-Dbrook.kafka.log=$dir/kafka.log" -cp "$KAFKA_LIB/*")
+  local log_from
+  log_from=$(($( { wc -l <"$dir/kafka.log"; } 2>/dev/null || echo 0) + 1))
+  t0=$(date +%s%N)
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    rm -rf "$dir/data"
+    # The cluster id: base64url of 16 random bytes, unpadded, as `kafka-storage random-uuid`
+    # prints it (one JVM start less); never with a leading '-', which the tool takes for an option.
+    cluster_id=
+    while [ -z "$cluster_id" ] || [ "${cluster_id:0:1}" = - ]; do
+      cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
+    java "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+      </dev/null >"$dir/format.log" 2>&1 9>&- || { cat "$dir/format.log" >&2; die "kafka: formatting $dir/data failed"; }
+  fi
+  # setsid + closed stdin: as for redis. stdout/stderr go to kafka.out, not to the caller: what a
+  # JVM says before log4j is up (a bad flag, a missing class) is only there.
+  setsid java "${jvm[@]}" kafka.Kafka "$dir/server.properties" \
+    </dev/null >"$dir/kafka.out" 2>&1 9>&- &
+  pid=$!
+  # The pid file before the wait (up to a minute): if this script is killed meanwhile, the next
+  # call still knows the broker for ours and can stop it.
+  echo "$pid" >"$dir/kafka.pid"
+  # Stop waiting as soon as it answers, or as soon as it died (port taken, bad config).
+  if ! wait_until "$KAFKA_WAIT_S" eval '! alive '"$pid"' || kafka_up' || ! alive "$pid"; then
+    local why="did not answer within ${KAFKA_WAIT_S}s"
+    alive "$pid" || why="exited during start-up"
+    kill -KILL "$pid" 2>/dev/null
+    rm -f "$dir/kafka.pid"
+    # The log's last lines are a stack trace: show what the JVM printed, and this start's error
+    # lines with the exception after each.
+    tail -n 5 "$dir/kafka.out" >&2
+    tail -n +"$log_from" "$dir/kafka.log" 2>/dev/null | grep -A1 -E '^\[.*\] (ERROR|FATAL)' |
+      tail -n 4 >&2
+    die "kafka: $why on 127.0.0.1:$KAFKA_PORT (logs in $dir)"
+  fi
+  echo "kafka: running on 127.0.0.1:$KAFKA_PORT (pid $pid, dir $dir, ready in" \
+    "$(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+}
+
+stop_kafka() {
+  stop_pidfile "$(kafka_dir)/kafka.pid" "$KAFKA_WAIT_S"
+  rm -rf "$(kafka_dir)/data"
+  echo "kafka: stopped (127.0.0.1:$KAFKA_PORT)"
+}
+
+# SIGTERM is a controlled shutdown: the broker flushes its logs and writes its clean-shutdown
+# marker, so the start after it does no log recovery.
+restart_kafka() {
+  stop_pidfile "$(kafka_dir)/kafka.pid" "$KAFKA_WAIT_S"
+  _BROOK_KEEP_DATA=1 start_kafka
+}
+
+status_kafka() {
+  local pid
+  pid=$(kafka_pid)
+  if alive "$pid" && kafka_up; then
+    echo "kafka: running on 127.0.0.1:$KAFKA_PORT (pid $pid)"
+  else
+    echo "kafka: not running (127.0.0.1:$KAFKA_PORT)"
+    return 3
+  fi
+}
+
 # ---- main ------------------------------------------------------------------------------
 verb=${1:-}
 shift || true
 case "$verb" in
   start | stop | restart | status) ;;
-  *) die "usage: services.sh start|stop|restart|status <service>...  (services: redis, nats)" ;;
+  *) die "usage: services.sh start|stop|restart|status <service>...  (services: redis, nats, kafka)" ;;
 esac
-[ $# -gt 0 ] || die "name a service (redis, nats)"
+[ $# -gt 0 ] || die "name a service (redis, nats, kafka)"
 mkdir -p "$RUN_DIR"
-# One invocation at a time per run dir: parallel test processes may start the same server.
+# One invocation at a time per run dir: parallel test processes may start the same server. The
+# holder may be starting Kafka (up to KAFKA_WAIT_S), so wait for the lock longer than that.
 exec 9>"$RUN_DIR/.services.lock"
-flock -w "$WAIT_S" 9 || die "another services.sh holds $RUN_DIR/.services.lock"
+flock -w "$((KAFKA_WAIT_S + WAIT_S))" 9 || die "another services.sh holds $RUN_DIR/.services.lock"
 rc=0
 for service in "$@"; do
-  declare -F "${verb}_${service}" >/dev/null || die "unknown service '$service' (known: redis, nats)"
+  declare -F "${verb}_${service}" >/dev/null || die "unknown service '$service' (known: redis, nats, kafka)"
   "${verb}_${service}" || rc=$?
 done
 exit "$rc"

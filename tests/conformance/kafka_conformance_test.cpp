@@ -28,7 +28,9 @@ std::string bootstrap() {
   return b && *b ? b : "127.0.0.1:9392";
 }
 
-std::shared_ptr<brook::transport> make_kafka() { return kafka::make_transport(quick(bootstrap())); }
+std::shared_ptr<brook::transport> make_kafka() {
+  return kafka::make_transport(quick(bootstrap()));
+}
 
 }  // namespace
 
@@ -71,14 +73,13 @@ conformance::reconnect_target restartable(conformance::target base, int port) {
 }
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(
-    kafka, TransportReconnect,
-    ::testing::Values(restartable(
-        {.name = "topic_group",
-         .make = {},
-         .subscribe_as = kafka::topic{.reset = kafka::offset_reset::earliest},
-         .publish_as = kafka::topic_out{},
-         .settle = std::chrono::milliseconds{200},
-         .group = "reconf"},
-        9410)),
-    [](const auto& p) { return p.param.base.name; });
+INSTANTIATE_TEST_SUITE_P(kafka, TransportReconnect,
+                         ::testing::Values(restartable(
+                             {.name = "topic_group",
+                              .make = {},
+                              .subscribe_as = kafka::topic{.reset = kafka::offset_reset::earliest},
+                              .publish_as = kafka::topic_out{},
+                              .settle = std::chrono::milliseconds{200},
+                              .group = "reconf"},
+                             9410)),
+                         [](const auto& p) { return p.param.base.name; });

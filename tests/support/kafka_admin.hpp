@@ -32,8 +32,8 @@ inline long long kafka_lag(const std::string& bootstrap, const std::string& grou
       lag = 0;
       for (int i = 0; i < parts->cnt; ++i) {
         std::int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), parts->elems[i].partition, &lo,
-                                             &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), parts->elems[i].partition, &lo, &hi,
+                                             5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
           lag = -1;
           break;
         }

@@ -39,7 +39,9 @@ std::string bootstrap_of(std::string b) {
 
 client::client(settings s) : cfg_(std::move(s)) {}
 
-client::~client() { close(); }
+client::~client() {
+  close();
+}
 
 rd_kafka_conf_t* client::make_conf(bool producer, const std::map<std::string, std::string>& extra,
                                    std::string& err) const {
@@ -102,8 +104,8 @@ error_info client::start(link_fn link) {
   bool up = probe(cfg_.connect_timeout);
   poller_ = std::thread([this] { run(); });
   if (!up)
-    return {errc::connection_failed, "kafka: no answer from " + bootstrap_of(cfg_.bootstrap) +
-                                         " yet; retrying"};
+    return {errc::connection_failed,
+            "kafka: no answer from " + bootstrap_of(cfg_.bootstrap) + " yet; retrying"};
   return {};
 }
 
@@ -243,8 +245,8 @@ void client::on_delivery(const rd_kafka_message_t& m) {
   if (!cb)
     return;
   if (m.err)
-    (*cb)(kafka_error(m.err, std::string{"kafka: delivery to '"} + rd_kafka_topic_name(m.rkt) +
-                                 "'"));
+    (*cb)(
+        kafka_error(m.err, std::string{"kafka: delivery to '"} + rd_kafka_topic_name(m.rkt) + "'"));
   else
     (*cb)({});
   delete cb;

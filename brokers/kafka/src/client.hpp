@@ -77,7 +77,7 @@ private:
   rd_kafka_t* rk_ = nullptr;
   std::thread poller_;
   std::atomic<bool> stop_{false}, up_{false}, ever_up_{false};
-  std::mutex mtx_;  ///< held_, listeners_
+  std::mutex mtx_;         ///< held_, listeners_
   std::deque<held> held_;  ///< met a full queue: retried by the poll thread, in order
   std::vector<std::weak_ptr<link_listener>> listeners_;
   bool closed_ = false;

@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "envelope.hpp"
@@ -82,8 +83,10 @@ public:
     if (!conf)
       return {errc::invalid_argument, err};
     rd_kafka_conf_set_opaque(conf, this);
-    if (grouped_)
+    if (grouped_) {
       rd_kafka_conf_set_rebalance_cb(conf, rebalance_trampoline);
+      rd_kafka_conf_set_offset_commit_cb(conf, commit_trampoline);
+    }
     char text[512];
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, text, sizeof text);
     if (!rk_) {
@@ -188,8 +191,8 @@ private:
         (void)cl_->create_topic(topic_.name, 1, cl_->cfg().connect_timeout);
       rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic_.name.c_str(), nullptr);
       const rd_kafka_metadata_t* md = nullptr;
-      auto e = rd_kafka_metadata(rk_, 0, rkt, &md,
-                                 static_cast<int>(cl_->cfg().connect_timeout.count()));
+      auto e =
+          rd_kafka_metadata(rk_, 0, rkt, &md, static_cast<int>(cl_->cfg().connect_timeout.count()));
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1)
         for (int i = 0; i < md->topics[0].partition_cnt; ++i)
           ids.push_back(md->topics[0].partitions[i].id);
@@ -231,11 +234,15 @@ private:
         }
       }
       apply_settlements();
+      if (std::chrono::steady_clock::now() >= next_commit_)
+        commit(false);  // what settled since the last interval
       if (finishing)
         break;
+      if (!stopping && credit == 0 && !paused_ && wait_for_credit())
+        continue;
       set_paused(stopping || credit == 0);
-      auto* m = rd_kafka_consumer_poll(rk_, static_cast<int>(
-                                                (paused_ ? 50ms : cl_->cfg().poll_wait).count()));
+      auto* m = rd_kafka_consumer_poll(
+          rk_, static_cast<int>((paused_ ? 50ms : cl_->cfg().poll_wait).count()));
       if (!m)
         continue;
       if (m->err) {
@@ -248,6 +255,27 @@ private:
     }
     finish();
   }
+
+  /// Without credit, first wait without polling: librdkafka keeps what it fetched
+  /// in its own bounded queue, so credit coming back soon costs nothing. Only when
+  /// it stays away (a slow handler) are the partitions paused, so this member can
+  /// go on polling (rebalances, max.poll.interval.ms) without taking anything.
+  /// Returns true to go round the loop again (credit, a settlement or a stop came).
+  bool wait_for_credit() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!no_credit_since_)
+      no_credit_since_ = now;
+    const auto until = *no_credit_since_ + pause_after;
+    if (now >= until)
+      return false;
+    std::unique_lock lock{mtx_};
+    cv_.wait_until(lock, until,
+                   [&] { return credit_ > 0 || stop_ || finish_ || !settlements_.empty(); });
+    if (credit_ > 0)
+      no_credit_since_.reset();
+    return true;
+  }
+  static constexpr auto pause_after = std::chrono::milliseconds{500};
 
   void take(rd_kafka_message_t* m, bool stopping, std::size_t credit) {
     const std::string topic_name = rd_kafka_topic_name(m->rkt);
@@ -280,8 +308,8 @@ private:
       seen.max = std::max(seen.max, m->offset);
     }
     if (grouped_)
-      env->ack = std::make_shared<record_ack>(weak_from_this(), topic_name, m->partition,
-                                              m->offset);
+      env->ack =
+          std::make_shared<record_ack>(weak_from_this(), topic_name, m->partition, m->offset);
     if (!unlimited_) {
       std::lock_guard lock{mtx_};
       if (credit_ > 0)
@@ -293,7 +321,8 @@ private:
   void on_poll_error(const rd_kafka_message_t& m) {
     auto where = std::string{"kafka: consuming '"} +
                  (m.rkt ? rd_kafka_topic_name(m.rkt) : topic_.name.c_str()) + "'";
-    if (m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+    if (m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+        m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
       sink_->gap(kafka_error(m.err, where));  // the broker no longer has what came next
       return;
     }
@@ -330,20 +359,35 @@ private:
     if (seeks.p->cnt > 0)
       if (auto* e = rd_kafka_seek_partitions(rk_, seeks.p, 0))
         rd_kafka_error_destroy(e);
-    commit(false);
   }
+  static constexpr auto commit_interval = std::chrono::milliseconds{100};
 
   void commit(bool sync) {
     tp_list offsets;
     for (auto& [name, t] : trackers_)
       for (auto [p, pos] : t.take_commits())
         offsets.add(name, p, pos);
-    if (offsets.p->cnt > 0)
-      if (auto e = rd_kafka_commit(rk_, offsets.p, sync ? 0 : 1); e && cl_->cfg().on_event)
-        cl_->cfg().on_event(kafka_error(e, "kafka: committing offsets of '" + topic_.name + "'"));
+    if (offsets.p->cnt == 0)
+      return;
+    // One commit request per interval, not per settlement: the position only moves on.
+    next_commit_ = std::chrono::steady_clock::now() + commit_interval;
+    if (auto e = rd_kafka_commit(rk_, offsets.p, sync ? 0 : 1); e && cl_->cfg().on_event)
+      cl_->cfg().on_event(kafka_error(e, "kafka: committing offsets of '" + topic_.name + "'"));
+  }
+
+  static void commit_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t*, void* opaque) {
+    auto* self = static_cast<consumer_state*>(opaque);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET && self->cl_->cfg().on_event)
+      self->cl_->cfg().on_event(
+          kafka_error(err, "kafka: a commit of '" + self->topic_.name +
+                               "' failed (the next one covers it; at worst its messages "
+                               "come again)"));
   }
 
   void set_paused(bool pause) {
+    if (!pause)
+      no_credit_since_.reset();
     if (pause == paused_)
       return;
     rd_kafka_topic_partition_list_t* parts = nullptr;
@@ -416,8 +460,8 @@ private:
       (void)rd_kafka_commit(rk_, last.p, 0);
     if (abandoned > 0 && !closing_ && cl_->cfg().on_event)
       cl_->cfg().on_event(
-          {errc::timeout, "kafka: " + std::to_string(abandoned) + " message(s) of '" +
-                              topic_.name + "' still running after revoke_timeout when the " +
+          {errc::timeout, "kafka: " + std::to_string(abandoned) + " message(s) of '" + topic_.name +
+                              "' still running after revoke_timeout when the " +
                               "group took their partitions away: abandoned (not committed, so " +
                               "the partitions' next owner gets them again)"});
   }
@@ -434,7 +478,9 @@ private:
   public:
     record_ack(std::weak_ptr<consumer_state> owner, std::string topic, std::int32_t partition,
                std::int64_t offset)
-        : owner_(std::move(owner)), topic_(std::move(topic)), partition_(partition),
+        : owner_(std::move(owner)),
+          topic_(std::move(topic)),
+          partition_(partition),
           offset_(offset) {}
     void ack() override { once(outcome::settled); }
     void reject() override { once(outcome::settled); }  // settled for good: committed past it
@@ -477,6 +523,8 @@ private:
   };
   std::map<std::pair<std::string, std::int32_t>, partition_seen> seen_;
   bool paused_ = false, closing_ = false;
+  std::optional<std::chrono::steady_clock::time_point> no_credit_since_;
+  std::chrono::steady_clock::time_point next_commit_{};
   std::atomic<bool> assigned_once_{false};
 };
 
@@ -507,8 +555,7 @@ std::unique_ptr<subscription> failed_subscription(delivery_sink& sink, error_inf
 
 std::unique_ptr<subscription> subscribe_topic(const std::shared_ptr<client>& cl,
                                               const subscription_spec& spec,
-                                              std::shared_ptr<delivery_sink> sink,
-                                              bool unlimited) {
+                                              std::shared_ptr<delivery_sink> sink, bool unlimited) {
   auto st = std::make_shared<consumer_state>(cl, spec, sink, unlimited);
   if (auto err = st->open())
     return failed_subscription(*sink, std::move(err));

@@ -14,9 +14,8 @@ void to_envelope(const rd_kafka_message_t& m, envelope& env) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i)
+    for (size_t i = 0;
+         rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
       env.headers.push_back(
           {name, value ? std::string{static_cast<const char*>(value), size} : std::string{}});
   }

@@ -29,10 +29,10 @@ public:
 
   error_info validate(const subscription_spec& spec) const override {
     if (!spec.driver.empty() && spec.driver.protocol() != "kafka")
-      return {errc::invalid_argument,
-              "kafka: '" + spec.address + "' is declared as a " +
-                  std::string{spec.driver.protocol()} + " " + std::string{spec.driver.kind()} +
-                  "; a Kafka broker takes brook::kafka::topic"};
+      return {errc::invalid_argument, "kafka: '" + spec.address + "' is declared as a " +
+                                          std::string{spec.driver.protocol()} + " " +
+                                          std::string{spec.driver.kind()} +
+                                          "; a Kafka broker takes brook::kafka::topic"};
     if (spec.address.empty())
       return {errc::invalid_argument, "kafka: a subscription needs a topic"};
     const auto* t = spec.driver.get<topic>();
@@ -47,8 +47,8 @@ public:
       return {errc::invalid_argument,
               "kafka: '" + spec.address + "': group_instance_id needs a group"};
     if (spec.group.empty() && t && (!t->more.empty() || spec.pattern))
-      return {errc::invalid_argument, "kafka: '" + spec.address +
-                                          "': several topics or a pattern need a group"};
+      return {errc::invalid_argument,
+              "kafka: '" + spec.address + "': several topics or a pattern need a group"};
     return {};
   }
 

@@ -5,8 +5,8 @@
 ///
 /// @code
 /// broker.subscriber(brook::kafka::topic{.name = "orders", .group = "billing"});
-/// broker.subscriber(brook::kafka::topic{.name = "^orders\\..*", .pattern = true, .group = "audit"});
-/// broker.publisher(brook::kafka::topic_out{.name = "receipts", .key = "eu"});
+/// broker.subscriber(brook::kafka::topic{.name = "^orders\\..*", .pattern = true, .group =
+/// "audit"}); broker.publisher(brook::kafka::topic_out{.name = "receipts", .key = "eu"});
 /// @endcode
 /// On the seam the address and the group are read from `subscription_spec` (where a
 /// router's prefix has been applied), the other members from the typed value. An
@@ -38,9 +38,9 @@ struct topic {
   static constexpr std::string_view protocol = "kafka";
   static constexpr std::string_view kind = "topic";
   std::string name;
-  std::vector<std::string> more;  ///< further topics of the same subscription
-  bool pattern = false;           ///< `name` is a regex (must start with `^`)
-  std::string group;              ///< consumer group (`group.id`); empty = no group
+  std::vector<std::string> more;              ///< further topics of the same subscription
+  bool pattern = false;                       ///< `name` is a regex (must start with `^`)
+  std::string group;                          ///< consumer group (`group.id`); empty = no group
   offset_reset reset = offset_reset::latest;  ///< FastStream's default
   std::vector<std::int32_t> partitions;       ///< manual assignment of `name`'s partitions
   std::string group_instance_id;              ///< static membership
