@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the Python virtualenv the FastStream interop tests run: ${BROOK_RUN_DIR}/venv with
-# faststream[redis,nats] at a pinned version. Idempotent: an existing venv with that version is kept.
+# faststream[redis,nats,kafka] at a pinned version. Idempotent: an existing venv with that version is kept.
 #
 # usage: scripts/interop/setup_venv.sh
 # environment: BROOK_RUN_DIR (default /tmp/brook-run), BROOK_FASTSTREAM_VERSION (default 0.7.8;
@@ -17,6 +17,7 @@ import sys
 from importlib.metadata import version
 import faststream.redis  # noqa: F401  (fails without the redis extra)
 import faststream.nats  # noqa: F401  (fails without the nats extra)
+import faststream.kafka  # noqa: F401  (fails without the kafka extra)
 sys.exit(0 if version("faststream") == sys.argv[1] else 1)
 PY
 }
@@ -30,6 +31,6 @@ python3 -m venv "$venv" || {
   echo "python3 -m venv failed; on Debian: apt-get install -y python3-venv" >&2
   exit 1
 }
-"$venv/bin/pip" install --quiet --disable-pip-version-check "faststream[redis,nats]==$version"
+"$venv/bin/pip" install --quiet --disable-pip-version-check "faststream[redis,nats,kafka]==$version"
 have || { echo "faststream $version did not install into $venv" >&2; exit 1; }
 echo "interop venv: $venv (faststream $version)"
