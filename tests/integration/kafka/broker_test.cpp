@@ -256,6 +256,77 @@ TEST(KafkaBroker, AFloodOfAHundredThousandStaysWithinTheCredit) {
   EXPECT_EQ(stats_of(app, topic).acked, static_cast<std::size_t>(total));
 }
 
+// A regex subscription takes every matching topic, including one made after it joined
+// (librdkafka refreshes the metadata); explicit partitions read only those partitions.
+TEST(KafkaBroker, APatternTakesMatchingTopicsAndExplicitPartitionsOnlyThose) {
+  auto base = unique("pat");
+  brook_test::raw_producer raw;
+  ASSERT_TRUE(raw.create(base + ".a", 1));
+  ASSERT_TRUE(raw.create(base + ".parts", 3));
+  kafka::broker broker{bootstrap(), quick()};
+  seen_set by_pattern, by_partition;
+  broker
+      .subscriber(kafka::topic{.name = "^" + base + "\\.[ab]$",
+                               .pattern = true,
+                               .group = "pattern",
+                               .reset = kafka::offset_reset::earliest})
+      .handle([&](const std::string& b, brook::message& m) {
+        by_pattern.add(std::string{m.channel()} + "=" + b);
+      });
+  broker
+      .subscriber(kafka::topic{
+          .name = base + ".parts", .reset = kafka::offset_reset::earliest, .partitions = {1}})
+      .handle([&](const std::string& b) { by_partition.add(b); });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  raw.produce(base + ".a", "one");
+  ASSERT_TRUE(raw.create(base + ".b", 1));  // after the subscription joined
+  raw.produce(base + ".b", "two");
+  raw.produce(base + ".c", "not matched");
+  for (std::int32_t p = 0; p < 3; ++p)
+    raw.produce(base + ".parts", "p" + std::to_string(p), {}, {}, p);
+  raw.flush();
+  ASSERT_TRUE(eventually([&] { return by_pattern.size() == 2; }, 30s)) << by_pattern.size();
+  ASSERT_TRUE(eventually([&] { return by_partition.size() == 1; }));
+  std::this_thread::sleep_for(300ms);
+  {
+    std::lock_guard lock{by_pattern.mtx};
+    EXPECT_EQ(by_pattern.bodies, (std::set<std::string>{base + ".a=one", base + ".b=two"}));
+  }
+  std::lock_guard lock{by_partition.mtx};
+  EXPECT_EQ(by_partition.bodies, std::set<std::string>{"p1"});
+}
+
+// A tombstone is a record without a value (compaction's delete marker), with its key;
+// a timestamp given to the publish is the record's.
+TEST(KafkaBroker, TombstonesAndTimestampsGoOutAsGiven) {
+  auto topic = unique("tomb");
+  kafka::broker broker{bootstrap(), quick()};
+  std::mutex mtx;
+  std::vector<std::string> seen;
+  broker.subscriber(group_topic(topic, "t")).handle([&](const brook::message& m) {
+    std::lock_guard lock{mtx};
+    seen.push_back(std::string{m.metadata("key")} + "|" + std::string{m.body()} + "|" +
+                   std::to_string(m.delivery().timestamp_ms));
+  });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  ASSERT_FALSE(broker.publish(
+      kafka::topic_out{.name = topic, .key = "user-1", .timestamp_ms = 1700000000000},
+      std::string{"v"}));
+  ASSERT_FALSE(broker.publish(kafka::topic_out{.name = topic, .key = "user-1", .tombstone = true},
+                              std::string{"ignored"}));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mtx};
+    return seen.size() == 2;
+  }));
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(seen[0], "user-1|v|1700000000000");
+  EXPECT_EQ(seen[1].substr(0, 8), "user-1||");
+}
+
 TEST(KafkaTestBroker, AcceptsTheDeclarationsAndEmulatesTheirAcks) {
   kafka::broker broker{"127.0.0.1:1"};  // never contacted
   seen_set seen;

@@ -115,10 +115,12 @@ TEST_F(KafkaInterop, BrookDecodesWhatFastStreamPublishes) {
   ASSERT_TRUE(eventually([&] { return app.ready(); }));
   run_client("publish " + quote(topic) + " " + quote(R"({"k": "v", "n": [1, 2]})") +
              " x-a=1 x-b=two");
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock{mtx};
-    return bodies.size() == 1;
-  }, 20s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock{mtx};
+        return bodies.size() == 1;
+      },
+      20s));
   std::lock_guard lock{mtx};
   EXPECT_EQ(json::parse(bodies[0]), json::parse(R"({"k":"v","n":[1,2]})"));
   EXPECT_EQ(keys[0], "py-key");
