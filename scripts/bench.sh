@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds (Release) and runs a broker's benchmarks; prints one JSON line per case and run,
 # then one summary line per case with the medians (and, for brokers, brook/raw).
-# usage: scripts/bench.sh memory|redis|nats [N]      environment: ROUNDS (default 5)
+# usage: scripts/bench.sh memory|redis|nats|kafka [N]      environment: ROUNDS (default 5)
 #   redis: starts redis-server on 127.0.0.1 (scripts/services.sh) and runs, in one
 #   invocation, the raw hiredis baseline and brook on the same workload, alternating
 #   raw and brook ROUNDS times so both see the same machine (a 2-vCPU VM's speed drifts).
 #   nats: the same with nats-server (-js), the raw nats.c baseline and Python FastStream
 #   (bench/faststream_nats.py, from the interop venv) on the same workloads.
+#   kafka: the same with Kafka in KRaft mode, the raw librdkafka baseline and Python
+#   FastStream (bench/faststream_kafka.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${1:-memory}
@@ -52,6 +54,22 @@ case "$broker" in
           tee -a "$out"
       done
     done ;;
-  *) echo "bench.sh: unknown broker '$broker' (have: memory, redis, nats)" >&2; exit 2 ;;
+  kafka)
+    cmake --build "$build" --target kafka_raw kafka_bench >/dev/null
+    scripts/services.sh start kafka >/dev/null
+    export BROOK_KAFKA_BOOTSTRAP=${BROOK_KAFKA_BOOTSTRAP:-127.0.0.1:9392} N=${2:-100000} \
+           NPING=${NPING:-2000}
+    scripts/interop/setup_venv.sh >/dev/null
+    py=${BROOK_RUN_DIR:-/tmp/brook-run}/venv/bin/python
+    declare -A fs_n=([throughput]=${FS_N:-20000} [pingpong]=${FS_NPING:-1000})
+    for ((r = 0; r < rounds; r++)); do
+      for bench in throughput pingpong; do
+        "$build/bench/kafka_raw" "$bench" | tee -a "$out"
+        "$build/bench/kafka_bench" "$bench" | tee -a "$out"
+        "$py" bench/faststream_kafka.py "$bench" --n "${fs_n[$bench]}" \
+          --bootstrap "$BROOK_KAFKA_BOOTSTRAP" | tee -a "$out"
+      done
+    done ;;
+  *) echo "bench.sh: unknown broker '$broker' (have: memory, redis, nats, kafka)" >&2; exit 2 ;;
 esac
 python3 scripts/bench_summary.py < "$out"

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "envelope.hpp"
 #include "subscriptions.hpp"
@@ -27,8 +28,21 @@ using namespace std::chrono_literals;
 
 enum class outcome : std::uint8_t { settled, failed };
 
+/// What the poll thread knows of one topic it reads: its commit tracker and what it
+/// sought back for, by partition. Never moved (a deque of them), so settlements point here.
+struct topic_slot {
+  const rd_kafka_topic_t* rkt = nullptr;  ///< the handle's topic object, for a quick lookup
+  std::string name;
+  commit_tracker tracker;
+  struct partition_seen {
+    std::int64_t max = -1;                        ///< the highest offset delivered
+    std::map<std::int64_t, std::uint32_t> nacks;  ///< offset -> nacks so far
+  };
+  std::unordered_map<std::int32_t, partition_seen> seen;
+};
+
 struct settlement {
-  std::string topic;
+  topic_slot* topic;
   std::int32_t partition;
   std::int64_t offset;
   outcome how;
@@ -277,26 +291,43 @@ private:
   }
   static constexpr auto pause_after = std::chrono::milliseconds{500};
 
+  /// The slot of the topic `m` came from (made on its first record).
+  topic_slot& slot_of(const rd_kafka_message_t& m) {
+    for (auto& t : topics_)
+      if (t.rkt == m.rkt)
+        return t;
+    auto& t = slot_named(rd_kafka_topic_name(m.rkt));
+    t.rkt = m.rkt;
+    return t;
+  }
+  topic_slot& slot_named(std::string_view name) {
+    for (auto& t : topics_)
+      if (t.name == name)
+        return t;
+    auto& t = topics_.emplace_back();
+    t.name = name;
+    return t;
+  }
+
   void take(rd_kafka_message_t* m, bool stopping, std::size_t credit) {
-    const std::string topic_name = rd_kafka_topic_name(m->rkt);
     if (stopping)
       return;  // not tracked, not committed: the partition's next reader gets it
+    auto& slot = slot_of(*m);
     if (credit == 0) {
       // Fetched before the pause: come back to it when there is credit.
       tp_list back;
-      back.add(topic_name, m->partition, m->offset);
+      back.add(slot.name, m->partition, m->offset);
       if (auto* e = rd_kafka_seek_partitions(rk_, back.p, 0))
         rd_kafka_error_destroy(e);
       return;
     }
-    if (grouped_ && !trackers_[topic_name].delivered(m->partition, m->offset))
+    if (grouped_ && !slot.tracker.delivered(m->partition, m->offset))
       return;  // fetched before a seek back: it comes again
     auto env = std::make_shared<envelope>();
     to_envelope(*m, *env);
-    env->metadata.emplace("kind", "topic");
     if (grouped_) {
       // Kafka keeps no delivery count: this consumer counts what it sought back for.
-      auto& seen = seen_[{topic_name, m->partition}];
+      auto& seen = slot.seen[m->partition];
       auto n = seen.nacks.find(m->offset);
       if (n != seen.nacks.end()) {
         env->delivery.attempt = n->second + 1;
@@ -308,8 +339,7 @@ private:
       seen.max = std::max(seen.max, m->offset);
     }
     if (grouped_)
-      env->ack =
-          std::make_shared<record_ack>(weak_from_this(), topic_name, m->partition, m->offset);
+      env->ack = std::make_shared<record_ack>(weak_from_this(), &slot, m->partition, m->offset);
     if (!unlimited_) {
       std::lock_guard lock{mtx_};
       if (credit_ > 0)
@@ -343,13 +373,13 @@ private:
       return;
     tp_list seeks;
     for (auto& s : batch) {
-      auto& t = trackers_[s.topic];
-      auto& seen = seen_[{s.topic, s.partition}];
+      auto& t = s.topic->tracker;
+      auto& seen = s.topic->seen[s.partition];
       if (s.how == outcome::settled) {
         t.settled(s.partition, s.offset);
         seen.nacks.erase(s.offset);
       } else if (auto to = t.failed(s.partition, s.offset)) {
-        seeks.add(s.topic, s.partition, *to);
+        seeks.add(s.topic->name, s.partition, *to);
         ++seen.nacks[s.offset];
       }
       // What is below the commit position never comes again.
@@ -364,9 +394,9 @@ private:
 
   void commit(bool sync) {
     tp_list offsets;
-    for (auto& [name, t] : trackers_)
-      for (auto [p, pos] : t.take_commits())
-        offsets.add(name, p, pos);
+    for (auto& t : topics_)
+      for (auto [p, pos] : t.tracker.take_commits())
+        offsets.add(t.name, p, pos);
     if (offsets.p->cnt == 0)
       return;
     // One commit request per interval, not per settlement: the position only moves on.
@@ -431,7 +461,7 @@ private:
     auto in_flight = [&] {
       std::size_t n = 0;
       for (int i = 0; i < parts->cnt; ++i)
-        n += trackers_[parts->elems[i].topic].in_flight(parts->elems[i].partition);
+        n += slot_named(parts->elems[i].topic).tracker.in_flight(parts->elems[i].partition);
       return n;
     };
     // Closing: the subscriber has finished (or given back) what it could; nothing more comes.
@@ -450,9 +480,10 @@ private:
     std::size_t abandoned = 0;
     tp_list last;
     for (int i = 0; i < parts->cnt; ++i) {
-      auto& t = trackers_[parts->elems[i].topic];
+      auto& slot = slot_named(parts->elems[i].topic);
+      auto& t = slot.tracker;
       abandoned += t.in_flight(parts->elems[i].partition);
-      seen_.erase({parts->elems[i].topic, parts->elems[i].partition});
+      slot.seen.erase(parts->elems[i].partition);
       if (auto pos = t.revoke(parts->elems[i].partition))
         last.add(parts->elems[i].topic, parts->elems[i].partition, *pos);
     }
@@ -476,12 +507,9 @@ private:
 
   class record_ack final : public acknowledger {
   public:
-    record_ack(std::weak_ptr<consumer_state> owner, std::string topic, std::int32_t partition,
+    record_ack(std::weak_ptr<consumer_state> owner, topic_slot* topic, std::int32_t partition,
                std::int64_t offset)
-        : owner_(std::move(owner)),
-          topic_(std::move(topic)),
-          partition_(partition),
-          offset_(offset) {}
+        : owner_(std::move(owner)), topic_(topic), partition_(partition), offset_(offset) {}
     void ack() override { once(outcome::settled); }
     void reject() override { once(outcome::settled); }  // settled for good: committed past it
     void nack() override { once(outcome::failed); }
@@ -494,7 +522,7 @@ private:
         o->settle({topic_, partition_, offset_, how});
     }
     std::weak_ptr<consumer_state> owner_;
-    std::string topic_;
+    topic_slot* topic_;  ///< the owner's: valid while it is (checked by the lock above)
     std::int32_t partition_;
     std::int64_t offset_;
     std::atomic<bool> done_{false};
@@ -516,12 +544,7 @@ private:
   std::vector<std::function<void()>> on_cancel_;
   std::deque<settlement> settlements_;
   // The poll thread's own.
-  std::map<std::string, commit_tracker> trackers_;
-  struct partition_seen {
-    std::int64_t max = -1;                        ///< the highest offset delivered
-    std::map<std::int64_t, std::uint32_t> nacks;  ///< offset -> nacks so far
-  };
-  std::map<std::pair<std::string, std::int32_t>, partition_seen> seen_;
+  std::deque<topic_slot> topics_;
   bool paused_ = false, closing_ = false;
   std::optional<std::chrono::steady_clock::time_point> no_credit_since_;
   std::chrono::steady_clock::time_point next_commit_{};

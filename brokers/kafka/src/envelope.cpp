@@ -41,9 +41,7 @@ void to_envelope(const rd_kafka_message_t& m, envelope& env) {
   if (tstype != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
     env.delivery.timestamp_ms = ts;
   env.delivery.broker_id = record_id(env.channel, m.partition, m.offset);
-  env.metadata.emplace("topic", env.channel);
-  env.metadata.emplace("partition", std::to_string(m.partition));
-  env.metadata.emplace("offset", std::to_string(m.offset));
+  // The topic is the channel; partition and offset are in `delivery`.
   if (m.key)
     env.metadata.emplace("key", std::string{static_cast<const char*>(m.key), m.key_len});
 }

@@ -103,7 +103,7 @@ TEST(KafkaBroker, KeysPartitionsAndHeadersSurviveAndReachTheHandler) {
     std::lock_guard lock{mtx};
     auto* h = m.header("x-tenant");
     seen.push_back(b + "|" + std::string{m.metadata("key")} + "|" +
-                   std::string{m.metadata("partition")} + "|" + (h ? *h : "-") + "|" +
+                   std::to_string(m.delivery().partition) + "|" + (h ? *h : "-") + "|" +
                    std::to_string(m.delivery().partition));
   });
   brook::app app{broker};
