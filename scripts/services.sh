@@ -240,7 +240,12 @@ start_kafka() {
   # A plain start is a clean broker; `restart` keeps the data dir (its meta.properties holds the
   # cluster id the logs belong to), so topics, records and committed offsets survive.
   [ "${_BROOK_KEEP_DATA:-0}" = 1 ] || rm -rf "$dir/data" "$dir/kafka.log"
+  # The TLS listener's certificates (the security tests trust $RUN_DIR/certs/ca.pem).
+  "$SCRIPTS/gen-certs.sh" "$RUN_DIR/certs" >/dev/null
+  cat "$RUN_DIR/certs/server.key" "$RUN_DIR/certs/server.pem" >"$RUN_DIR/certs/server-keystore.pem"
   sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CTRL_PORT@#$KAFKA_CTRL_PORT#g" -e "s#@DATA@#$dir/data#g" \
+      -e "s#@SASL_PORT@#$((KAFKA_PORT + 2))#g" -e "s#@SSL_PORT@#$((KAFKA_PORT + 3))#g" \
+      -e "s#@CERTS@#$RUN_DIR/certs#g" \
     "$SCRIPTS/kafka/server.properties.tmpl" >"$dir/server.properties"
   # -XX:TieredStopAtLevel=1 (C1 only): starts ~1 s sooner and takes less memory on 2 cores.
   # Without log4j2.properties (and the log4j-slf4j-impl jar) the broker logs nothing, not even

@@ -101,8 +101,15 @@ error_info client::start(link_fn link) {
     rd_kafka_conf_destroy(conf);
     return {errc::invalid_argument, std::string{"kafka: producer: "} + text};
   }
-  bool up = probe(cfg_.connect_timeout);
+  // The poll thread first: it serves the error callback that says why a probe fails.
   poller_ = std::thread([this] { run(); });
+  bool up = probe(cfg_.connect_timeout);
+  if (!up && auth_failed_) {
+    // Refused credentials do not get better by retrying: fail the start (no secret in the text).
+    std::lock_guard lock{mtx_};
+    return {errc::invalid_argument,
+            "kafka: " + bootstrap_of(cfg_.bootstrap) + " refused the credentials: " + auth_error_};
+  }
   if (!up)
     return {errc::connection_failed,
             "kafka: no answer from " + bootstrap_of(cfg_.bootstrap) + " yet; retrying"};
@@ -140,7 +147,7 @@ void client::set_up(bool up, error_info why) {
 }
 
 void client::run() {
-  auto next_probe = std::chrono::steady_clock::now();
+  auto next_probe = std::chrono::steady_clock::now() + cfg_.connect_timeout;  // start() probes
   while (!stop_) {
     rd_kafka_poll(rk_, 50);
     std::deque<held> retry;
@@ -254,6 +261,11 @@ void client::on_delivery(const rd_kafka_message_t& m) {
 
 void client::on_error(int err, const char* reason) {
   auto e = static_cast<rd_kafka_resp_err_t>(err);
+  if (e == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    std::lock_guard lock{mtx_};
+    auth_error_ = reason;
+    auth_failed_ = true;
+  }
   if (e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     set_up(false, kafka_error(e, std::string{"kafka: "} + reason));
     return;

@@ -81,6 +81,8 @@ private:
   std::deque<held> held_;  ///< met a full queue: retried by the poll thread, in order
   std::vector<std::weak_ptr<link_listener>> listeners_;
   bool closed_ = false;
+  std::atomic<bool> auth_failed_{false};
+  std::string auth_error_;  ///< librdkafka's text of the last refused authentication
   std::shared_mutex life_;  ///< shared: producing; unique: destroying the producer
 };
 
