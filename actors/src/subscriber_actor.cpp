@@ -397,7 +397,17 @@ void dispatch(subscriber_actor* self, envelope_ptr env) {
   // Restarting slots are skipped. A batch subscriber fills a run for one slot first.
   std::size_t best = s.slots.size();
   const auto batch = s.rt->decl->options.batch;
-  if (batch > 0 && s.run_fill > 0 && s.run_fill < batch && s.slots[s.run_slot].actor) {
+  const std::string* key = nullptr;
+  if (s.rt->decl->options.key_ordered)
+    if (auto k = env->metadata.find("key"); k != env->metadata.end())
+      key = &k->second;
+  if (key) {
+    // One key, one handler actor: its messages run in the order they came. A restarting
+    // slot's keys wait for it (with the rest of `waiting`).
+    auto idx = std::hash<std::string>{}(*key) % s.slots.size();
+    if (s.slots[idx].actor)
+      best = idx;
+  } else if (batch > 0 && s.run_fill > 0 && s.run_fill < batch && s.slots[s.run_slot].actor) {
     best = s.run_slot;
   } else {
     for (std::size_t i = 0; i < s.slots.size(); ++i)

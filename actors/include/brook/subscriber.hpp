@@ -61,6 +61,8 @@ struct subscriber_options {
   std::size_t batch = 0;
   /// How long a partial batch waits for more messages; 0 = it runs with what has arrived.
   std::chrono::milliseconds batch_wait{0};
+  /// Messages with the same key (`message::metadata("key")`) go to the same handler actor.
+  bool key_ordered = false;
 };
 
 using filter_fn = std::function<bool(const message&)>;
@@ -130,6 +132,22 @@ public:
   }
   subscriber_builder& ack(ack_policy p) {
     decl_->options.ack = p;
+    return *this;
+  }
+  /// With `max_concurrency(n)`: messages with the same key (`message::metadata("key")`,
+  /// a Kafka record's key) always go to the same one of the n handler actors, so each
+  /// key's messages are handled in the order they arrived while different keys run in
+  /// parallel; messages without a key go to the least busy actor. The commits stay
+  /// safe (only the settled prefix of a partition is committed). The order holds for
+  /// handlers that finish before they return; a deferred or coroutine result, or an
+  /// in-process retry, lets the actor's next message start meanwhile.
+  /// @code
+  /// broker.subscriber(brook::kafka::topic{.name = "accounts", .group = "ledger"})
+  ///     .max_concurrency(8).key_ordered()
+  ///     .handle([](const posting& p) { apply(p); });   // per account, in order
+  /// @endcode
+  subscriber_builder& key_ordered(bool on = true) {
+    decl_->options.key_ordered = on;
     return *this;
   }
   /// Handlers call blocking code: run them on dedicated threads.

@@ -6,6 +6,7 @@
 #include <brook/app.hpp>
 #include <brook/kafka/broker.hpp>
 #include <brook/testing/test_broker.hpp>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -325,6 +326,54 @@ TEST(KafkaBroker, TombstonesAndTimestampsGoOutAsGiven) {
   std::lock_guard lock{mtx};
   EXPECT_EQ(seen[0], "user-1|v|1700000000000");
   EXPECT_EQ(seen[1].substr(0, 8), "user-1||");
+}
+
+// Several handlers on one partition: each key's records in order, different keys in
+// parallel, and the commit still covers everything once all are settled.
+TEST(KafkaBroker, KeyOrderedHandlersKeepEachKeysOrderAndRunKeysInParallel) {
+  auto topic = unique("keyed");
+  constexpr int keys = 6, per_key = 100;
+  std::mutex mtx;
+  std::map<std::string, std::vector<int>> order;
+  std::set<std::thread::id> threads;
+  kafka::broker broker{bootstrap(), quick()};
+  broker.subscriber(group_topic(topic, "keyed"))
+      .max_concurrency(4)
+      .key_ordered()
+      .blocking()
+      .handle([&](int seq, brook::message& m) {
+        std::this_thread::sleep_for(std::chrono::microseconds{200});
+        std::lock_guard lock{mtx};
+        order[std::string{m.metadata("key")}].push_back(seq);
+        threads.insert(std::this_thread::get_id());
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  {
+    brook_test::raw_producer raw;
+    for (int i = 0; i < per_key; ++i)
+      for (int k = 0; k < keys; ++k)
+        raw.produce(topic, std::to_string(i), "account-" + std::to_string(k), {}, 0);
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock{mtx};
+        std::size_t n = 0;
+        for (auto& [k, v] : order)
+          n += v.size();
+        return n == keys * per_key;
+      },
+      30s));
+  app.stop();
+  std::lock_guard lock{mtx};
+  for (auto& [k, v] : order) {
+    ASSERT_EQ(v.size(), static_cast<std::size_t>(per_key)) << k;
+    for (int i = 0; i < per_key; ++i)
+      ASSERT_EQ(v[static_cast<std::size_t>(i)], i) << k << " out of order";
+  }
+  EXPECT_GT(threads.size(), 1u) << "keys ran in parallel";
+  EXPECT_TRUE(lag_is("keyed", topic, 0));
 }
 
 TEST(KafkaTestBroker, AcceptsTheDeclarationsAndEmulatesTheirAcks) {
