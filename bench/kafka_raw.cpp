@@ -5,8 +5,11 @@
 //               and consumed by a group member on its own thread; latency = receive - send.
 //   pingpong    one record in flight: the consumer produces the next one on receipt
 //               (FastStream's method).
+// Records carry the two headers FastStream (and brook) write, a 36-character correlation_id
+// and content-type, and the consumer reads the correlation id back: the same records brook's
+// bench sends. RAW_BARE=1 sends bare records instead (impl "raw_bare").
 // usage: kafka_raw [throughput|pingpong|all]
-// environment: BROOK_KAFKA_BOOTSTRAP (127.0.0.1:9392), N (100000), NPING (2000)
+// environment: BROOK_KAFKA_BOOTSTRAP (127.0.0.1:9392), N (100000), NPING (2000), RAW_BARE
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
@@ -61,19 +64,45 @@ rd_kafka_t* consumer(const std::string& topic) {
   return rk;
 }
 
+bool bare() {
+  static const bool b = std::getenv("RAW_BARE") != nullptr;
+  return b;
+}
+const char* impl() {
+  return bare() ? "raw_bare" : "raw";
+}
+
+/// A 36-character id, as a uuid4's text is long (the content does not matter here).
+std::string correlation_id() {
+  static unsigned long long n = 0;
+  auto s = std::to_string(++n);
+  return std::string(36 - s.size(), '0') + s;
+}
+
 // The same ~100-byte JSON as brook's `tick`.
 std::string body(long seq, const char* kind) {
   return "{\"seq\":" + std::to_string(seq) + ",\"sent_ns\":" + std::to_string(now_ns()) +
          ",\"source\":\"bench\",\"kind\":\"" + kind + "\"}";
 }
 long long sent_of(const rd_kafka_message_t* m) {
+  if (!bare()) {  // what a FastStream-compatible reader looks at first
+    rd_kafka_headers_t* h = nullptr;
+    const void* v = nullptr;
+    size_t size = 0;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(h, "correlation_id", &v, &size) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        size != 36) {
+      std::fprintf(stderr, "kafka_raw: a record without its correlation_id\n");
+      std::exit(1);
+    }
+  }
   std::string_view b{static_cast<const char*>(m->payload), m->len};
   auto at = b.find("\"sent_ns\":");
   return std::atoll(b.data() + at + 10);
 }
 
 void produce(rd_kafka_t* p, const std::string& topic, const std::string& b) {
-  rd_kafka_vu_t vu[3];
+  rd_kafka_vu_t vu[5];
   vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
   vu[0].u.cstr = topic.c_str();
   vu[1].vtype = RD_KAFKA_VTYPE_VALUE;
@@ -81,7 +110,19 @@ void produce(rd_kafka_t* p, const std::string& topic, const std::string& b) {
   vu[1].u.mem.size = b.size();
   vu[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   vu[2].u.i = RD_KAFKA_MSG_F_COPY;
-  while (auto* e = rd_kafka_produceva(p, vu, 3)) {
+  std::size_t n = 3;
+  auto id = correlation_id();
+  if (!bare()) {
+    vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+    vu[n].u.header.name = "correlation_id";
+    vu[n].u.header.val = id.data();
+    vu[n++].u.header.size = static_cast<ssize_t>(id.size());
+    vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+    vu[n].u.header.name = "content-type";
+    vu[n].u.header.val = "application/json";
+    vu[n++].u.header.size = 16;
+  }
+  while (auto* e = rd_kafka_produceva(p, vu, n)) {
     rd_kafka_error_destroy(e);
     rd_kafka_poll(p, 1);  // the queue is full: serve delivery reports
   }
@@ -136,7 +177,7 @@ void throughput(long n) {
   rd_kafka_consumer_close(c);
   rd_kafka_destroy(c);
   rd_kafka_destroy(p);
-  bench::report("throughput", "kafka", "raw", static_cast<std::size_t>(n), secs, lat);
+  bench::report("throughput", "kafka", impl(), static_cast<std::size_t>(n), secs, lat);
 }
 
 void pingpong(long n) {
@@ -169,7 +210,7 @@ void pingpong(long n) {
   rd_kafka_consumer_close(c);
   rd_kafka_destroy(c);
   rd_kafka_destroy(p);
-  bench::report("pingpong", "kafka", "raw", static_cast<std::size_t>(n), secs, lat);
+  bench::report("pingpong", "kafka", impl(), static_cast<std::size_t>(n), secs, lat);
 }
 
 }  // namespace

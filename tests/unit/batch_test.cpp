@@ -216,3 +216,39 @@ TEST(Batch, ADrainRunsTheWaitingPartialBatch) {
   EXPECT_EQ(c.total(), 3u);  // handled, not handed back
   ASSERT_EQ(c.get().size(), 1u);
 }
+
+// publish_batch: every body is a message of its own, in order, under one correlation id;
+// the first failure is the result and the others are still sent.
+TEST(Batch, PublishBatchSendsEachUnderOneCorrelationIdAndReportsTheFirstFailure) {
+  brook::memory::broker broker;
+  broker.max_publish_bytes(64);
+  std::mutex mtx;
+  std::vector<std::string> ids, correlations;
+  broker.subscriber("in").handle([&](const order& o, brook::message& m) {
+    std::lock_guard lock{mtx};
+    ids.push_back(o.id);
+    correlations.push_back(std::string{m.correlation_id()});
+  });
+  test_broker tb{broker};
+  auto out = broker.publisher("in");
+  std::vector<order> orders{{"a", 1, {}}, {"b", 2, {}}, {"c", 3, {}}};
+  ASSERT_FALSE(out.publish_batch(orders));
+  ASSERT_TRUE(tb.wait_idle());
+  {
+    std::lock_guard lock{mtx};
+    EXPECT_THAT(ids, ::testing::ElementsAre("a", "b", "c"));
+    ASSERT_EQ(correlations.size(), 3u);
+    EXPECT_EQ(correlations[0].size(), 36u);  // a new uuid, shared
+    EXPECT_EQ(correlations[1], correlations[0]);
+    EXPECT_EQ(correlations[2], correlations[0]);
+  }
+  std::vector<order> mixed{{"d", 4, {}}, {std::string(100, 'x'), 5, {}}, {"e", 6, {}}};
+  auto err = out.publish_batch(mixed, {.correlation_id = "mine"});
+  EXPECT_EQ(err.code, brook::errc::invalid_argument);
+  EXPECT_NE(err.message.find("exceeds the limit"), std::string::npos) << err.message;
+  ASSERT_TRUE(tb.wait_idle());
+  std::lock_guard lock{mtx};
+  EXPECT_THAT(ids, ::testing::ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_EQ(correlations.back(), "mine");
+  EXPECT_FALSE(out.publish_batch(std::vector<order>{}));  // nothing to send: ok
+}

@@ -46,6 +46,28 @@ public:
   bool empty() const noexcept { return items_.empty(); }
   void reserve(std::size_t n) { items_.reserve(n); }
   void push_back(value_type kv) { items_.push_back(std::move(kv)); }
+  void clear() noexcept { items_.clear(); }
+  /// Replaces the pairs with the `n` that `at(i)` returns (a pair of string views), writing
+  /// over the strings already here so their storage is reused (a driver refilling a pooled
+  /// envelope allocates nothing once warm).
+  /// @code
+  /// h.refill(2, [](std::size_t i) { return std::pair<std::string_view, std::string_view>{
+  ///                                   i == 0 ? "a" : "b", "1"}; });
+  /// @endcode
+  template <class At>
+  void refill(std::size_t n, At&& at) {
+    if (items_.size() > n)
+      items_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto [k, v] = at(i);
+      if (i < items_.size()) {
+        items_[i].first.assign(k);
+        items_[i].second.assign(v);
+      } else {
+        items_.emplace_back(std::string{k}, std::string{v});
+      }
+    }
+  }
   bool operator==(const headers&) const = default;
 
 private:

@@ -7,6 +7,7 @@
 // `revoke_timeout` to settle before the settled prefix is committed and the
 // partition given up.
 #include <brook/commit_tracker.hpp>
+#include <brook/detail/envelope_pool.hpp>
 #include <brook/detail/ids.hpp>
 #include <brook/kafka/specs.hpp>
 #include <condition_variable>
@@ -39,6 +40,7 @@ struct topic_slot {
     std::map<std::int64_t, std::uint32_t> nacks;  ///< offset -> nacks so far
   };
   std::unordered_map<std::int32_t, partition_seen> seen;
+  std::size_t nacked = 0;  ///< entries in every `seen[p].nacks`
 };
 
 struct settlement {
@@ -218,8 +220,23 @@ private:
       if (ids.empty())
         ids.push_back(0);
     }
+    const bool by_time = topic_.start_timestamp_ms > 0;
     for (auto id : ids)
-      parts.add(topic_.name, id, start);
+      parts.add(topic_.name, id,
+                by_time                    ? topic_.start_timestamp_ms
+                : topic_.start_offset >= 0 ? topic_.start_offset
+                                           : start);
+    if (by_time) {
+      // The offsets of the first records at or after the time (-1: none yet, the end).
+      auto e = rd_kafka_offsets_for_times(rk_, parts.p,
+                                          static_cast<int>(cl_->cfg().connect_timeout.count()));
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return kafka_error(e, "kafka: the offsets of '" + topic_.name + "' at " +
+                                  std::to_string(topic_.start_timestamp_ms));
+      for (int i = 0; i < parts.p->cnt; ++i)
+        if (parts.p->elems[i].offset < 0)
+          parts.p->elems[i].offset = RD_KAFKA_OFFSET_END;
+    }
     if (auto e = rd_kafka_assign(rk_, parts.p))
       return kafka_error(e, "kafka: assigning '" + topic_.name + "'");
     assigned_once_ = true;
@@ -248,8 +265,11 @@ private:
         }
       }
       apply_settlements();
-      if (std::chrono::steady_clock::now() >= next_commit_)
-        commit(false);  // what settled since the last interval
+      // The clock is read every 64 records (or when a poll came back empty), not per record.
+      if ((++since_clock_ & 63) == 0 || idle_) {
+        if (std::chrono::steady_clock::now() >= next_commit_)
+          commit(false);  // what settled since the last interval
+      }
       if (finishing)
         break;
       if (!stopping && credit == 0 && !paused_ && wait_for_credit())
@@ -257,6 +277,7 @@ private:
       set_paused(stopping || credit == 0);
       auto* m = rd_kafka_consumer_poll(
           rk_, static_cast<int>((paused_ ? 50ms : cl_->cfg().poll_wait).count()));
+      idle_ = m == nullptr;
       if (!m)
         continue;
       if (m->err) {
@@ -323,7 +344,8 @@ private:
     }
     if (grouped_ && !slot.tracker.delivered(m->partition, m->offset))
       return;  // fetched before a seek back: it comes again
-    auto env = std::make_shared<envelope>();
+    std::shared_ptr<acknowledger> old_ack;
+    auto env = pool_.get(&old_ack);
     to_envelope(*m, *env);
     if (grouped_) {
       // Kafka keeps no delivery count: this consumer counts what it sought back for.
@@ -338,8 +360,14 @@ private:
       }
       seen.max = std::max(seen.max, m->offset);
     }
-    if (grouped_)
-      env->ack = std::make_shared<record_ack>(weak_from_this(), &slot, m->partition, m->offset);
+    if (grouped_) {
+      if (old_ack) {
+        static_cast<record_ack&>(*old_ack).rearm(&slot, m->partition, m->offset);
+        env->ack = std::move(old_ack);
+      } else {
+        env->ack = std::make_shared<record_ack>(weak_from_this(), &slot, m->partition, m->offset);
+      }
+    }
     if (!unlimited_) {
       std::lock_guard lock{mtx_};
       if (credit_ > 0)
@@ -374,17 +402,25 @@ private:
     tp_list seeks;
     for (auto& s : batch) {
       auto& t = s.topic->tracker;
-      auto& seen = s.topic->seen[s.partition];
       if (s.how == outcome::settled) {
         t.settled(s.partition, s.offset);
-        seen.nacks.erase(s.offset);
+        if (s.topic->nacked == 0)
+          continue;  // the common case: nothing sought back to forget
+      }
+      auto& seen = s.topic->seen[s.partition];
+      if (s.how == outcome::settled) {
+        s.topic->nacked -= seen.nacks.erase(s.offset);
       } else if (auto to = t.failed(s.partition, s.offset)) {
         seeks.add(s.topic->name, s.partition, *to);
-        ++seen.nacks[s.offset];
+        if (seen.nacks[s.offset]++ == 0)
+          ++s.topic->nacked;
       }
       // What is below the commit position never comes again.
-      if (auto pos = t.committable(s.partition))
-        seen.nacks.erase(seen.nacks.begin(), seen.nacks.lower_bound(*pos));
+      if (auto pos = t.committable(s.partition)) {
+        auto end = seen.nacks.lower_bound(*pos);
+        s.topic->nacked -= static_cast<std::size_t>(std::distance(seen.nacks.begin(), end));
+        seen.nacks.erase(seen.nacks.begin(), end);
+      }
     }
     if (seeks.p->cnt > 0)
       if (auto* e = rd_kafka_seek_partitions(rk_, seeks.p, 0))
@@ -483,7 +519,10 @@ private:
       auto& slot = slot_named(parts->elems[i].topic);
       auto& t = slot.tracker;
       abandoned += t.in_flight(parts->elems[i].partition);
-      slot.seen.erase(parts->elems[i].partition);
+      if (auto gone = slot.seen.find(parts->elems[i].partition); gone != slot.seen.end()) {
+        slot.nacked -= gone->second.nacks.size();
+        slot.seen.erase(gone);
+      }
       if (auto pos = t.revoke(parts->elems[i].partition))
         last.add(parts->elems[i].topic, parts->elems[i].partition, *pos);
     }
@@ -513,6 +552,13 @@ private:
     void ack() override { once(outcome::settled); }
     void reject() override { once(outcome::settled); }  // settled for good: committed past it
     void nack() override { once(outcome::failed); }
+    /// Points a settled acknowledger nothing else holds at another record (envelope_pool).
+    void rearm(topic_slot* topic, std::int32_t partition, std::int64_t offset) {
+      topic_ = topic;
+      partition_ = partition;
+      offset_ = offset;
+      done_.store(false, std::memory_order_relaxed);
+    }
 
   private:
     void once(outcome how) {
@@ -545,7 +591,9 @@ private:
   std::deque<settlement> settlements_;
   // The poll thread's own.
   std::deque<topic_slot> topics_;
-  bool paused_ = false, closing_ = false;
+  detail::envelope_pool pool_;  ///< bounded by the credit: what the core still holds is not reused
+  bool paused_ = false, closing_ = false, idle_ = true;
+  std::uint32_t since_clock_ = 0;
   std::optional<std::chrono::steady_clock::time_point> no_credit_since_;
   std::chrono::steady_clock::time_point next_commit_{};
   std::atomic<bool> assigned_once_{false};

@@ -1,49 +1,61 @@
 #include "envelope.hpp"
 
 #include <brook/detail/ids.hpp>
+#include <charconv>
 #include <string>
 
 namespace brook::kafka {
 
 void to_envelope(const rd_kafka_message_t& m, envelope& env) {
-  env.channel = rd_kafka_topic_name(m.rkt);
+  // Assigned, not constructed: a pooled envelope's strings keep their storage.
+  env.channel.assign(rd_kafka_topic_name(m.rkt));
   if (m.payload)
     env.body.assign(static_cast<const char*>(m.payload), m.len);
+  else
+    env.body.clear();
   rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+  std::size_t n = 0;
+  if (rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs)
+    n = rd_kafka_header_cnt(hdrs);
+  env.headers.refill(n, [&](std::size_t i) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-      env.headers.push_back(
-          {name, value ? std::string{static_cast<const char*>(value), size} : std::string{}});
-  }
-  auto get = [&](std::string_view key) {
-    auto* v = env.headers.find(key);
-    return v ? *v : std::string{};
+    rd_kafka_header_get_all(hdrs, i, &name, &value, &size);
+    return std::pair<std::string_view, std::string_view>{
+        name, value ? std::string_view{static_cast<const char*>(value), size} : std::string_view{}};
+  });
+  auto get = [&](std::string& into, std::string_view key) {
+    if (auto* v = env.headers.find(key))
+      into.assign(*v);
+    else
+      into.clear();
   };
-  env.correlation_id = get("correlation_id");
-  env.content_type = get("content-type");
-  env.message_id = get("message_id");
-  env.reply_to = get("reply_to");
-  if (env.correlation_id.empty() || env.message_id.empty()) {
-    auto id = detail::new_uuid();
-    if (env.correlation_id.empty())
-      env.correlation_id = id;
-    if (env.message_id.empty())
-      env.message_id = std::move(id);
-  }
+  get(env.correlation_id, "correlation_id");
+  get(env.content_type, "content-type");
+  get(env.message_id, "message_id");
+  get(env.reply_to, "reply_to");
   env.delivery.partition = m.partition;
   env.delivery.offset = m.offset;
   rd_kafka_timestamp_type_t tstype;
   auto ts = rd_kafka_message_timestamp(&m, &tstype);
-  if (tstype != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
-    env.delivery.timestamp_ms = ts;
-  env.delivery.broker_id = record_id(env.channel, m.partition, m.offset);
+  env.delivery.timestamp_ms = tstype != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? ts : 0;
+  if (env.message_id.empty()) {
+    // FastStream's id of a record without the header: "<offset>-<timestamp>".
+    char buf[48];
+    auto end = std::to_chars(buf, buf + 20, m.offset).ptr;
+    *end++ = '-';
+    end = std::to_chars(end, buf + sizeof buf, ts).ptr;
+    env.message_id.assign(buf, end);
+  }
+  if (env.correlation_id.empty())
+    env.correlation_id = detail::new_uuid();
+  record_id(env.channel, m.partition, m.offset, env.delivery.broker_id);
   // The topic is the channel; partition and offset are in `delivery`.
   if (m.key)
-    env.metadata.emplace("key", std::string{static_cast<const char*>(m.key), m.key_len});
+    env.metadata.insert_or_assign("key", std::string{static_cast<const char*>(m.key), m.key_len});
+  else
+    env.metadata.erase("key");
 }
 
 rd_kafka_headers_t* make_headers(const outgoing& out) {
@@ -97,12 +109,22 @@ error_info kafka_error(rd_kafka_resp_err_t err, std::string_view where) {
   return {code, std::move(text)};
 }
 
+void record_id(std::string_view topic, std::int32_t partition, std::int64_t offset,
+               std::string& into) {
+  char buf[40];
+  char* end = buf;
+  *end++ = ':';
+  end = std::to_chars(end, buf + 12, partition).ptr;
+  *end++ = ':';
+  end = std::to_chars(end, buf + sizeof buf, offset).ptr;
+  into.reserve(topic.size() + static_cast<std::size_t>(end - buf));
+  into.assign(topic);
+  into.append(buf, end);
+}
+
 std::string record_id(std::string_view topic, std::int32_t partition, std::int64_t offset) {
-  std::string id{topic};
-  id += ':';
-  id += std::to_string(partition);
-  id += ':';
-  id += std::to_string(offset);
+  std::string id;
+  record_id(topic, partition, offset, id);
   return id;
 }
 

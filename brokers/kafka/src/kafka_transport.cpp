@@ -46,6 +46,16 @@ public:
     if (t && !t->group_instance_id.empty() && spec.group.empty())
       return {errc::invalid_argument,
               "kafka: '" + spec.address + "': group_instance_id needs a group"};
+    if (t && (t->start_offset >= 0 || t->start_timestamp_ms > 0)) {
+      if (t->start_offset >= 0 && t->start_timestamp_ms > 0)
+        return {errc::invalid_argument,
+                "kafka: '" + spec.address + "': start_offset or start_timestamp_ms, not both"};
+      if (!spec.group.empty() && t->partitions.empty())
+        return {errc::invalid_argument,
+                "kafka: '" + spec.address +
+                    "': a group starts from its committed offsets; to read from an offset or a "
+                    "time, assign partitions (.partitions = {...}) or drop the group"};
+    }
     if (spec.group.empty() && t && (!t->more.empty() || spec.pattern))
       return {errc::invalid_argument,
               "kafka: '" + spec.address + "': several topics or a pattern need a group"};

@@ -328,6 +328,104 @@ TEST(KafkaBroker, TombstonesAndTimestampsGoOutAsGiven) {
   EXPECT_EQ(seen[1].substr(0, 8), "user-1||");
 }
 
+// publish_batch sends each order as a record of its own under one correlation id; a
+// batch subscriber takes them back in batches of at most five, in order, and the group
+// commits past every one.
+TEST(KafkaBroker, ABatchPublishedComesBackInBatchesInOrderAndIsCommitted) {
+  auto topic = unique("batch");
+  brook_test::raw_producer admin;
+  ASSERT_TRUE(admin.create(topic, 1));
+  kafka::broker broker{bootstrap(), quick()};
+  std::mutex mtx;
+  std::vector<std::string> ids;
+  std::vector<std::size_t> sizes;
+  std::set<std::string> correlations;
+  broker.subscriber(group_topic(topic, "b"))
+      .batch(5, 300ms)
+      .handle([&](const std::vector<tt::order>& xs, brook::message& m) {
+        std::lock_guard lock{mtx};
+        sizes.push_back(xs.size());
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          ids.push_back(xs[i].id);
+          correlations.insert(m.batch()[i]->correlation_id);
+        }
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  std::vector<tt::order> orders;
+  for (int i = 0; i < 12; ++i)
+    orders.push_back({"o" + std::to_string(i), i});
+  auto out = broker.publisher(kafka::topic_out{.name = topic});
+  ASSERT_FALSE(out.publish_batch(orders, {.correlation_id = "batch-1"}));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mtx};
+    return ids.size() == orders.size();
+  }));
+  app.stop();
+  std::lock_guard lock{mtx};
+  for (std::size_t i = 0; i < orders.size(); ++i)
+    EXPECT_EQ(ids[i], orders[i].id) << "in order";
+  for (auto n : sizes)
+    EXPECT_LE(n, 5u);
+  EXPECT_GE(sizes.size(), 3u);
+  EXPECT_EQ(correlations, std::set<std::string>{"batch-1"});
+  EXPECT_TRUE(lag_is("b", topic, 0));
+}
+
+// Assigned partitions start where the declaration says: at an offset, or at the first
+// record of a time; a group cannot (it starts from its commits) and is refused.
+TEST(KafkaBroker, AssignedPartitionsStartAtAnOffsetOrATime) {
+  auto topic = unique("start");
+  brook_test::raw_producer admin;
+  ASSERT_TRUE(admin.create(topic, 1));
+  {
+    kafka::broker pub{bootstrap(), quick()};
+    brook::app app{pub};
+    app.start({.log_level = "off"});
+    for (int i = 0; i < 10; ++i)
+      ASSERT_FALSE(pub.publish(
+          kafka::topic_out{.name = topic, .partition = 0, .timestamp_ms = 1700000000000 + i * 1000},
+          i));
+    app.stop();
+  }
+  kafka::broker broker{bootstrap(), quick()};
+  std::mutex mtx;
+  std::vector<int> from_offset, from_time;
+  broker.subscriber(kafka::topic{.name = topic, .partitions = {0}, .start_offset = 6})
+      .handle([&](int x) {
+        std::lock_guard lock{mtx};
+        from_offset.push_back(x);
+      });
+  broker.subscriber(kafka::topic{.name = topic, .start_timestamp_ms = 1700000000000 + 7000 - 500})
+      .handle([&](int x) {
+        std::lock_guard lock{mtx};
+        from_time.push_back(x);
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mtx};
+    return from_offset.size() == 4 && from_time.size() == 3;
+  }));
+  std::this_thread::sleep_for(300ms);  // nothing earlier comes after
+  app.stop();
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(from_offset, (std::vector<int>{6, 7, 8, 9}));
+  EXPECT_EQ(from_time, (std::vector<int>{7, 8, 9}));
+
+  kafka::broker grouped{bootstrap(), quick()};
+  grouped.subscriber(kafka::topic{.name = topic, .group = "g", .start_offset = 3}).handle([](int) {
+  });
+  brook::app refused{grouped};
+  try {
+    refused.start({.log_level = "off"});
+    FAIL() << "a group with a start offset was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string{e.what()}.find("committed offsets"), std::string::npos) << e.what();
+  }
+}
+
 // Several handlers on one partition: each key's records in order, different keys in
 // parallel, and the commit still covers everything once all are settled.
 TEST(KafkaBroker, KeyOrderedHandlersKeepEachKeysOrderAndRunKeysInParallel) {

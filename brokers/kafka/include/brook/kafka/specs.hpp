@@ -33,7 +33,16 @@ enum class offset_reset : std::uint8_t { latest, earliest };
 /// `cooperative`), offsets are committed for the settled prefix of each partition,
 /// a nack seeks the partition back so the message and what followed it come again.
 /// Without a group, or with `partitions`, it reads those partitions (all of them
-/// without `partitions`) from `reset`, commits nothing and has no acks.
+/// without `partitions`) from `reset`, commits nothing and has no acks; such a
+/// subscription can start elsewhere instead: at `start_offset` of every partition, or
+/// at the first record written at or after `start_timestamp_ms`.
+/// @code
+/// // Replays partition 0 of "orders" from offset 1200:
+/// broker.subscriber(brook::kafka::topic{.name = "orders", .partitions = {0}, .start_offset =
+/// 1200});
+/// // Everything since midnight, every partition:
+/// broker.subscriber(brook::kafka::topic{.name = "orders", .start_timestamp_ms = midnight_ms});
+/// @endcode
 struct topic {
   static constexpr std::string_view protocol = "kafka";
   static constexpr std::string_view kind = "topic";
@@ -46,6 +55,13 @@ struct topic {
   std::string group_instance_id;              ///< static membership
   bool cooperative = false;                   ///< cooperative-sticky assignment
   std::map<std::string, std::string> config;  ///< librdkafka settings for this consumer
+  /// Without a group (or with `partitions`): the offset to start at on each partition
+  /// (-1: from `reset`). One past a partition's end is out of range: librdkafka falls
+  /// back to `reset` and the subscriber counts a gap.
+  std::int64_t start_offset = -1;
+  /// Without a group (or with `partitions`): start at the first record whose timestamp is
+  /// at or after this (ms since the epoch; 0: not used). None that late: the partition's end.
+  std::int64_t start_timestamp_ms = 0;
 
   brook::capabilities capabilities() const noexcept {
     if (group.empty() || !partitions.empty())
