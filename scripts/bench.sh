@@ -7,8 +7,9 @@
 #   raw and brook ROUNDS times so both see the same machine (a 2-vCPU VM's speed drifts).
 #   nats: the same with nats-server (-js), the raw nats.c baseline and Python FastStream
 #   (bench/faststream_nats.py, from the interop venv) on the same workloads.
-#   kafka: the same with Kafka in KRaft mode, the raw librdkafka baseline and Python
-#   FastStream (bench/faststream_kafka.py).
+#   kafka: the same with Kafka in KRaft mode, the raw librdkafka baseline (with
+#   FastStream's headers, and "raw_bare" without) and Python FastStream
+#   (bench/faststream_kafka.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${1:-memory}
@@ -65,6 +66,8 @@ case "$broker" in
     for ((r = 0; r < rounds; r++)); do
       for bench in throughput pingpong; do
         "$build/bench/kafka_raw" "$bench" | tee -a "$out"
+        # The same records without FastStream's two headers (impl "raw_bare").
+        RAW_BARE=1 "$build/bench/kafka_raw" "$bench" | tee -a "$out"
         "$build/bench/kafka_bench" "$bench" | tee -a "$out"
         "$py" bench/faststream_kafka.py "$bench" --n "${fs_n[$bench]}" \
           --bootstrap "$BROOK_KAFKA_BOOTSTRAP" | tee -a "$out"

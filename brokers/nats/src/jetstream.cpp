@@ -6,6 +6,8 @@
 // durable consumer, the subscription) is part of the loop: while the server is
 // away it is retried with backoff.
 #include <brook/nats/specs.hpp>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "envelope.hpp"
@@ -56,35 +58,49 @@ std::string durable_name(const jetstream& j, const subscription_spec& spec) {
   return name;
 }
 
-/// Settles one JetStream delivery; keeps the subscription it came through alive.
+/// Settles one JetStream delivery by publishing to its ack subject (JetStream's
+/// protocol: `+ACK`, `-NAK`, `-NAK {"delay":ns}`, `+TERM`, `+WPI`) over the
+/// connection while it exists; keeps the subscription it came through alive.
 class js_ack final : public acknowledger {
 public:
-  js_ack(natsMsg* m, std::shared_ptr<sub_keeper> keeper) : m_(m), owner_(std::move(keeper)) {}
+  js_ack(natsMsg* m, std::shared_ptr<client> cl, std::shared_ptr<sub_keeper> keeper)
+      : m_(m), cl_(std::move(cl)), owner_(std::move(keeper)) {}
   ~js_ack() override { natsMsg_Destroy(m_); }
-  void ack() override {
-    once([this] { return natsMsg_Ack(m_, nullptr); });
-  }
-  void nack() override {
-    once([this] { return natsMsg_Nak(m_, nullptr); });
-  }
+  void ack() override { settle("+ACK"); }
+  void nack() override { settle("-NAK"); }
   void nack_after(std::chrono::milliseconds d) override {
-    once([&] { return natsMsg_NakWithDelay(m_, d.count(), nullptr); });
+    settle("-NAK {\"delay\":" + std::to_string(ns(d)) + "}");
   }
-  void reject() override {
-    once([this] { return natsMsg_Term(m_, nullptr); });
-  }
-  void in_progress() override { (void)natsMsg_InProgress(m_, nullptr); }
+  void reject() override { settle("+TERM"); }
+  void in_progress() override { send("+WPI"); }
 
 private:
-  template <class F>
-  void once(F&& f) {
+  void settle(const std::string& body) {
     if (!settled_.exchange(true))
-      (void)f();  // a lost settlement is redelivered after ack_wait (at least once)
+      send(body);  // a lost settlement is redelivered after ack_wait (at least once)
+  }
+  void send(const std::string& body) {
+    const char* reply = natsMsg_GetReply(m_);
+    if (reply == nullptr || *reply == '\0')
+      return;
+    cl_->with([&](natsConnection* nc, jsCtx*) {
+      (void)natsConnection_PublishString(nc, reply, body.c_str());
+    });
   }
   natsMsg* m_;
+  std::shared_ptr<client> cl_;
   std::shared_ptr<sub_keeper> owner_;
   std::atomic<bool> settled_{false};
 };
+
+/// A status message JetStream sends to a pull request's inbox (no body, a
+/// `Status` header): its code, or empty for a message of the stream.
+std::string_view status_of(natsMsg* m) {
+  const char* v = nullptr;
+  if (natsMsg_GetDataLength(m) > 0 || natsMsgHeader_Get(m, "Status", &v) != NATS_OK || !v)
+    return {};
+  return std::string_view{v}.substr(0, 3);
+}
 
 class js_state final : public pull_worker, public std::enable_shared_from_this<js_state> {
 public:
@@ -144,27 +160,23 @@ private:
           wait_for(backoff);
         continue;
       }
-      natsMsgList list{};
-      jsErrCode je = static_cast<jsErrCode>(0);
-      auto s = natsSubscription_Fetch(&list, sub_, static_cast<int>(want),
-                                      cl_->cfg().fetch_wait.count(), &je);
-      if (s == NATS_OK) {
-        deliver(list);
-        continue;
+      switch (pull(want)) {
+        case pulled::more:
+          break;
+        case pulled::gone: {
+          // Deleted on the server (or lost with a server that keeps no state): make it again.
+          std::lock_guard lock{mtx_};
+          sub_ = nullptr;
+          break;
+        }
+        case pulled::failed:
+          wait_for(backoff);  // disconnected: nats.c reconnects, the next request resumes
+          backoff = next_backoff(backoff);
+          break;
       }
-      natsMsgList_Destroy(&list);
-      if (s == NATS_TIMEOUT)
-        continue;
-      if (je == JSConsumerNotFoundErr || s == NATS_NOT_FOUND) {
-        // Deleted on the server (or lost with a server that keeps no state): make it again.
-        std::lock_guard lock{mtx_};
-        sub_ = nullptr;
-        continue;
-      }
-      wait_for(backoff);  // disconnected: nats.c reconnects, the next fetch resumes
-      backoff = next_backoff(backoff);
     }
     hand_back_pushed();
+    hand_back_pulled();
   }
 
   /// Takes the next pushed message, if one comes within the fetch wait; false on an
@@ -205,19 +217,89 @@ private:
       return;  // closed already: the server redelivers after ack_wait
     natsMsg* m = nullptr;
     while (natsSubscription_NextMsg(&m, sub_, 1) == NATS_OK) {
-      (void)natsMsg_Nak(m, nullptr);
-      natsMsg_Destroy(m);
+      js_ack{m, cl_, keeper_}.nack();  // destroys m
       m = nullptr;
     }
   }
 
-  void deliver(natsMsgList& list) {
-    for (int i = 0; i < list.Count; ++i) {
-      natsMsg* m = list.Msgs[i];
-      list.Msgs[i] = nullptr;
-      deliver_one(m);
+  enum class pulled { more, gone, failed };
+
+  /// One pull request for `want` messages, taken until they came, the server ended
+  /// the request (a status message) or it expired. It is sent and read here rather
+  /// than through natsSubscription_Fetch: nats.c 3.4.1's fetch writes past its
+  /// array when messages of an earlier request are still buffered (fixed upstream
+  /// in 3.10), which happens whenever a fetch times out as the server sends.
+  pulled pull(std::size_t want) {
+    const auto wait = cl_->cfg().fetch_wait;
+    const auto expires = wait > 20ms ? wait - 10ms : wait;  // ends on the server first
+    const auto body =
+        "{\"batch\":" + std::to_string(want) + ",\"expires\":" + std::to_string(ns(expires)) + "}";
+    natsStatus s = NATS_CONNECTION_CLOSED;
+    cl_->with([&](natsConnection* nc, jsCtx*) {
+      s = natsConnection_PublishRequestString(nc, next_subject_.c_str(), inbox_.c_str(),
+                                              body.c_str());
+    });
+    if (s != NATS_OK)
+      return pulled::failed;
+    // A request whose end was lost (the server went away) is given up after a grace.
+    const auto deadline = std::chrono::steady_clock::now() + wait + 1s;
+    for (std::size_t got = 0; got < want;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0)
+        return pulled::more;
+      natsMsg* m = nullptr;
+      s = natsSubscription_NextMsg(&m, fetch_sub_, left);
+      if (s == NATS_TIMEOUT || s == NATS_SLOW_CONSUMER)
+        return pulled::more;  // (the buffer holds at most the credit: not expected)
+      if (s == NATS_NO_RESPONDERS || s == NATS_INVALID_SUBSCRIPTION ||
+          s == NATS_CONNECTION_CLOSED)
+        return pulled::gone;  // no consumer listens on its next-message subject
+      if (s != NATS_OK)
+        return pulled::failed;
+      const auto status = status_of(m);
+      if (status.empty()) {
+        deliver_one(m);
+        ++got;
+        continue;
+      }
+      if (status == "100") {  // a heartbeat
+        natsMsg_Destroy(m);
+        continue;
+      }
+      const char* desc = nullptr;
+      (void)natsMsgHeader_Get(m, "Description", &desc);
+      const std::string why = desc ? desc : "";
+      natsMsg_Destroy(m);
+      if (status == "404" || status == "408")
+        return pulled::more;  // no messages / expired: the request is over
+      if (why.find("Consumer Deleted") != std::string::npos ||
+          why.find("push based") != std::string::npos)
+        return pulled::gone;
+      if (status == "409" && why.find("Leadership") == std::string::npos &&
+          why.find("Shutdown") == std::string::npos && cl_->cfg().on_event)
+        cl_->cfg().on_event({errc::invalid_argument,
+                             "nats: pull request on consumer '" + consumer_ + "' of stream '" +
+                                 js_.stream + "' refused: " + std::string{status} + " " + why});
+      return pulled::failed;
     }
-    natsMsgList_Destroy(&list);
+    return pulled::more;
+  }
+
+  /// What a pull subscription's inbox still holds when it stops goes back to the
+  /// stream at once.
+  void hand_back_pulled() {
+    if (js_.mode != consumer_mode::pull || !fetch_sub_)
+      return;
+    natsMsg* m = nullptr;
+    while (natsSubscription_NextMsg(&m, fetch_sub_, 1) == NATS_OK) {
+      if (status_of(m).empty())
+        js_ack{m, cl_, keeper_}.nack();  // destroys m
+      else
+        natsMsg_Destroy(m);
+      m = nullptr;
+    }
   }
 
   void deliver_one(natsMsg* m) {
@@ -225,8 +307,9 @@ private:
     {
       if (stopping()) {
         if (acked)
-          (void)natsMsg_Nak(m, nullptr);  // taken during a drain: straight back to the stream
-        natsMsg_Destroy(m);
+          js_ack{m, cl_, keeper_}.nack();  // taken during a drain: straight back to the stream
+        else
+          natsMsg_Destroy(m);
         return;
       }
       auto env = std::make_shared<envelope>();
@@ -246,7 +329,7 @@ private:
         jsMsgMetaData_Destroy(meta);
       }
       if (acked)
-        env->ack = std::make_shared<js_ack>(m, keeper_);
+        env->ack = std::make_shared<js_ack>(m, cl_, keeper_);
       else
         natsMsg_Destroy(m);
       took_one();
@@ -257,13 +340,15 @@ private:
   error_info setup() {
     error_info err;
     natsSubscription* sub = nullptr;
-    bool live = cl_->with([&](natsConnection*, jsCtx* js) {
+    bool live = cl_->with([&](natsConnection* nc, jsCtx* js) {
       err = ensure_stream(js);
       if (js_.mode == consumer_mode::pull) {
         if (!err && !durable_.empty())
           err = ensure_consumer(js);
         if (!err)
           err = pull_subscribe(js, sub);
+        if (!err)
+          err = pull_inbox(nc, sub);
         return;
       }
       if (!err && !durable_.empty() && js_.mode == consumer_mode::push)
@@ -463,12 +548,47 @@ private:
     return {};
   }
 
+  /// The inbox a pull subscription's requests are answered on, and its consumer's
+  /// next-message subject.
+  error_info pull_inbox(natsConnection* nc, natsSubscription* pull) {
+    const auto where = "nats: pull subscription on '" + spec_.address + "' (stream '" +
+                       js_.stream + "')";
+    consumer_ = durable_;
+    if (consumer_.empty()) {  // made by nats.c with the subscription: the server named it
+      jsConsumerInfo* ci = nullptr;
+      jsErrCode je = static_cast<jsErrCode>(0);
+      auto s = natsSubscription_GetConsumerInfo(&ci, pull, nullptr, &je);
+      if (s != NATS_OK)
+        return js_error(s, je, where + ": its consumer");
+      consumer_ = ci->Name ? ci->Name : "";
+      jsConsumerInfo_Destroy(ci);
+    }
+    next_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + js_.stream + "." + consumer_;
+    natsInbox* inbox = nullptr;
+    if (natsInbox_Create(&inbox) != NATS_OK)
+      return {errc::publish_failed, where + ": no inbox for its requests"};
+    inbox_ = inbox;
+    natsInbox_Destroy(inbox);
+    natsSubscription* fs = nullptr;
+    auto s = natsConnection_SubscribeSync(&fs, nc, inbox_.c_str());
+    if (s != NATS_OK)
+      return status_error(s, where + ": subscribing to its inbox");
+    std::lock_guard lock{keeper_->mtx};
+    keeper_->subs.push_back(fs);
+    if (fetch_sub_)
+      (void)natsSubscription_Unsubscribe(fetch_sub_);  // a consumer made again: the old inbox goes
+    fetch_sub_ = fs;
+    return {};
+  }
+
   subscription_spec spec_;
   std::shared_ptr<delivery_sink> sink_;
   jetstream js_;
   std::string durable_;
   std::size_t batch_ = 100;
   natsSubscription* sub_ = nullptr;                                      ///< the fetch thread's
+  natsSubscription* fetch_sub_ = nullptr;  ///< a pull subscription's inbox (the fetch thread's)
+  std::string inbox_, next_subject_, consumer_;
   std::shared_ptr<sub_keeper> keeper_ = std::make_shared<sub_keeper>();  ///< every one made
 };
 
