@@ -24,6 +24,12 @@ for (bench, broker), impls in runs.items():
             "throughput": round(b["msgs_per_s"] / r["msgs_per_s"], 3),
             "p50": round(b["p50_us"] / r["p50_us"], 3),
         }
+    if "raw_bare" in impls and "brook" in impls:
+        b, r = summary["brook"], summary["raw_bare"]
+        summary["brook_vs_raw_bare"] = {
+            "throughput": round(b["msgs_per_s"] / r["msgs_per_s"], 3),
+            "p50": round(b["p50_us"] / r["p50_us"], 3),
+        }
     if "faststream" in impls and "brook" in impls:
         b, f = summary["brook"], summary["faststream"]
         summary["brook_vs_faststream"] = {
