@@ -2,6 +2,8 @@
 #include <brook/kafka/broker.hpp>
 #include <brook/logger.hpp>
 
+#include "client.hpp"
+
 namespace brook::kafka {
 
 namespace {
@@ -12,7 +14,27 @@ settings with_bootstrap(std::string bootstrap, settings s) {
     s.on_event = log_driver_events();
   return s;
 }
+error_info seek_by(const std::shared_ptr<transport>& t, seek_request r) {
+  auto cl = client_of(t);
+  if (!cl)
+    return {errc::invalid_argument,
+            "kafka: seeking '" + r.topic +
+                "' needs the broker on Kafka (not started, or swapped for the test broker)"};
+  if (cl->seek(r) == 0)
+    return {errc::not_found, "kafka: no running subscription of this broker reads '" + r.topic +
+                                 "'; seek once the app has started"};
+  return {};
+}
 }  // namespace
+
+error_info broker::seek(std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  return seek_by(get_transport(), {std::string{topic}, partition, offset, false});
+}
+
+error_info broker::seek_to_time(std::string_view topic, std::int32_t partition,
+                                std::int64_t timestamp_ms) {
+  return seek_by(get_transport(), {std::string{topic}, partition, timestamp_ms, true});
+}
 
 broker::broker(std::string bootstrap, settings s)
     : brook::broker(make_transport(with_bootstrap(bootstrap, s))),

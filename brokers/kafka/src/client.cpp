@@ -323,6 +323,13 @@ void client::forget(const link_listener* l) {
   });
 }
 
+std::size_t client::seek(const seek_request& r) {
+  std::size_t n = 0;
+  for (auto& l : listeners())
+    n += l->seek(r) ? 1 : 0;
+  return n;
+}
+
 std::vector<std::shared_ptr<link_listener>> client::listeners() {
   std::lock_guard lock{mtx_};
   std::vector<std::shared_ptr<link_listener>> out;

@@ -22,11 +22,21 @@
 namespace brook::kafka {
 
 /// A subscription that hears about the cluster link (from the client's poll thread).
+/// Where a seek moves a partition: an offset, or the first record at or after a time.
+struct seek_request {
+  std::string topic;
+  std::int32_t partition = -1;  ///< -1: every partition the consumer holds of `topic`
+  std::int64_t offset = 0;      ///< an offset, or a time in ms with `by_time`
+  bool by_time = false;
+};
+
 class link_listener {
 public:
   virtual ~link_listener() = default;
   virtual void link_lost(const error_info& why) = 0;
   virtual void link_back() = 0;
+  /// Takes `r` when this reads its topic (applied on its own thread); false otherwise.
+  virtual bool seek(const seek_request&) { return false; }
 };
 
 class client : public std::enable_shared_from_this<client> {
@@ -56,6 +66,8 @@ public:
 
   void listen(const std::shared_ptr<link_listener>& l);
   void forget(const link_listener* l);
+  /// Hands `r` to every consumer reading its topic; how many took it.
+  std::size_t seek(const seek_request& r);
 
   // librdkafka's callbacks (C linkage trampolines call these).
   void on_delivery(const rd_kafka_message_t& m);

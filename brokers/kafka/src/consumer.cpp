@@ -6,6 +6,7 @@
 // stays in its group. A revoked partition's in-flight messages get
 // `revoke_timeout` to settle before the settled prefix is committed and the
 // partition given up.
+#include <algorithm>
 #include <brook/commit_tracker.hpp>
 #include <brook/detail/envelope_pool.hpp>
 #include <brook/detail/ids.hpp>
@@ -15,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <thread>
 #include <unordered_map>
 
@@ -185,6 +187,17 @@ public:
       sink_->subscribed();
   }
 
+  bool seek(const seek_request& r) override {
+    if (unlimited_ || !reads(r.topic))
+      return false;
+    {
+      std::lock_guard lock{mtx_};
+      seeks_.push_back(r);
+    }
+    cv_.notify_all();
+    return true;
+  }
+
   ~consumer_state() override {
     if (rk_)
       rd_kafka_destroy(rk_);
@@ -265,6 +278,7 @@ private:
         }
       }
       apply_settlements();
+      apply_seeks();
       // The clock is read every 64 records (or when a poll came back empty), not per record.
       if ((++since_clock_ & 63) == 0 || idle_) {
         if (std::chrono::steady_clock::now() >= next_commit_)
@@ -304,8 +318,9 @@ private:
     if (now >= until)
       return false;
     std::unique_lock lock{mtx_};
-    cv_.wait_until(lock, until,
-                   [&] { return credit_ > 0 || stop_ || finish_ || !settlements_.empty(); });
+    cv_.wait_until(lock, until, [&] {
+      return credit_ > 0 || stop_ || finish_ || !settlements_.empty() || !seeks_.empty();
+    });
     if (credit_ > 0)
       no_credit_since_.reset();
     return true;
@@ -388,6 +403,83 @@ private:
       return;
     if (cl_->cfg().on_event)
       cl_->cfg().on_event(kafka_error(m.err, where));
+  }
+
+  bool reads(const std::string& name) const {
+    if (topic_.pattern) {
+      try {
+        return std::regex_search(name, std::regex{topic_.name});
+      } catch (const std::regex_error&) {
+        return false;
+      }
+    }
+    return name == topic_.name ||
+           std::find(topic_.more.begin(), topic_.more.end(), name) != topic_.more.end();
+  }
+
+  /// Applies the seeks asked for: on the partitions this consumer holds, what settled is
+  /// committed, the rest of the partition's tracking is dropped (the handlers finish what
+  /// they run, their outcomes no longer move the commit) and the partition is moved.
+  void apply_seeks() {
+    std::vector<seek_request> todo;
+    {
+      std::lock_guard lock{mtx_};
+      if (seeks_.empty())
+        return;
+      todo.swap(seeks_);
+    }
+    rd_kafka_topic_partition_list_t* held = nullptr;
+    if (rd_kafka_assignment(rk_, &held) != RD_KAFKA_RESP_ERR_NO_ERROR || !held)
+      return;
+    const int wait = static_cast<int>(cl_->cfg().connect_timeout.count());
+    for (auto& r : todo) {
+      tp_list parts;
+      for (int i = 0; i < held->cnt; ++i)
+        if (r.topic == held->elems[i].topic &&
+            (r.partition < 0 || r.partition == held->elems[i].partition))
+          parts.add(r.topic, held->elems[i].partition, r.offset);
+      const auto where = "kafka: seeking '" + r.topic + "'" +
+                         (r.partition < 0 ? "" : " partition " + std::to_string(r.partition));
+      if (parts.p->cnt == 0) {
+        if (r.partition >= 0 && cl_->cfg().on_event)
+          cl_->cfg().on_event({errc::not_found, where + ": this subscription of '" + topic_.name +
+                                                    "' does not hold it"});
+        continue;
+      }
+      if (r.by_time) {
+        if (auto e = rd_kafka_offsets_for_times(rk_, parts.p, wait)) {
+          if (cl_->cfg().on_event)
+            cl_->cfg().on_event(kafka_error(e, where + " to " + std::to_string(r.offset)));
+          continue;
+        }
+        for (int i = 0; i < parts.p->cnt; ++i)
+          if (parts.p->elems[i].offset < 0)
+            parts.p->elems[i].offset = RD_KAFKA_OFFSET_END;  // nothing that late yet
+      }
+      if (grouped_) {
+        apply_settlements();
+        commit(true);
+        auto& slot = slot_named(r.topic);
+        for (int i = 0; i < parts.p->cnt; ++i) {
+          const auto p = parts.p->elems[i].partition;
+          if (auto gone = slot.seen.find(p); gone != slot.seen.end()) {
+            slot.nacked -= gone->second.nacks.size();
+            slot.seen.erase(gone);
+          }
+          (void)slot.tracker.revoke(p);  // a later delivery starts afresh
+        }
+      }
+      if (auto* e = rd_kafka_seek_partitions(rk_, parts.p, wait)) {
+        if (cl_->cfg().on_event)
+          cl_->cfg().on_event({errc::invalid_argument, where + ": " + rd_kafka_error_string(e)});
+        rd_kafka_error_destroy(e);
+        continue;
+      }
+      for (int i = 0; i < parts.p->cnt; ++i)
+        if (parts.p->elems[i].err && cl_->cfg().on_event)
+          cl_->cfg().on_event(kafka_error(parts.p->elems[i].err, where));
+    }
+    rd_kafka_topic_partition_list_destroy(held);
   }
 
   /// Applies what the core settled: commits the prefix that advanced, seeks back for nacks.
@@ -589,6 +681,7 @@ private:
   bool stop_ = false, cancel_seen_ = false, finish_ = false;
   std::vector<std::function<void()>> on_cancel_;
   std::deque<settlement> settlements_;
+  std::vector<seek_request> seeks_;
   // The poll thread's own.
   std::deque<topic_slot> topics_;
   detail::envelope_pool pool_;  ///< bounded by the credit: what the core still holds is not reused

@@ -161,8 +161,7 @@ private:
         continue;
       }
       switch (pull(want)) {
-        case pulled::more:
-          break;
+        case pulled::more: break;
         case pulled::gone: {
           // Deleted on the server (or lost with a server that keeps no state): make it again.
           std::lock_guard lock{mtx_};
@@ -253,8 +252,7 @@ private:
       s = natsSubscription_NextMsg(&m, fetch_sub_, left);
       if (s == NATS_TIMEOUT || s == NATS_SLOW_CONSUMER)
         return pulled::more;  // (the buffer holds at most the credit: not expected)
-      if (s == NATS_NO_RESPONDERS || s == NATS_INVALID_SUBSCRIPTION ||
-          s == NATS_CONNECTION_CLOSED)
+      if (s == NATS_NO_RESPONDERS || s == NATS_INVALID_SUBSCRIPTION || s == NATS_CONNECTION_CLOSED)
         return pulled::gone;  // no consumer listens on its next-message subject
       if (s != NATS_OK)
         return pulled::failed;
@@ -551,8 +549,8 @@ private:
   /// The inbox a pull subscription's requests are answered on, and its consumer's
   /// next-message subject.
   error_info pull_inbox(natsConnection* nc, natsSubscription* pull) {
-    const auto where = "nats: pull subscription on '" + spec_.address + "' (stream '" +
-                       js_.stream + "')";
+    const auto where =
+        "nats: pull subscription on '" + spec_.address + "' (stream '" + js_.stream + "')";
     consumer_ = durable_;
     if (consumer_.empty()) {  // made by nats.c with the subscription: the server named it
       jsConsumerInfo* ci = nullptr;
@@ -586,7 +584,7 @@ private:
   jetstream js_;
   std::string durable_;
   std::size_t batch_ = 100;
-  natsSubscription* sub_ = nullptr;                                      ///< the fetch thread's
+  natsSubscription* sub_ = nullptr;        ///< the fetch thread's
   natsSubscription* fetch_sub_ = nullptr;  ///< a pull subscription's inbox (the fetch thread's)
   std::string inbox_, next_subject_, consumer_;
   std::shared_ptr<sub_keeper> keeper_ = std::make_shared<sub_keeper>();  ///< every one made

@@ -426,6 +426,62 @@ TEST(KafkaBroker, AssignedPartitionsStartAtAnOffsetOrATime) {
   }
 }
 
+// A running subscription moves: a group member replays from an offset and from a time,
+// and its commit follows it to the end again (lag 0); one reading assigned partitions goes
+// back to the beginning; a topic no subscription reads is refused.
+TEST(KafkaBroker, ASeekMovesARunningGroupMemberAndAnAssignedReader) {
+  auto topic = unique("seek");
+  brook_test::raw_producer admin;
+  ASSERT_TRUE(admin.create(topic, 1));
+  kafka::broker broker{bootstrap(), quick()};
+  std::mutex mtx;
+  std::vector<int> grouped, assigned;
+  broker.subscriber(group_topic(topic, "seekers")).handle([&](int x) {
+    std::lock_guard lock{mtx};
+    grouped.push_back(x);
+  });
+  broker
+      .subscriber(
+          kafka::topic{.name = topic, .reset = kafka::offset_reset::earliest, .partitions = {0}})
+      .handle([&](int x) {
+        std::lock_guard lock{mtx};
+        assigned.push_back(x);
+      });
+  brook::app app{broker};
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  EXPECT_EQ(broker.seek(unique("nobody"), 0, 0).code, brook::errc::not_found);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_FALSE(broker.publish(
+        kafka::topic_out{.name = topic, .partition = 0, .timestamp_ms = 1700000000000 + i * 1000},
+        i));
+  auto sizes_are = [&](std::size_t g, std::size_t a) {
+    return eventually([&] {
+      std::lock_guard lock{mtx};
+      return grouped.size() == g && assigned.size() == a;
+    });
+  };
+  ASSERT_TRUE(sizes_are(10, 10));
+  ASSERT_TRUE(lag_is("seekers", topic, 0));
+
+  ASSERT_FALSE(broker.seek(topic, 0, 4));  // both subscriptions read it
+  ASSERT_TRUE(sizes_are(16, 16));
+  ASSERT_FALSE(broker.seek_to_time(topic, -1, 1700000000000 + 8000 - 500));
+  ASSERT_TRUE(sizes_are(18, 18));
+  ASSERT_FALSE(broker.seek(topic, 0, kafka::offset_beginning));
+  ASSERT_TRUE(sizes_are(28, 28));
+  ASSERT_TRUE(lag_is("seekers", topic, 0)) << "the commit followed the seeks to the end";
+  std::this_thread::sleep_for(300ms);  // nothing else comes
+  app.stop();
+  std::lock_guard lock{mtx};
+  std::vector<int> expected;
+  for (int from : {0, 4, 8, 0})
+    for (int i = from; i < 10; ++i)
+      expected.push_back(i);
+  EXPECT_EQ(grouped, expected);
+  EXPECT_EQ(assigned, expected);
+}
+
 // Several handlers on one partition: each key's records in order, different keys in
 // parallel, and the commit still covers everything once all are settled.
 TEST(KafkaBroker, KeyOrderedHandlersKeepEachKeysOrderAndRunKeysInParallel) {

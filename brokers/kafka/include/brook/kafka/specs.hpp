@@ -27,6 +27,11 @@ namespace brook::kafka {
 /// Where a group without a committed offset starts (librdkafka's `auto.offset.reset`).
 enum class offset_reset : std::uint8_t { latest, earliest };
 
+/// Offsets `broker::seek` takes besides a record's own: a partition's first record still
+/// kept, or its end (what is written next).
+inline constexpr std::int64_t offset_beginning = -2;
+inline constexpr std::int64_t offset_end = -1;
+
 /// Consumes a topic: `name` (a regex with `pattern`, librdkafka's `^...` form) and
 /// `more` topics. With a `group` the subscription is a member of that consumer
 /// group: partitions are assigned by the group (cooperative-sticky with
