@@ -94,12 +94,13 @@ private:
 };
 
 /// A status message JetStream sends to a pull request's inbox (no body, a
-/// `Status` header): its code, or empty for a message of the stream.
-std::string_view status_of(natsMsg* m) {
+/// `Status` header): its code (a copy: it outlives the message), or empty for a
+/// message of the stream.
+std::string status_of(natsMsg* m) {
   const char* v = nullptr;
   if (natsMsg_GetDataLength(m) > 0 || natsMsgHeader_Get(m, "Status", &v) != NATS_OK || !v)
     return {};
-  return std::string_view{v}.substr(0, 3);
+  return std::string{std::string_view{v}.substr(0, 3)};
 }
 
 class js_state final : public pull_worker, public std::enable_shared_from_this<js_state> {
