@@ -11,6 +11,7 @@ pkgs=(g++ cmake ninja-build pkg-config clang-format
       libhiredis-dev libevent-dev redis-server
       libnats-dev nats-server curl openssl
       librdkafka-dev kcat
+      prometheus-cpp-dev prometheus
       chromium python3-venv)
 # Node: the machine image may bring its own; take Debian's only when none is there.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

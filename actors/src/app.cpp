@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <brook/app.hpp>
+#include <brook/asyncapi/server.hpp>
 #include <caf/actor.hpp>
 #include <csignal>
 #include <mutex>
@@ -19,7 +20,8 @@ app::app(std::vector<std::reference_wrapper<broker>> brokers, app_info info)
     : info_(std::move(info)),
       brokers_(std::move(brokers)),
       deps_(std::make_shared<dependency_registry>()),
-      signal_(std::make_shared<shutdown_signal>()) {
+      signal_(std::make_shared<shutdown_signal>()),
+      watchdog_(std::make_unique<watchdog>()) {
   for (auto& b : brokers_)
     b.get().core()->app_id = info_.title;
 }
@@ -56,6 +58,11 @@ app& app::after_shutdown(std::function<void()> f) {
   after_shutdown_.push_back(std::move(f));
   return *this;
 }
+app& app::observe(observer_ptr o) {
+  obs_ = std::move(o);
+  return *this;
+}
+
 app& app::middleware(middleware_ptr m) {
   mws_.push_back(std::move(m));
   return *this;
@@ -87,6 +94,9 @@ void app::start(run_options o) {
   rt_ = external_ ? std::make_unique<detail::runtime>(*external_)
                   : std::make_unique<detail::runtime>(o.workers);
   rt_->set_drain_budget(o.graceful_timeout);
+  rt_->set_observer(obs_);
+  if (obs_)
+    obs_->started(*this);
   auto sig = signal_;
   rt_->on_escalation([sig](std::string) {
     sig->ready = false;
@@ -99,12 +109,24 @@ void app::start(run_options o) {
     for (auto& b : brokers_)
       rt_->start_broker(b.get(), mws_, deps_);
   } catch (...) {
+    if (obs_)
+      obs_->stopped(*this);
     rt_->stop(std::chrono::milliseconds{0});
     rt_.reset();
     throw;
   }
   signal_->running = true;
   signal_->ready = true;
+  if (o.http_port) {
+    try {
+      start_http();
+    } catch (const std::exception& e) {
+      stop();
+      throw std::runtime_error("the HTTP endpoint cannot listen on " + o.http_host + ":" +
+                               std::to_string(*o.http_port) + ": " + e.what() +
+                               " (choose another --http-port)");
+    }
+  }
   for (auto& f : after_startup_)
     f();
   default_logger()->info("{} {} started", info_.title, info_.version);
@@ -170,6 +192,14 @@ void app::stop() {
         opts_.graceful_timeout.count());
   final_stats_ = rt_->stats();
   final_connections_ = rt_->connections();
+  // The endpoint answered through the drain (ready: false); it reads the runtime, so it
+  // stops before the runtime goes.
+  if (http_) {
+    http_->stop();
+    http_.reset();
+  }
+  if (obs_)
+    obs_->stopped(*this);  // before the runtime goes: a scrape in progress may still read it
   rt_.reset();
   for (auto& f : after_shutdown_)
     f();

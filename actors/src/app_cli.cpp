@@ -63,8 +63,21 @@ int app::run(int argc, char** argv) {
   };
   auto* run_cmd = cli.add_subcommand("run", "Run the service until SIGINT/SIGTERM (the default)");
   add_common(run_cmd);
-  run_cmd->add_option("--workers", o.workers, "scheduler threads (0 = one per core, min 4)")
-      ->envname("BROOK_WORKERS");
+  run_cmd->add_option("--threads", o.workers, "scheduler threads (0 = one per core, min 4)")
+      ->envname("BROOK_THREADS");
+  unsigned short http_port = 0;
+  long stall_s = o.stall_after.count();
+  auto* http_opt = run_cmd
+                       ->add_option("--http-port", http_port,
+                                    "serve /health, /ready, /metrics and /docs/ on this port")
+                       ->envname("BROOK_HTTP_PORT");
+  run_cmd->add_option("--http-host", o.http_host, "address the HTTP endpoint binds")
+      ->envname("BROOK_HTTP_HOST");
+  run_cmd
+      ->add_option("--health-stall", stall_s,
+                   "seconds a subscriber may hold messages without finishing one before "
+                   "/health fails")
+      ->envname("BROOK_HEALTH_STALL");
   run_cmd
       ->add_option("--graceful-timeout", graceful_s, "seconds to drain in-flight messages on stop")
       ->envname("BROOK_GRACEFUL_TIMEOUT");
@@ -106,6 +119,9 @@ int app::run(int argc, char** argv) {
     return cli.exit(e);
   }
   o.log_level = level;
+  if (http_opt->count() > 0)
+    o.http_port = http_port;
+  o.stall_after = std::chrono::seconds{stall_s};
   o.graceful_timeout = std::chrono::milliseconds{static_cast<long>(graceful_s * 1000)};
 
   if (gen->parsed() || serve->parsed()) {

@@ -154,7 +154,23 @@ error_info broker_core::check_size(const outgoing& m) const {
               " bytes (raise it with broker.max_publish_bytes(n))"};
 }
 
+publish_callback broker_core::observed(std::string_view destination, std::uint64_t count,
+                                       publish_callback done) const {
+  if (!obs)
+    return done;
+  return [o = obs, broker = std::string{get_transport()->protocol()},
+          destination = std::string{destination}, count, done = std::move(done),
+          since = std::chrono::steady_clock::now()](const error_info& e) {
+    o->published(broker, destination, count, std::chrono::steady_clock::now() - since,
+                 e ? to_string(e.code) : std::string_view{});
+    if (done)
+      done(e);
+  };
+}
+
 void broker_core::send(outgoing m, publish_callback done) {
+  if (obs)
+    done = observed(m.channel, 1, std::move(done));
   for (auto& weak : publish_chain) {
     auto mw = weak.lock();
     if (!mw)

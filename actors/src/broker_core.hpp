@@ -6,6 +6,7 @@
 #include <brook/detail/ids.hpp>
 #include <brook/logger.hpp>
 #include <brook/middleware.hpp>
+#include <brook/observer.hpp>
 #include <brook/transport.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -91,6 +92,12 @@ public:
   /// Not owned: a middleware holding a publisher of this broker (a dead-letter
   /// target) would otherwise keep the core alive through itself.
   std::vector<std::weak_ptr<middleware::base>> publish_chain;
+  /// The app's observer (telemetry); null when none. Set at start.
+  observer_ptr obs;
+  /// `done`, reporting the publish of `count` messages to `destination` to `obs` when it
+  /// completes (`done` itself when there is no observer).
+  publish_callback observed(std::string_view destination, std::uint64_t count,
+                            publish_callback done) const;
 
 private:
   class reply_sink;

@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +44,20 @@ std::string_view to_string(drop_reason r) noexcept {
   return "unknown";
 }
 
+}  // namespace brook::detail
+
+std::string_view brook::to_string(processing_status s) noexcept {
+  switch (s) {
+    case processing_status::acked: return "acked";
+    case processing_status::nacked: return "nacked";
+    case processing_status::rejected: return "rejected";
+    case processing_status::skipped: return "skipped";
+    case processing_status::error: return "error";
+  }
+  return "error";
+}
+
+namespace brook::detail {
 namespace {
 
 /// A result that could not be published; its code says whether a retry can help.
@@ -128,6 +143,10 @@ struct job {
   std::size_t gate_at = 0;
   std::size_t admitted = 0;
   std::chrono::milliseconds admit_delay{0};
+  // Telemetry: when it was received, and how its last run ended.
+  std::chrono::steady_clock::time_point received_at{};
+  bool skipped = false;  ///< acked without running (a shared middleware said skip)
+  bool errored = false;  ///< its last run failed with an exception not forcing an outcome
 };
 
 /// Where publish completions go. Shared with the callbacks (not the job): a
@@ -234,6 +253,7 @@ struct handler_state {
     j->query.reset();
     j->gate_at = j->admitted = 0;
     j->admit_delay = {};
+    j->skipped = j->errored = false;
     spare.push_back(std::move(j));
   }
 };
@@ -244,8 +264,9 @@ void run_job(handler_actor* self, std::unique_ptr<job> j);
 void release_gates(handler_actor* self, job& j, middleware::run_outcome how);
 /// Publishes `out[k]` through `cores[k]` (each publisher's own broker; empty:
 /// all through the subscriber's).
+/// Telemetry hears of the first `observed` publishes (not of replies to `reply_to`).
 void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
-                 std::vector<broker_core*> cores);
+                 std::vector<broker_core*> cores, std::size_t observed = SIZE_MAX);
 
 /// How many messages `j` stands for: a batch counts each of its messages.
 std::uint64_t weight(const job& j) noexcept {
@@ -298,8 +319,21 @@ void after_processed(handler_actor* self, job& j) {
   }
 }
 
+/// Tells telemetry how `j` ended (FastStream's statuses).
+void observe_end(subscription_probe& probe, job& j) {
+  auto how = j.msg->settled_as();
+  auto status = j.skipped                         ? processing_status::skipped
+                : j.errored                       ? processing_status::error
+                : !how || *how == ack_action::ack ? processing_status::acked
+                : *how == ack_action::nack        ? processing_status::nacked
+                                                  : processing_status::rejected;
+  probe.processed(status, std::chrono::steady_clock::now() - j.received_at, weight(j));
+}
+
 void finish_job(handler_actor* self, std::unique_ptr<job> j) {
   after_processed(self, *j);
+  if (auto* probe = self->state.rt->probe.get())
+    observe_end(*probe, *j);
   if (!j->republished)  // a republished retry is back on the broker, counted in `retried`
     account(self, *j);
   auto& done = self->state.done;
@@ -432,6 +466,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   if (j->publish_error && !j->error)
     j->error = std::make_exception_ptr(publish_failure{j->publish_error});
   if (!j->error) {
+    j->errored = false;
     release_gates(self, *j, middleware::run_outcome::processed);
     if (policy != ack_policy::manual) {
       msg.settle(ack_action::ack);
@@ -460,6 +495,9 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     return;
   }
   stats.failed += weight(*j);
+  j->errored = !f.forced;
+  if (!f.forced && rt.probe)
+    rt.probe->failed(f.type);
   if (!f.forced)
     for (auto& m : rt.chain)
       if (auto a = m->on_exception(msg, j->error)) {
@@ -590,7 +628,7 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
 }
 
 void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoing> out,
-                 std::vector<broker_core*> cores) {
+                 std::vector<broker_core*> cores, std::size_t observed) {
   auto& rt = *self->state.rt;
   if (j->at != stage::dead_lettering && j->at != stage::republishing) {
     j->at = stage::publishing;
@@ -623,10 +661,13 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
   j->publishes_left = out.size();
   for (std::size_t k = 0; k < out.size(); ++k) {
     auto* core = cores.empty() ? rt.core.get() : cores[k];
+    publish_callback done = make_done();
+    if (k < observed && core->obs)
+      done = core->observed(out[k].channel, 1, std::move(done));
     if (auto err = core->check_size(out[k]))
-      make_done()(err);
+      done(err);
     else
-      core->get_transport()->publish(std::move(out[k]), make_done());
+      core->get_transport()->publish(std::move(out[k]), std::move(done));
   }
   gate.inline_job.store(0, std::memory_order_release);
   // What completed inline is settled; the rest arrives as published_atom.
@@ -673,7 +714,8 @@ void finish(handler_actor* self, std::unique_ptr<job> j, reply r) {
     m.headers = last ? std::move(r.headers) : r.headers;
     m.correlation_id = last ? std::move(correlation_id) : correlation_id;
   }
-  publish_all(self, std::move(j), std::move(out), std::move(cores));
+  publish_all(self, std::move(j), std::move(out), std::move(cores),
+              r.has_body ? publishers.size() : 0);
 }
 
 void on_result(handler_actor* self, std::unique_ptr<job> j, call_result r) {
@@ -818,6 +860,7 @@ void on_admission(handler_actor* self, std::unique_ptr<job> j, middleware::admis
       return;
     case v::skip:
       rt.stats->skipped += weight(*j);
+      j->skipped = true;
       rt.log->info("{} | {} - skipped by a middleware ({}); acked", msg.channel(), msg.message_id(),
                    a.reason);
       msg.settle(ack_action::ack);
@@ -893,6 +936,8 @@ void begin(handler_actor* self, std::uint64_t id, const std::vector<std::uint64_
   auto& rt = *self->state.rt;
   auto j = self->state.make_job(id);
   j->more_ids.assign(more.begin(), more.end());
+  if (rt.probe)
+    j->received_at = std::chrono::steady_clock::now();
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
     path = extract_path(rt.decl->spec.address, env->channel);
@@ -922,6 +967,8 @@ std::chrono::milliseconds retry_wait(const subscriber_runtime& rt, envelope& env
 void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
   auto& rt = *self->state.rt;
   ++rt.stats->received;
+  if (rt.probe)
+    rt.probe->received(env->body.size(), 1);
   auto wait = retry_wait(rt, *env);
   begin(self, id, {}, std::move(env), wait);
 }
@@ -945,6 +992,12 @@ void process_batches(handler_actor* self, handle_batch& batch) {
         more.push_back(items[k].first);
     }
     rt.stats->received += members.size();
+    if (rt.probe) {
+      std::size_t bytes = 0;
+      for (auto& e : members)
+        bytes += e->body.size();
+      rt.probe->received(bytes, members.size());
+    }
     begin(self, items[at].first, more, make_batch(std::move(members)), wait);
   }
 }

@@ -150,6 +150,7 @@ caf::behavior supervisor_impl(supervisor_actor* self, std::function<void(std::st
 }  // namespace
 
 struct runtime::impl {
+  observer_ptr obs;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> own;
   caf::actor_system* sys = nullptr;
@@ -242,6 +243,7 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
   if (deps)
     b.dependencies()->set_parent(std::move(deps));
   auto core = b.core();
+  core->obs = im.obs;
   core->publish_chain.assign(outer.begin(), outer.end());
   core->publish_chain.insert(core->publish_chain.end(), b.middlewares().begin(),
                              b.middlewares().end());
@@ -291,6 +293,10 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     if (d->options.timeout.count() > 0)
       rt->policies.timeout = d->options.timeout;
     rt->has_path_params = d->spec.address.find('{') != std::string::npos;
+    if (im.obs)
+      rt->probe = im.obs->subscription({.broker = core->get_transport()->protocol(),
+                                        .handler = d->spec.address,
+                                        .labels = d->labels});
     // The driver's own rules, before anything starts: a bad declaration fails here.
     auto spec = d->spec;
     if (rt->has_path_params) {
@@ -428,6 +434,22 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
   return drained;
 }
 
+void runtime::set_observer(observer_ptr obs) {
+  impl_->obs = std::move(obs);
+}
+
+bool runtime::alive(std::chrono::milliseconds timeout) const {
+  auto& im = *impl_;
+  if (!im.supervisor)
+    return false;
+  logger_tls_guard tls;
+  caf::scoped_actor self{*im.sys};
+  bool answered = false;
+  self->request(im.supervisor, timeout, list_atom::value)
+      .receive([&](std::vector<caf::actor>&) { answered = true; }, [](caf::error&) {});
+  return answered;
+}
+
 std::vector<subscriber_snapshot> runtime::stats() const {
   std::lock_guard lock{impl_->mtx};
   std::vector<subscriber_snapshot> out;
@@ -435,6 +457,9 @@ std::vector<subscriber_snapshot> runtime::stats() const {
     auto& s = *rt->stats;
     subscriber_snapshot x;
     x.address = rt->decl->spec.address;
+    x.protocol = std::string{rt->core->get_transport()->protocol()};
+    x.labels = rt->decl->labels;
+    x.subscribed = rt->subscribed;
     x.received = s.received;
     x.processed = s.processed;
     x.failed = s.failed;

@@ -100,6 +100,8 @@ struct subscriber_runtime {
   std::vector<caf::actor> gates;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<subscriber_stats> stats = std::make_shared<subscriber_stats>();
+  /// Telemetry's probe of this subscription; null when the app has no observer.
+  std::shared_ptr<subscription_probe> probe;
   bool has_path_params = false;
   std::atomic<bool> subscribed{false};  ///< readiness: the driver subscription exists
   /// The current subscription's capabilities; written by the subscriber actor

@@ -191,11 +191,11 @@ std::optional<http_response> docs_handler::handle(std::string_view target) const
 namespace {
 
 // One connection: read a request, answer it, repeat while the client keeps the connection alive.
-// Everything runs on the server's single io thread, so sessions share the handler without locks.
+// Everything runs on the server's single io thread; the route is called there.
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket socket, const docs_handler& handler)
-      : stream_(std::move(socket)), handler_(handler) {}
+  session(tcp::socket socket, const http_route& route, const std::string& name)
+      : stream_(std::move(socket)), route_(route), name_(name) {}
 
   void start() { read(); }
 
@@ -215,22 +215,27 @@ private:
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(request_.version());
     res->keep_alive(request_.keep_alive());
-    res->set(http::field::server, "brook-asyncapi");
+    res->set(http::field::server, name_);
     if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
       res->result(http::status::method_not_allowed);
       res->set(http::field::allow, "GET, HEAD");
       res->set(http::field::content_type, "text/plain; charset=utf-8");
       res->body() = "only GET and HEAD are supported\n";
-    } else if (auto reply = handler_.handle(
-                   std::string_view(request_.target().data(), request_.target().size()))) {
+    } else {
+      std::string_view target(request_.target().data(), request_.target().size());
+      target = target.substr(0, target.find('?'));
+      std::optional<http_response> reply;
+      try {
+        reply = route_(target);
+      } catch (const std::exception& e) {
+        reply = http_response{500, "text/plain; charset=utf-8", std::string{e.what()} + "\n"};
+      }
+      if (!reply)
+        reply = http_response{404, "text/plain; charset=utf-8", "not found\n"};
       res->result(reply->status);
       res->set(http::field::content_type, reply->content_type);
       res->set(http::field::cache_control, "no-cache");
       res->body() = std::move(reply->body);
-    } else {
-      res->result(http::status::not_found);
-      res->set(http::field::content_type, "text/plain; charset=utf-8");
-      res->body() = "not found; try / or /asyncapi.json or /asyncapi.yaml\n";
     }
     res->prepare_payload();
     if (request_.method() == http::verb::head) {
@@ -251,16 +256,17 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
-  const docs_handler& handler_;
+  const http_route& route_;
+  const std::string& name_;
 };
 
 }  // namespace
 
-struct docs_server::impl {
-  impl(const boost::json::value& doc, std::string assets_dir, std::string host_name,
-       unsigned short port_number)
-      : handler(doc, std::move(assets_dir)),
+struct http_server::impl {
+  impl(http_route r, std::string host_name, unsigned short port_number, std::string server_name)
+      : route(std::move(r)),
         host(std::move(host_name)),
+        name(std::move(server_name)),
         requested_port(port_number) {}
 
   void listen() {
@@ -278,13 +284,14 @@ struct docs_server::impl {
       if (ec) {
         return;  // acceptor closed by stop()
       }
-      std::make_shared<session>(std::move(socket), handler)->start();
+      std::make_shared<session>(std::move(socket), route, name)->start();
       accept();
     });
   }
 
-  docs_handler handler;
+  http_route route;
   std::string host;
+  std::string name;
   unsigned short requested_port;
   std::atomic<unsigned short> bound_port{0};
   asio::io_context ioc{1};
@@ -293,15 +300,16 @@ struct docs_server::impl {
   std::mutex lifecycle;  ///< serializes start/run/stop
 };
 
-docs_server::docs_server(boost::json::value doc, std::string assets_dir, std::string host,
-                         unsigned short port)
-    : impl_(std::make_unique<impl>(doc, std::move(assets_dir), std::move(host), port)) {}
+http_server::http_server(http_route route, std::string host, unsigned short port,
+                         std::string server_name)
+    : impl_(std::make_unique<impl>(std::move(route), std::move(host), port,
+                                   std::move(server_name))) {}
 
-docs_server::~docs_server() {
+http_server::~http_server() {
   stop();
 }
 
-void docs_server::start() {
+void http_server::start() {
   std::lock_guard guard(impl_->lifecycle);
   if (impl_->thread.joinable()) {
     return;
@@ -311,11 +319,11 @@ void docs_server::start() {
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
-unsigned short docs_server::port() const noexcept {
+unsigned short http_server::port() const noexcept {
   return impl_->bound_port.load();
 }
 
-void docs_server::stop() {
+void http_server::stop() {
   std::lock_guard guard(impl_->lifecycle);
   // Stopping the context also ends a blocking run() on another thread, which then closes its
   // acceptor itself; the acceptor is only touched here once our own io thread has finished.
@@ -327,7 +335,7 @@ void docs_server::stop() {
   }
 }
 
-void docs_server::run() {
+void http_server::run() {
   {
     std::lock_guard guard(impl_->lifecycle);
     impl_->ioc.restart();
@@ -344,5 +352,21 @@ void docs_server::run() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
 }
+
+namespace {
+http_route docs_route(std::shared_ptr<const docs_handler> h) {
+  return [h](std::string_view target) -> std::optional<http_response> {
+    if (auto r = h->handle(target))
+      return r;
+    return http_response{404, "text/plain; charset=utf-8",
+                         "not found; try / or /asyncapi.json or /asyncapi.yaml\n"};
+  };
+}
+}  // namespace
+
+docs_server::docs_server(boost::json::value doc, std::string assets_dir, std::string host,
+                         unsigned short port)
+    : server_(docs_route(std::make_shared<const docs_handler>(doc, std::move(assets_dir))),
+              std::move(host), port, "brook-asyncapi") {}
 
 }  // namespace brook::asyncapi

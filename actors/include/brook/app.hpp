@@ -18,9 +18,11 @@
 #include <brook/broker.hpp>
 #include <brook/detail/runtime.hpp>
 #include <brook/middleware.hpp>
+#include <brook/observer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,10 @@ namespace caf {
 class actor_system;
 class actor;
 }  // namespace caf
+
+namespace brook::asyncapi {
+class http_server;
+}
 
 namespace brook {
 
@@ -47,6 +53,13 @@ struct run_options {
   std::size_t workers = 0;                            ///< scheduler threads; 0 = CAF default
   std::chrono::milliseconds graceful_timeout{10000};  ///< drain budget on stop
   std::string log_level = "info";
+  /// While running, serve `/health`, `/ready`, `/metrics` and the AsyncAPI page (`/docs/`) on
+  /// this port (`--http-port`, `BROOK_HTTP_PORT`); 0 picks a free one (`app::http_port()`).
+  /// Unset: no HTTP endpoint.
+  std::optional<unsigned short> http_port;
+  std::string http_host = "0.0.0.0";  ///< where the endpoint binds (`--http-host`)
+  /// Liveness fails when a subscriber holds messages and none finished for this long.
+  std::chrono::seconds stall_after{300};
 };
 
 class app {
@@ -69,6 +82,15 @@ public:
   app& after_startup(std::function<void()> f);
   app& on_shutdown(std::function<void()> f);
   app& after_shutdown(std::function<void()> f);
+
+  /// Reports what the app's actors do to `o` (telemetry: `brook::telemetry::metrics`), from
+  /// the next start on. One observer per app; a later call replaces it.
+  /// @code
+  /// brook::telemetry::metrics metrics{{.app_name = "greeter"}};
+  /// app.observe(metrics.observer());
+  /// @endcode
+  app& observe(observer_ptr o);
+  const observer_ptr& observer() const noexcept { return obs_; }
 
   /// App-wide middlewares wrap the brokers' and routers' ones.
   app& middleware(middleware_ptr m);
@@ -117,6 +139,12 @@ public:
   /// True while running with every subscription confirmed by its broker;
   /// false before, while a broker is unreachable at start, and after escalation.
   bool ready() const noexcept;
+  /// Liveness: running, supervision has not given up, the supervisor actor answers within
+  /// a second (the scheduler makes progress), and no subscriber holds messages while none
+  /// finished for `run_options::stall_after`. `why` (if given) says what failed.
+  bool healthy(std::string* why = nullptr) const;
+  /// The port of the HTTP endpoint (`run_options::http_port`), 0 when there is none.
+  unsigned short http_port() const noexcept;
   /// Per-subscriber counters: received, processed, acked, nacked, rejected,
   /// dead-lettered, retried and drops by reason (see `detail::subscriber_snapshot`).
   /// After stop(), the last counters of the run.
@@ -162,6 +190,11 @@ private:
   std::vector<detail::connection_snapshot> final_connections_;
   struct shutdown_signal;
   std::shared_ptr<shutdown_signal> signal_;
+  observer_ptr obs_;
+  std::unique_ptr<asyncapi::http_server> http_;
+  struct watchdog;
+  std::unique_ptr<watchdog> watchdog_;
+  void start_http();
 };
 
 }  // namespace brook

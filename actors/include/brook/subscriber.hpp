@@ -21,6 +21,7 @@
 #include <boost/json/object.hpp>
 #include <brook/detail/handler.hpp>
 #include <brook/middleware.hpp>
+#include <brook/observer.hpp>
 #include <brook/policy.hpp>
 #include <brook/publisher.hpp>
 #include <brook/transport.hpp>
@@ -87,6 +88,7 @@ struct subscriber_decl {
   std::shared_ptr<publisher_decl> retry_through;  ///< null = retry through the broker or in process
   std::vector<middleware_ptr> middlewares;        ///< outermost first
   std::shared_ptr<dependency_registry> deps;
+  metric_labels labels;  ///< extra telemetry labels (`subscriber_builder::labels`)
   /// Set while a test broker records what the handlers are called with (each body as JSON).
   std::function<void(boost::json::value)> record_call;
 };
@@ -235,6 +237,12 @@ public:
   /// AsyncAPI: handler name (default `Handle<Address>`), title, description.
   subscriber_builder& name(std::string n) {
     decl_->name = std::move(n);
+    return *this;
+  }
+  /// Extra labels on this subscriber's metrics (beside `app_name`, `broker`, `handler`):
+  /// `.labels({{"team", "payments"}})`.
+  subscriber_builder& labels(metric_labels l) {
+    decl_->labels = std::move(l);
     return *this;
   }
   subscriber_builder& title(std::string t) {

@@ -3,6 +3,7 @@
 // (owned, or a user's one when embedding), a supervisor, and the subscriber
 // actors of every started broker. No CAF header here on purpose.
 #include <brook/middleware.hpp>
+#include <brook/observer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,9 @@ std::string_view to_string(drop_reason r) noexcept;
 /// `nacked` (back on the broker), `dead_lettered` or `dropped` with a reason.
 struct subscriber_snapshot {
   std::string address;
+  std::string protocol;     ///< its broker's: `redis`, `nats`, `kafka`, `memory`
+  metric_labels labels;     ///< the subscriber's telemetry labels
+  bool subscribed = false;  ///< its broker confirmed the subscription (readiness)
   std::uint64_t received = 0, processed = 0, failed = 0, rejected = 0, nacked = 0,
                 decode_errors = 0, restarts = 0, acked = 0, retried = 0, dead_lettered = 0;
   /// Acked without running the handler: a `middleware::shared` said skip (a duplicate).
@@ -112,6 +116,10 @@ public:
   std::vector<subscriber_snapshot> stats() const;
   /// One entry per broker, in start order.
   std::vector<connection_snapshot> connections() const;
+  /// The observer (telemetry) the next `start_broker` calls report to.
+  void set_observer(observer_ptr obs);
+  /// Liveness: the supervisor actor answered within `timeout` (the scheduler makes progress).
+  bool alive(std::chrono::milliseconds timeout) const;
   /// Every subscription is confirmed by its broker (readiness).
   bool subscriptions_ready() const;
   /// Live handler actors of the subscriber on `address` (tests, introspection).

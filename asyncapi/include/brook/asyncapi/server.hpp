@@ -31,6 +31,7 @@
 /// res->body); }
 /// @endcode
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,37 +83,64 @@ private:
   std::string html_;
 };
 
-/// A small HTTP/1.1 server (Boost.Beast) for the docs routes of `docs_handler`, answering GET and
-/// HEAD on its own thread (`start`) or the caller's (`run`).
-/// @warning Not for production traffic: one thread, no TLS. Bind to 127.0.0.1 unless the docs
-/// may be public. `stop` may be called from any thread; the destructor stops the server.
-class docs_server {
+/// Answers one GET or HEAD `target` (the path, query string removed); `std::nullopt` is a 404.
+using http_route = std::function<std::optional<http_response>(std::string_view target)>;
+
+/// A small HTTP/1.1 server (Boost.Beast) answering GET and HEAD through one route callback, on
+/// its own thread (`start`) or the caller's (`run`). A route that throws answers 500.
+/// What `<service> run --http-port` serves health, readiness and metrics with.
+/// @code
+/// brook::asyncapi::http_server http{[](std::string_view target)
+///     -> std::optional<brook::asyncapi::http_response> {
+///   if (target == "/health") return brook::asyncapi::http_response{200, "text/plain", "ok\n"};
+///   return std::nullopt;  // 404
+/// }, "127.0.0.1", 0};
+/// http.start();  // http.port() is the bound port
+/// @endcode
+/// @warning One io thread, no TLS: the route must answer quickly. `stop` may be called from any
+/// thread; the destructor stops the server.
+class http_server {
 public:
-  /// `assets_dir` as for `docs_handler` (empty: `default_assets_dir()`).
-  docs_server(boost::json::value doc, std::string assets_dir = {}, std::string host = "127.0.0.1",
-              unsigned short port = 8000);
-  ~docs_server();
-  docs_server(const docs_server&) = delete;
-  docs_server& operator=(const docs_server&) = delete;
+  http_server(http_route route, std::string host = "127.0.0.1", unsigned short port = 8000,
+              std::string server_name = "brook");
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
 
   /// Binds and listens, then serves on a background thread. Port 0 picks a free port.
   /// @throws boost::system::system_error when the address cannot be bound.
   void start();
-
   /// The bound port (after `start`/`run` began), useful with port 0.
   unsigned short port() const noexcept;
-
   /// Stops serving and joins the background thread; idempotent.
   void stop();
-
   /// Binds and serves on the calling thread until `stop` is called from elsewhere or the process
-  /// gets SIGINT or SIGTERM (what a foreground `<service> docs serve` wants).
+  /// gets SIGINT or SIGTERM.
   /// @throws boost::system::system_error when the address cannot be bound.
   void run();
 
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
+};
+
+/// An `http_server` for the docs routes of `docs_handler` (what `<service> docs serve` runs).
+/// @warning Not for production traffic: one thread, no TLS. Bind to 127.0.0.1 unless the docs
+/// may be public.
+class docs_server {
+public:
+  /// `assets_dir` as for `docs_handler` (empty: `default_assets_dir()`).
+  docs_server(boost::json::value doc, std::string assets_dir = {}, std::string host = "127.0.0.1",
+              unsigned short port = 8000);
+
+  /// As `http_server::start`, `port`, `stop` and `run`.
+  void start() { server_.start(); }
+  unsigned short port() const noexcept { return server_.port(); }
+  void stop() { server_.stop(); }
+  void run() { server_.run(); }
+
+private:
+  http_server server_;
 };
 
 }  // namespace brook::asyncapi

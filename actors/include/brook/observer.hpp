@@ -1,0 +1,90 @@
+#pragma once
+/// @file
+/// `brook::observer`: the one interface through which the core's actors report what they do
+/// to telemetry (metrics, tracing). The core calls it; `brook::telemetry` implements it
+/// (Prometheus metrics with FastStream's names), and so can a user.
+///
+/// @code
+/// brook::telemetry::metrics metrics{{.app_name = "greeter"}};   // <brook/telemetry/metrics.hpp>
+/// app.observe(metrics.observer());                               // before app.run / start
+/// // `svc run --http-port 9000` then serves it on /metrics
+/// @endcode
+///
+/// @warning Probes are called from handler actors and driver threads at once, on the message
+/// path: implementations must be thread-safe, must not block and must not throw.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace brook {
+
+class app;
+
+/// How a received message ended, with FastStream's Prometheus status names.
+enum class processing_status : std::uint8_t {
+  acked,     ///< settled with an ack (processed, or acked by policy or by the handler)
+  nacked,    ///< handed back to the broker
+  rejected,  ///< rejected (a decode error, a refusal, `reject_message`)
+  skipped,   ///< acked without running the handler (a shared middleware said skip)
+  error,     ///< the handler failed (its exception is counted by type too)
+};
+std::string_view to_string(processing_status s) noexcept;
+
+/// Extra labels: `{{"team", "payments"}}`.
+using metric_labels = std::vector<std::pair<std::string, std::string>>;
+
+/// One subscription as telemetry names it.
+struct subscription_info {
+  std::string_view broker;      ///< the transport's protocol: `redis`, `nats`, `kafka`, `memory`
+  std::string_view handler;     ///< the subscriber's address (FastStream's `handler` label)
+  const metric_labels& labels;  ///< the subscriber's own labels (`subscriber_builder::labels`)
+};
+
+/// The probe of one subscription. The core asks for it once per subscriber and keeps it.
+class subscription_probe {
+public:
+  virtual ~subscription_probe() = default;
+  /// A delivery reached a handler actor: `count` messages (a batch) of `bytes` in total.
+  virtual void received(std::size_t bytes, std::uint64_t count) noexcept = 0;
+  /// The messages of one `received` finished: how, how long from reception to settlement,
+  /// and, for `processing_status::error`, the exception's type name (once per failed attempt
+  /// it is also reported through `failed`).
+  virtual void processed(processing_status status, std::chrono::nanoseconds took,
+                         std::uint64_t count) noexcept = 0;
+  /// One handler run failed with an exception of type `exception_type` (not counted for the
+  /// control exceptions `ack_message`, `nack_message`, `reject_message`).
+  virtual void failed(std::string_view exception_type) noexcept = 0;
+};
+
+/// Receives the core's events. The default implementations ignore them.
+class observer {
+public:
+  virtual ~observer() = default;
+  /// Called once per subscriber when it starts; the core keeps the probe for the run.
+  /// Null means "not observed".
+  virtual std::shared_ptr<subscription_probe> subscription(const subscription_info&) {
+    return nullptr;
+  }
+  /// `count` messages were published to `destination` (a handler's results, dead letters,
+  /// retries and direct publishes; replies to `reply_to` are not counted, as in FastStream).
+  /// `error_type` is empty on success, else the failure's kind (`errc` name).
+  virtual void published(std::string_view broker, std::string_view destination, std::uint64_t count,
+                         std::chrono::nanoseconds took, std::string_view error_type) noexcept {
+    (void)broker, (void)destination, (void)count, (void)took, (void)error_type;
+  }
+  /// The app is starting (before its brokers: `subscription` calls follow); its `stats()` and
+  /// `connections()` may be read from now until `stopped` returns, which is called after the
+  /// drain and before the runtime goes (read the final counters there).
+  virtual void started(const app&) {}
+  virtual void stopped(const app&) {}
+  /// The Prometheus text exposition the app's `/metrics` serves; empty: this observer has none.
+  virtual std::string exposition() { return {}; }
+};
+
+using observer_ptr = std::shared_ptr<observer>;
+
+}  // namespace brook
