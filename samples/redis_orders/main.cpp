@@ -1,8 +1,10 @@
 // The redis_orders service: needs redis-server (scripts/services.sh start redis).
 //   redis_orders run                                  # serve
 //   redis_orders publish orders '{"id":"o1","items":[{"sku":"a","qty":2}]}' --request
+//   redis_orders run --http-port 9000                 # + /health, /ready, /metrics, /docs/
 // BROOK_REDIS_URL selects the server (default redis://127.0.0.1:6390).
 #include <brook/app.hpp>
+#include <brook/telemetry/metrics.hpp>
 #include <cstdlib>
 
 #include "orders.hpp"
@@ -13,6 +15,9 @@ int main(int argc, char** argv) {
   brook::app app{
       broker,
       {.title = "redis_orders", .version = "1.0.0", .description = "Order counting on Redis"}};
+  // Prometheus metrics with FastStream's names, served on /metrics with --http-port.
+  brook::telemetry::metrics metrics;
+  app.observe(metrics.observer());
   orders::declare(broker);
   return app.run(argc, argv);
 }
