@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bench_common.hpp"
+#include "telemetry_toggle.hpp"
 
 namespace {
 
@@ -80,6 +81,7 @@ void pipeline(std::size_t n, bool awaiting) {
   else
     broker.subscriber("orders").publisher(acks).max_in_flight(256).handle(seen);
   brook::app app{broker};
+  bench::observed metrics{app};
   app.start({.workers = 1, .log_level = "warn"});
   auto t0 = bench::clock::now();
   // Closed loop: at most `window` messages between publish and handler, so the
@@ -94,13 +96,15 @@ void pipeline(std::size_t n, bool awaiting) {
     std::this_thread::sleep_for(std::chrono::microseconds{50});
   auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
   app.stop();
-  bench::report(awaiting ? "pipeline_await" : "pipeline", "memory", "brook", n, secs, lat);
+  bench::report(awaiting ? "pipeline_await" : "pipeline", "memory", bench::brook_impl(), n, secs,
+                lat);
 }
 
 void pingpong(std::size_t n) {
   brook::memory::broker broker;
   broker.subscriber("ping").handle([](const order& o) { return ack_result{o.id, 1}; });
   brook::app app{broker};
+  bench::observed metrics{app};
   app.start({.workers = 1, .log_level = "warn"});
   std::vector<double> lat;
   lat.reserve(n);
@@ -114,7 +118,7 @@ void pingpong(std::size_t n) {
   }
   auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
   app.stop();
-  bench::report("pingpong", "memory", "brook", n, secs, lat);
+  bench::report("pingpong", "memory", bench::brook_impl(), n, secs, lat);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "bench_common.hpp"
+#include "telemetry_toggle.hpp"
 #include "tick.hpp"
 
 namespace {
@@ -42,6 +43,7 @@ void throughput(long n) {
         got.fetch_add(1, std::memory_order_release);
       });
   brook::app app{broker};
+  bench::observed metrics{app};
   app.start({.workers = static_cast<std::size_t>(env_or("WORKERS", 1)), .log_level = "warn"});
   auto out = broker.publisher(brook::redis::list_out{key});
   std::mutex mtx;
@@ -64,7 +66,7 @@ void throughput(long n) {
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
   app.stop();
-  bench::report("throughput", "redis", "brook", static_cast<std::size_t>(n), secs, lat);
+  bench::report("throughput", "redis", bench::brook_impl(), static_cast<std::size_t>(n), secs, lat);
 }
 
 // `awaiting`: the handler is a coroutine that awaits the publish of the next message
@@ -104,13 +106,14 @@ void pingpong(long n, bool awaiting) {
                           [](const brook::error_info&) {});
     });
   brook::app app{broker};
+  bench::observed metrics{app};
   app.start({.workers = 1, .log_level = "warn"});
   bench::must(out.publish(tick{0, now_ns(), "bench", "pingpong"}));
   while (got.load() < n + warmup)
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
   app.stop();
-  bench::report(awaiting ? "pingpong_await" : "pingpong", "redis", "brook",
+  bench::report(awaiting ? "pingpong_await" : "pingpong", "redis", bench::brook_impl(),
                 static_cast<std::size_t>(n), secs, lat);
 }
 

@@ -25,6 +25,8 @@ case "$broker" in
     cmake --build "$build" --target memory_bench >/dev/null
     for ((r = 0; r < rounds; r++)); do
       "$build/bench/memory_bench" "$n" | tee -a "$out"
+      # The same with Prometheus metrics on (impl "brook_metrics"): telemetry's cost.
+      BROOK_BENCH_METRICS=1 "$build/bench/memory_bench" "$n" | tee -a "$out"
     done ;;
   redis)
     cmake --build "$build" --target redis_raw redis_bench >/dev/null
@@ -34,6 +36,7 @@ case "$broker" in
       for bench in throughput pingpong; do
         "$build/bench/redis_raw" "$bench" | tee -a "$out"
         "$build/bench/redis_bench" "$bench" | tee -a "$out"
+        BROOK_BENCH_METRICS=1 "$build/bench/redis_bench" "$bench" | tee -a "$out"
       done
       "$build/bench/redis_bench" pingpong_await | tee -a "$out"
     done ;;

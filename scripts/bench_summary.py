@@ -30,6 +30,12 @@ for (bench, broker), impls in runs.items():
             "throughput": round(b["msgs_per_s"] / r["msgs_per_s"], 3),
             "p50": round(b["p50_us"] / r["p50_us"], 3),
         }
+    if "brook_metrics" in impls and "brook" in impls:
+        m, b = summary["brook_metrics"], summary["brook"]
+        summary["metrics_on_vs_off"] = {
+            "throughput": round(m["msgs_per_s"] / b["msgs_per_s"], 3),
+            "p50": round(m["p50_us"] / b["p50_us"], 3),
+        }
     if "faststream" in impls and "brook" in impls:
         b, f = summary["brook"], summary["faststream"]
         summary["brook_vs_faststream"] = {
