@@ -154,23 +154,8 @@ error_info broker_core::check_size(const outgoing& m) const {
               " bytes (raise it with broker.max_publish_bytes(n))"};
 }
 
-publish_callback broker_core::observed(std::string_view destination, std::uint64_t count,
-                                       publish_callback done) const {
-  if (!obs)
-    return done;
-  return [o = obs, broker = std::string{get_transport()->protocol()},
-          destination = std::string{destination}, count, done = std::move(done),
-          since = std::chrono::steady_clock::now()](const error_info& e) {
-    o->published(broker, destination, count, std::chrono::steady_clock::now() - since,
-                 e ? to_string(e.code) : std::string_view{});
-    if (done)
-      done(e);
-  };
-}
-
 void broker_core::send(outgoing m, publish_callback done) {
-  if (obs)
-    done = observed(m.channel, 1, std::move(done));
+  auto* probe = probe_for(m.channel);
   for (auto& weak : publish_chain) {
     auto mw = weak.lock();
     if (!mw)
@@ -191,7 +176,7 @@ void broker_core::send(outgoing m, publish_callback done) {
   }
   if (m.correlation_id.empty())
     m.correlation_id = new_uuid();
-  window.submit(shared_from_this(), std::move(m), std::move(done));
+  window.submit(shared_from_this(), std::move(m), std::move(done), probe);
 }
 
 namespace {
@@ -218,20 +203,23 @@ bool publish_window::try_acquire() noexcept {
 }
 
 void publish_window::dispatch(const std::shared_ptr<broker_core>& core, outgoing m,
-                              publish_callback done) {
+                              publish_callback done, timing t) {
   // The completion keeps the core (and this window) alive until the driver answers.
-  core->get_transport()->publish(std::move(m),
-                                 [this, core, done = std::move(done)](const error_info& e) {
-                                   {
-                                     in_publish_completion = true;
-                                     struct reset {
-                                       ~reset() { in_publish_completion = false; }
-                                     } r;
-                                     if (done)
-                                       done(e);
-                                   }
-                                   release(core);
-                                 });
+  core->get_transport()->publish(
+      std::move(m), [this, core, done = std::move(done), t](const error_info& e) {
+        if (t.probe)
+          t.probe->published(1, std::chrono::steady_clock::now() - t.since,
+                             e ? to_string(e.code) : std::string_view{});
+        {
+          in_publish_completion = true;
+          struct reset {
+            ~reset() { in_publish_completion = false; }
+          } r;
+          if (done)
+            done(e);
+        }
+        release(core);
+      });
 }
 
 void publish_window::release(const std::shared_ptr<broker_core>& core) {
@@ -255,7 +243,7 @@ void publish_window::release(const std::shared_ptr<broker_core>& core) {
       break;
     auto q = pop_front();
     lock.unlock();
-    dispatch(core, std::move(q.m), std::move(q.done));
+    dispatch(core, std::move(q.m), std::move(q.done), q.t);
   }
   releasing = outer;
 }
@@ -268,13 +256,15 @@ publish_window::queued publish_window::pop_front() {
 }
 
 void publish_window::submit(const std::shared_ptr<broker_core>& core, outgoing m,
-                            publish_callback done) {
+                            publish_callback done, publish_probe* probe) {
+  timing t{probe,
+           probe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}};
   if (queued_count_.load() == 0 && try_acquire())
-    return dispatch(core, std::move(m), std::move(done));
+    return dispatch(core, std::move(m), std::move(done), t);
   std::unique_lock lock{mtx_};
   if (queue_.empty() && try_acquire()) {  // a release ran since the check above
     lock.unlock();
-    return dispatch(core, std::move(m), std::move(done));
+    return dispatch(core, std::move(m), std::move(done), t);
   }
   waited_.fetch_add(1, std::memory_order_relaxed);
   if (!must_not_block()) {
@@ -284,18 +274,18 @@ void publish_window::submit(const std::shared_ptr<broker_core>& core, outgoing m
     blocked_.fetch_sub(1);
     if (try_acquire()) {
       lock.unlock();
-      return dispatch(core, std::move(m), std::move(done));
+      return dispatch(core, std::move(m), std::move(done), t);
     }
   }
   // Behind the others: a confirmation sends it. Unless the last one came between the
   // failed acquire above and this push (it saw no queue): then there is room now.
-  queue_.push_back({std::move(m), std::move(done)});
+  queue_.push_back({std::move(m), std::move(done), t});
   queued_count_.fetch_add(1);
   if (!try_acquire())
     return;
   auto q = pop_front();
   lock.unlock();
-  dispatch(core, std::move(q.m), std::move(q.done));
+  dispatch(core, std::move(q.m), std::move(q.done), q.t);
 }
 
 std::string broker_core::ensure_replies() {

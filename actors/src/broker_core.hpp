@@ -32,7 +32,9 @@ class publish_window {
 public:
   explicit publish_window(std::size_t limit) : limit_(limit ? limit : 1) {}
   /// Hands `m` to `core`'s transport now, or when the window has room.
-  void submit(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done);
+  /// `probe` (telemetry's, may be null) hears of the completion, timed from now.
+  void submit(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done,
+              publish_probe* probe = nullptr);
   void set_limit(std::size_t n) { limit_ = n ? n : 1; }
   std::size_t limit() const noexcept { return limit_; }
   std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
@@ -41,14 +43,20 @@ public:
   std::uint64_t waited() const noexcept { return waited_.load(std::memory_order_relaxed); }
 
 private:
+  struct timing {
+    publish_probe* probe = nullptr;
+    std::chrono::steady_clock::time_point since{};
+  };
   struct queued {
     outgoing m;
     publish_callback done;
+    timing t;
   };
   bool try_acquire() noexcept;
   queued pop_front();  ///< the oldest queued publish (lock held)
   void release(const std::shared_ptr<broker_core>& core);
-  void dispatch(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done);
+  void dispatch(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done,
+                timing t);
 
   std::size_t limit_;
   std::atomic<std::size_t> in_flight_{0}, max_seen_{0};
@@ -92,12 +100,14 @@ public:
   /// Not owned: a middleware holding a publisher of this broker (a dead-letter
   /// target) would otherwise keep the core alive through itself.
   std::vector<std::weak_ptr<middleware::base>> publish_chain;
-  /// The app's observer (telemetry); null when none. Set at start.
+  /// The app's observer (telemetry) and the transport's protocol; null/empty when none.
+  /// Set at start.
   observer_ptr obs;
-  /// `done`, reporting the publish of `count` messages to `destination` to `obs` when it
-  /// completes (`done` itself when there is no observer).
-  publish_callback observed(std::string_view destination, std::uint64_t count,
-                            publish_callback done) const;
+  std::string protocol;
+  /// Telemetry's probe of publishes to `destination`; null without an observer.
+  publish_probe* probe_for(std::string_view destination) const {
+    return obs ? obs->destination(protocol, destination) : nullptr;
+  }
 
 private:
   class reply_sink;

@@ -645,8 +645,13 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
   gate.inline_job.store(id + 1, std::memory_order_release);
   // Completions come back by id and attempt, never by pointer.
   auto g = self->state.gate;
-  auto make_done = [&g, id, run] {
-    return [g, id, run](const error_info& e) {
+  auto make_done = [&g, id, run](publish_probe* probe) {
+    // The probe and the start time ride in the same capture: no extra allocation.
+    auto since = probe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    return [g, id, run, probe, since](const error_info& e) {
+      if (probe)
+        probe->published(1, std::chrono::steady_clock::now() - since,
+                         e ? to_string(e.code) : std::string_view{});
       if (g->inline_job.load(std::memory_order_acquire) == id + 1 &&
           std::this_thread::get_id() == g->thread.load(std::memory_order_relaxed)) {
         if (e)
@@ -661,9 +666,7 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
   j->publishes_left = out.size();
   for (std::size_t k = 0; k < out.size(); ++k) {
     auto* core = cores.empty() ? rt.core.get() : cores[k];
-    publish_callback done = make_done();
-    if (k < observed && core->obs)
-      done = core->observed(out[k].channel, 1, std::move(done));
+    publish_callback done = make_done(k < observed ? core->probe_for(out[k].channel) : nullptr);
     if (auto err = core->check_size(out[k]))
       done(err);
     else

@@ -244,6 +244,7 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     b.dependencies()->set_parent(std::move(deps));
   auto core = b.core();
   core->obs = im.obs;
+  core->protocol = std::string{core->get_transport()->protocol()};
   core->publish_chain.assign(outer.begin(), outer.end());
   core->publish_chain.insert(core->publish_chain.end(), b.middlewares().begin(),
                              b.middlewares().end());

@@ -1,16 +1,18 @@
 // FastStream's Prometheus families fed by the core's observer calls, and brook's own
-// families read from the app's counters at scrape time.
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
+// families read from the app's counters at scrape time. On the message path a probe only adds
+// to relaxed atomics (prometheus-cpp's histogram takes a mutex per observation); the families
+// are built when scraped, and prometheus-cpp serializes them with the registry's own.
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <brook/app.hpp>
 #include <brook/telemetry/metrics.hpp>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -19,11 +21,7 @@ namespace brook::telemetry {
 
 namespace {
 
-using prometheus::Counter;
-using prometheus::Family;
-using prometheus::Gauge;
-using prometheus::Histogram;
-using prometheus::Labels;
+using Labels = std::map<std::string, std::string>;
 
 // FastStream's (16 B .. 16 MiB in powers of 4) and prometheus_client's defaults; +Inf is
 // always added by prometheus-cpp.
@@ -32,138 +30,122 @@ const std::vector<double> faststream_size_buckets{16,    64,     256,     1024, 
 const std::vector<double> client_duration_buckets{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
                                                   0.5,   0.75, 1.0,   2.5,  5.0,   7.5, 10.0};
 
-double seconds(std::chrono::nanoseconds d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 Labels with(Labels base, const std::string& k, std::string_view v) {
   base.emplace(k, std::string{v});
   return base;
 }
 
-/// FastStream's nine families.
-struct families {
-  families(prometheus::Registry& r, const std::string& p)
-      : received(prometheus::BuildCounter()
-                     .Name(p + "_received_messages_total")
-                     .Help("Count of received messages by broker and handler")
-                     .Register(r)),
-        size(prometheus::BuildHistogram()
-                 .Name(p + "_received_messages_size_bytes")
-                 .Help("Histogram of received messages size in bytes by broker and handler")
-                 .Register(r)),
-        in_process(prometheus::BuildGauge()
-                       .Name(p + "_received_messages_in_process")
-                       .Help("Gauge of received messages in process by broker and handler")
-                       .Register(r)),
-        processed(prometheus::BuildCounter()
-                      .Name(p + "_received_processed_messages_total")
-                      .Help("Count of received processed messages by broker, handler and status")
-                      .Register(r)),
-        duration(prometheus::BuildHistogram()
-                     .Name(p + "_received_processed_messages_duration_seconds")
-                     .Help("Histogram of received processed messages duration in seconds by "
-                           "broker and handler")
-                     .Register(r)),
-        exceptions(prometheus::BuildCounter()
-                       .Name(p + "_received_processed_messages_exceptions_total")
-                       .Help("Count of received processed messages exceptions by broker, handler "
-                             "and exception_type")
-                       .Register(r)),
-        published(prometheus::BuildCounter()
-                      .Name(p + "_published_messages_total")
-                      .Help("Count of published messages by destination and status")
-                      .Register(r)),
-        published_duration(prometheus::BuildHistogram()
-                               .Name(p + "_published_messages_duration_seconds")
-                               .Help("Histogram of published messages duration in seconds by "
-                                     "broker and destination")
-                               .Register(r)),
-        published_exceptions(prometheus::BuildCounter()
-                                 .Name(p + "_published_messages_exceptions_total")
-                                 .Help("Count of published messages exceptions by broker, "
-                                       "destination and exception_type")
-                                 .Register(r)) {}
-  Family<Counter>& received;
-  Family<Histogram>& size;
-  Family<Gauge>& in_process;
-  Family<Counter>& processed;
-  Family<Histogram>& duration;
-  Family<Counter>& exceptions;
-  Family<Counter>& published;
-  Family<Histogram>& published_duration;
-  Family<Counter>& published_exceptions;
+/// A histogram on the message path: relaxed atomic counts per bucket and an integer sum (bytes
+/// or nanoseconds), so an observation is two atomic adds and no lock. Read at scrape time.
+class fast_histogram {
+public:
+  /// `bounds` in the exposed unit; `scale` turns an observed integer into that unit.
+  fast_histogram(const std::vector<double>& bounds, double scale)
+      : exposed_(bounds), counts_(bounds.size() + 1), scale_(scale) {
+    bounds_.reserve(bounds.size());
+    for (auto b : bounds)
+      bounds_.push_back(static_cast<std::uint64_t>(b / scale));
+  }
+  void observe(std::uint64_t v) noexcept {
+    std::size_t k = 0;
+    while (k < bounds_.size() && v > bounds_[k])
+      ++k;
+    counts_[k].fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(v, std::memory_order_relaxed);
+  }
+  prometheus::ClientMetric::Histogram read() const {
+    prometheus::ClientMetric::Histogram h;
+    std::uint64_t total = 0;
+    for (std::size_t k = 0; k < counts_.size(); ++k) {
+      total += counts_[k].load(std::memory_order_relaxed);
+      h.bucket.push_back(
+          {total, k < exposed_.size() ? exposed_[k] : std::numeric_limits<double>::infinity()});
+    }
+    h.sample_count = total;
+    h.sample_sum = static_cast<double>(sum_.load(std::memory_order_relaxed)) * scale_;
+    return h;
+  }
+
+private:
+  std::vector<double> exposed_;
+  std::vector<std::uint64_t> bounds_;
+  std::vector<std::atomic<std::uint64_t>> counts_;
+  std::atomic<std::uint64_t> sum_{0};
+  double scale_;
 };
 
 /// Counters by exception type, made on first use (failures are the rare path).
 class by_type {
 public:
-  by_type(Family<Counter>& f, Labels base) : family_(f), base_(std::move(base)) {}
   void increment(std::string_view type) {
     std::lock_guard lock{mtx_};
-    auto i = counters_.find(std::string{type});
-    if (i == counters_.end())
-      i = counters_.emplace(std::string{type}, &family_.Add(with(base_, "exception_type", type)))
-              .first;
-    i->second->Increment();
+    auto i = counts_.find(type);
+    if (i == counts_.end())
+      i = counts_.emplace(std::string{type}, 0).first;
+    ++i->second;
+  }
+  std::map<std::string, std::uint64_t, std::less<>> read() const {
+    std::lock_guard lock{mtx_};
+    return counts_;
   }
 
 private:
-  Family<Counter>& family_;
-  Labels base_;
-  std::mutex mtx_;
-  std::unordered_map<std::string, Counter*> counters_;
+  mutable std::mutex mtx_;
+  std::map<std::string, std::uint64_t, std::less<>> counts_;
 };
+
+constexpr double ns = 1e-9;
+constexpr std::size_t status_count = 5;
 
 class probe final : public subscription_probe {
 public:
-  probe(std::shared_ptr<prometheus::Registry> keep, families& f, const Labels& base,
-        const std::vector<double>& size_buckets, const std::vector<double>& duration_buckets)
-      : keep_(std::move(keep)),
-        received_(f.received.Add(base)),
-        size_(f.size.Add(base, size_buckets)),
-        in_process_(f.in_process.Add(base)),
-        duration_(f.duration.Add(base, duration_buckets)),
-        exceptions_(f.exceptions, base) {
-    for (auto s : {processing_status::acked, processing_status::nacked, processing_status::rejected,
-                   processing_status::skipped, processing_status::error})
-      processed_[static_cast<std::size_t>(s)] =
-          &f.processed.Add(with(base, "status", to_string(s)));
-  }
+  probe(Labels l, const std::vector<double>& size_buckets,
+        const std::vector<double>& duration_buckets)
+      : labels(std::move(l)), size(size_buckets, 1.0), duration(duration_buckets, ns) {}
   void received(std::size_t bytes, std::uint64_t count) noexcept override {
-    received_.Increment(static_cast<double>(count));
-    size_.Observe(static_cast<double>(bytes));
-    in_process_.Increment(static_cast<double>(count));
+    received_total.fetch_add(count, std::memory_order_relaxed);
+    size.observe(bytes);
   }
   void processed(processing_status status, std::chrono::nanoseconds took,
                  std::uint64_t count) noexcept override {
-    processed_[static_cast<std::size_t>(status)]->Increment(static_cast<double>(count));
-    duration_.Observe(seconds(took));
-    in_process_.Decrement(static_cast<double>(count));
+    by_status[static_cast<std::size_t>(status)].fetch_add(count, std::memory_order_relaxed);
+    duration.observe(static_cast<std::uint64_t>(std::max<std::int64_t>(0, took.count())));
   }
   void failed(std::string_view exception_type) noexcept override {
     try {
-      exceptions_.increment(exception_type);
+      exceptions.increment(exception_type);
     } catch (...) {  // a failed allocation loses one count, never the message
     }
   }
 
-private:
-  std::shared_ptr<prometheus::Registry> keep_;
-  Counter& received_;
-  Histogram& size_;
-  Gauge& in_process_;
-  std::array<Counter*, 5> processed_{};
-  Histogram& duration_;
-  by_type exceptions_;
+  const Labels labels;
+  std::atomic<std::uint64_t> received_total{0};
+  std::array<std::atomic<std::uint64_t>, status_count> by_status{};
+  fast_histogram size, duration;
+  by_type exceptions;
 };
 
 /// One publish destination's series.
-struct destination {
-  Counter* success;
-  Counter* error;
-  Histogram* duration;
-  std::unique_ptr<by_type> exceptions;
+class destination final : public publish_probe {
+public:
+  destination(Labels l, const std::vector<double>& duration_buckets)
+      : labels(std::move(l)), duration(duration_buckets, ns) {}
+  void published(std::uint64_t count, std::chrono::nanoseconds took,
+                 std::string_view error_type) noexcept override {
+    duration.observe(static_cast<std::uint64_t>(std::max<std::int64_t>(0, took.count())));
+    (error_type.empty() ? success : error).fetch_add(count, std::memory_order_relaxed);
+    if (!error_type.empty()) {
+      try {
+        exceptions.increment(error_type);
+      } catch (...) {
+      }
+    }
+  }
+
+  const Labels labels;
+  std::atomic<std::uint64_t> success{0}, error{0};
+  fast_histogram duration;
+  by_type exceptions;
 };
 
 /// A family built by hand from a snapshot (the `brook_*` ones).
@@ -174,25 +156,32 @@ struct snapshot_family {
     f.help = std::move(help);
     f.type = type;
   }
-  void add(const Labels& labels, double v) {
+  static prometheus::ClientMetric metric(const Labels& labels) {
     prometheus::ClientMetric m;
     for (auto& [k, val] : labels)
       m.label.push_back({k, val});
+    return m;
+  }
+  void add(const Labels& labels, double v) {
+    auto m = metric(labels);
     if (f.type == prometheus::MetricType::Counter)
       m.counter.value = v;
     else
       m.gauge.value = v;
     f.metric.push_back(std::move(m));
   }
+  void add(const Labels& labels, prometheus::ClientMetric::Histogram h) {
+    auto m = metric(labels);
+    m.histogram = std::move(h);
+    f.metric.push_back(std::move(m));
+  }
 };
 
 }  // namespace
 
-struct metrics::impl final : brook::observer, std::enable_shared_from_this<impl> {
+struct metrics::impl final : brook::observer {
   explicit impl(metrics_options o)
-      : opts(std::move(o)),
-        registry(std::make_shared<prometheus::Registry>()),
-        fam(*registry, opts.prefix) {
+      : opts(std::move(o)), registry(std::make_shared<prometheus::Registry>()) {
     if (opts.size_buckets.empty())
       opts.size_buckets = faststream_size_buckets;
     if (opts.duration_buckets.empty())
@@ -210,11 +199,18 @@ struct metrics::impl final : brook::observer, std::enable_shared_from_this<impl>
   }
 
   std::shared_ptr<subscription_probe> subscription(const subscription_info& s) override {
-    return std::make_shared<probe>(registry, fam, base(s.broker, "handler", s.handler, s.labels),
-                                   opts.size_buckets, opts.duration_buckets);
+    auto labels = base(s.broker, "handler", s.handler, s.labels);
+    std::lock_guard lock{probes_mtx};
+    // The same subscriber in a later start of the app continues its series.
+    for (auto& p : probes)
+      if (p->labels == labels)
+        return p;
+    probes.push_back(
+        std::make_shared<probe>(std::move(labels), opts.size_buckets, opts.duration_buckets));
+    return probes.back();
   }
 
-  destination& destination_for(std::string_view broker, std::string_view to) {
+  publish_probe* destination(std::string_view broker, std::string_view to) override {
     thread_local std::string key;
     key.assign(broker);
     key += '\n';
@@ -222,29 +218,91 @@ struct metrics::impl final : brook::observer, std::enable_shared_from_this<impl>
     {
       std::shared_lock lock{dest_mtx};
       if (auto i = destinations.find(key); i != destinations.end())
-        return i->second;
+        return i->second.get();
     }
-    std::unique_lock lock{dest_mtx};
-    if (auto i = destinations.find(key); i != destinations.end())
-      return i->second;
-    auto l = base(broker, "destination", to, {});
-    destination d{&fam.published.Add(with(l, "status", "success")),
-                  &fam.published.Add(with(l, "status", "error")),
-                  &fam.published_duration.Add(l, opts.duration_buckets),
-                  std::make_unique<by_type>(fam.published_exceptions, l)};
-    return destinations.emplace(key, std::move(d)).first->second;
+    try {
+      std::unique_lock lock{dest_mtx};
+      auto& d = destinations[key];
+      if (!d)
+        d = std::make_unique<class destination>(base(broker, "destination", to, {}),
+                                                opts.duration_buckets);
+      return d.get();
+    } catch (...) {
+      return nullptr;  // not observed, never a failed publish
+    }
   }
 
-  void published(std::string_view broker, std::string_view to, std::uint64_t count,
-                 std::chrono::nanoseconds took, std::string_view error_type) noexcept override {
-    try {
-      auto& d = destination_for(broker, to);
-      d.duration->Observe(seconds(took));
-      (error_type.empty() ? d.success : d.error)->Increment(static_cast<double>(count));
-      if (!error_type.empty())
-        d.exceptions->increment(error_type);
-    } catch (...) {  // a failed allocation loses one count, never the publish
+  /// FastStream's nine families from the probes.
+  std::vector<prometheus::MetricFamily> faststream_families() {
+    using prometheus::MetricType;
+    const auto& p = opts.prefix;
+    snapshot_family received{p + "_received_messages_total",
+                             "Count of received messages by broker and handler",
+                             MetricType::Counter},
+        size{p + "_received_messages_size_bytes",
+             "Histogram of received messages size in bytes by broker and handler",
+             MetricType::Histogram},
+        in_process{p + "_received_messages_in_process",
+                   "Gauge of received messages in process by broker and handler",
+                   MetricType::Gauge},
+        processed{p + "_received_processed_messages_total",
+                  "Count of received processed messages by broker, handler and status",
+                  MetricType::Counter},
+        duration{p + "_received_processed_messages_duration_seconds",
+                 "Histogram of received processed messages duration in seconds by broker and "
+                 "handler",
+                 MetricType::Histogram},
+        exceptions{p + "_received_processed_messages_exceptions_total",
+                   "Count of received processed messages exceptions by broker, handler and "
+                   "exception_type",
+                   MetricType::Counter},
+        published{p + "_published_messages_total",
+                  "Count of published messages by destination and status", MetricType::Counter},
+        published_duration{p + "_published_messages_duration_seconds",
+                           "Histogram of published messages duration in seconds by broker and "
+                           "destination",
+                           MetricType::Histogram},
+        published_exceptions{p + "_published_messages_exceptions_total",
+                             "Count of published messages exceptions by broker, destination "
+                             "and exception_type",
+                             MetricType::Counter};
+    {
+      std::lock_guard lock{probes_mtx};
+      for (auto& pr : probes) {
+        // Statuses first: a message counted as finished is never "in process" below zero.
+        std::uint64_t finished = 0;
+        for (std::size_t k = 0; k < status_count; ++k) {
+          auto n = pr->by_status[k].load(std::memory_order_relaxed);
+          finished += n;
+          processed.add(with(pr->labels, "status", to_string(static_cast<processing_status>(k))),
+                        static_cast<double>(n));
+        }
+        auto got = pr->received_total.load(std::memory_order_relaxed);
+        received.add(pr->labels, static_cast<double>(got));
+        in_process.add(pr->labels, static_cast<double>(got > finished ? got - finished : 0));
+        size.add(pr->labels, pr->size.read());
+        duration.add(pr->labels, pr->duration.read());
+        for (auto& [type, n] : pr->exceptions.read())
+          exceptions.add(with(pr->labels, "exception_type", type), static_cast<double>(n));
+      }
     }
+    {
+      std::shared_lock lock{dest_mtx};
+      for (auto& [key, d] : destinations) {
+        published.add(with(d->labels, "status", "success"),
+                      static_cast<double>(d->success.load(std::memory_order_relaxed)));
+        published.add(with(d->labels, "status", "error"),
+                      static_cast<double>(d->error.load(std::memory_order_relaxed)));
+        published_duration.add(d->labels, d->duration.read());
+        for (auto& [type, n] : d->exceptions.read())
+          published_exceptions.add(with(d->labels, "exception_type", type), static_cast<double>(n));
+      }
+    }
+    std::vector<prometheus::MetricFamily> out;
+    for (auto* f : {&received, &size, &in_process, &processed, &duration, &exceptions, &published,
+                    &published_duration, &published_exceptions})
+      out.push_back(std::move(f->f));
+    return out;
   }
 
   void started(const app& a) override {
@@ -332,7 +390,9 @@ struct metrics::impl final : brook::observer, std::enable_shared_from_this<impl>
   }
 
   std::string exposition() override {
-    auto all = registry->Collect();
+    auto all = faststream_families();
+    auto own = registry->Collect();
+    all.insert(all.end(), std::make_move_iterator(own.begin()), std::make_move_iterator(own.end()));
     if (opts.brook_families) {
       auto more = brook_families();
       all.insert(all.end(), std::make_move_iterator(more.begin()),
@@ -343,10 +403,11 @@ struct metrics::impl final : brook::observer, std::enable_shared_from_this<impl>
 
   metrics_options opts;
   std::shared_ptr<prometheus::Registry> registry;
-  families fam;
   std::string app_name;  ///< fixed at the first start
+  std::mutex probes_mtx;
+  std::vector<std::shared_ptr<probe>> probes;  ///< every subscription's, across restarts
   std::shared_mutex dest_mtx;
-  std::unordered_map<std::string, destination> destinations;
+  std::unordered_map<std::string, std::unique_ptr<class destination>> destinations;
   std::mutex app_mtx;
   const app* current = nullptr;
   std::vector<detail::subscriber_snapshot> last_subscribers;

@@ -50,14 +50,22 @@ public:
   virtual ~subscription_probe() = default;
   /// A delivery reached a handler actor: `count` messages (a batch) of `bytes` in total.
   virtual void received(std::size_t bytes, std::uint64_t count) noexcept = 0;
-  /// The messages of one `received` finished: how, how long from reception to settlement,
-  /// and, for `processing_status::error`, the exception's type name (once per failed attempt
-  /// it is also reported through `failed`).
+  /// The messages of one `received` finished: how, and how long from reception to settlement.
   virtual void processed(processing_status status, std::chrono::nanoseconds took,
                          std::uint64_t count) noexcept = 0;
   /// One handler run failed with an exception of type `exception_type` (not counted for the
   /// control exceptions `ack_message`, `nack_message`, `reject_message`).
   virtual void failed(std::string_view exception_type) noexcept = 0;
+};
+
+/// The probe of one publish destination.
+class publish_probe {
+public:
+  virtual ~publish_probe() = default;
+  /// `count` messages were published, taking `took` from the publish call to the broker's
+  /// confirmation; `error_type` is empty on success, else the failure's `errc` name.
+  virtual void published(std::uint64_t count, std::chrono::nanoseconds took,
+                         std::string_view error_type) noexcept = 0;
 };
 
 /// Receives the core's events. The default implementations ignore them.
@@ -69,12 +77,13 @@ public:
   virtual std::shared_ptr<subscription_probe> subscription(const subscription_info&) {
     return nullptr;
   }
-  /// `count` messages were published to `destination` (a handler's results, dead letters,
-  /// retries and direct publishes; replies to `reply_to` are not counted, as in FastStream).
-  /// `error_type` is empty on success, else the failure's kind (`errc` name).
-  virtual void published(std::string_view broker, std::string_view destination, std::uint64_t count,
-                         std::chrono::nanoseconds took, std::string_view error_type) noexcept {
-    (void)broker, (void)destination, (void)count, (void)took, (void)error_type;
+  /// The probe of publishes to `destination` on `broker` (a handler's results, dead letters,
+  /// retries and direct publishes; replies to `reply_to` are not reported, as in FastStream).
+  /// Called per publish: make it a cheap lookup. The pointer must stay valid for the
+  /// observer's lifetime. Null means "not observed".
+  virtual publish_probe* destination(std::string_view broker, std::string_view destination) {
+    (void)broker, (void)destination;
+    return nullptr;
   }
   /// The app is starting (before its brokers: `subscription` calls follow); its `stats()` and
   /// `connections()` may be read from now until `stopped` returns, which is called after the
