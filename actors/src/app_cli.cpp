@@ -1,12 +1,16 @@
 // brook::app::run: the service command line (run, docs gen, docs serve,
 // publish) and the publish command.
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
 #include <brook/app.hpp>
 #include <brook/asyncapi/generator.hpp>
 #include <brook/asyncapi/server.hpp>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -65,6 +69,12 @@ int app::run(int argc, char** argv) {
   add_common(run_cmd);
   run_cmd->add_option("--threads", o.workers, "scheduler threads (0 = one per core, min 4)")
       ->envname("BROOK_THREADS");
+  std::size_t workers = 1;
+  run_cmd
+      ->add_option("--workers", workers,
+                   "worker processes under a supervising parent (1 = this process runs it)")
+      ->envname("BROOK_WORKERS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
   unsigned short http_port = 0;
   long stall_s = o.stall_after.count();
   auto* http_opt = run_cmd
@@ -174,6 +184,15 @@ int app::run(int argc, char** argv) {
     else
       brokers_.front().get().core()->get_transport()->close();
     return rc;
+  }
+
+  if (workers > 1 && !pub->parsed())
+    return run_fleet(argc, argv, workers, o);
+  // A fleet's worker ends (draining, SIGTERM is taken as a signal below) with its parent.
+  if (const char* parent = std::getenv("BROOK_FLEET_PARENT"); parent && *parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (std::to_string(::getppid()) != parent)
+      ::kill(::getpid(), SIGTERM);  // the parent died before the line above
   }
 
   try {

@@ -6,6 +6,9 @@
 #include <brook/app.hpp>
 #include <brook/asyncapi/generator.hpp>
 #include <brook/asyncapi/server.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "app_signal.hpp"
 
@@ -105,6 +108,12 @@ void app::start_http() {
   http_ = std::make_unique<asyncapi::http_server>(std::move(route), opts_.http_host,
                                                   *opts_.http_port, "brook");
   http_->start();
+  // A fleet worker tells its parent where its endpoint is (app_fleet.cpp).
+  if (const char* file = std::getenv("BROOK_WORKER_PORT_FILE"); file && *file) {
+    auto tmp = std::string{file} + ".tmp";
+    if (std::ofstream f{tmp}; f << http_->port() << '\n')
+      std::rename(tmp.c_str(), file);
+  }
   default_logger()->info("HTTP endpoint on http://{}:{}/ (/health, /ready, /metrics, /docs/)",
                          opts_.http_host, http_->port());
 }

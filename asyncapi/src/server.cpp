@@ -1,3 +1,5 @@
+#include <fcntl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -272,6 +274,9 @@ struct http_server::impl {
   void listen() {
     tcp::endpoint endpoint(asio::ip::make_address(host), requested_port);
     acceptor.open(endpoint.protocol());
+    // Not inherited by processes started from here (a fleet's workers): an orphan holding it
+    // would keep the port bound and its connections unanswered.
+    ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
@@ -351,6 +356,29 @@ void http_server::run() {
   impl_->ioc.run();
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+}
+
+std::optional<http_response> http_get(const std::string& host, unsigned short port,
+                                      const std::string& target,
+                                      std::chrono::milliseconds timeout) {
+  try {
+    asio::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    stream.expires_after(timeout);
+    stream.connect(tcp::endpoint{asio::ip::make_address(host), port});
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, host);
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return http_response{res.result_int(), std::string{res[http::field::content_type]},
+                         std::move(res.body())};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 namespace {

@@ -195,6 +195,8 @@ private:
   struct watchdog;
   std::unique_ptr<watchdog> watchdog_;
   void start_http();
+  /// `run --workers N`: N worker processes of this program under this one (app_fleet.cpp).
+  int run_fleet(int argc, char** argv, std::size_t workers, const run_options& o);
 };
 
 }  // namespace brook

@@ -4,6 +4,7 @@
 
 #include <brook/detail/ids.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "consumers.hpp"
 #include "envelope.hpp"
@@ -592,6 +593,10 @@ std::string engine::stable_consumer_name(const std::string& stream, const std::s
   std::lock_guard lock{names_mutex_};
   auto n = ++consumer_names_[{stream, group}];
   auto name = std::string{"brook:"} + host + ":" + stream;
+  // A fleet's workers (`run --workers N`) share the host: each keeps its own name, so a
+  // restarted worker re-reads its own pending entries, not a live sibling's.
+  if (const char* w = std::getenv("BROOK_WORKER_INDEX"); w && *w)
+    name += std::string{":w"} + w;
   return n == 1 ? name : name + ":" + std::to_string(n);
 }
 

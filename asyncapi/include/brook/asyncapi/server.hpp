@@ -31,6 +31,7 @@
 /// res->body); }
 /// @endcode
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -123,6 +124,16 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// A blocking HTTP/1.1 GET of `target` on `host:port`, giving up after `timeout`; nullopt when
+/// the server cannot be reached or answers garbage. What a `--workers` fleet's parent asks its
+/// workers' endpoints with.
+/// @code
+/// auto r = brook::asyncapi::http_get("127.0.0.1", 9000, "/ready", std::chrono::seconds{1});
+/// bool ready = r && r->status == 200;
+/// @endcode
+std::optional<http_response> http_get(const std::string& host, unsigned short port,
+                                      const std::string& target, std::chrono::milliseconds timeout);
 
 /// An `http_server` for the docs routes of `docs_handler` (what `<service> docs serve` runs).
 /// @warning Not for production traffic: one thread, no TLS. Bind to 127.0.0.1 unless the docs

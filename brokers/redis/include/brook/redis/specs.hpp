@@ -66,8 +66,9 @@ struct list {
 /// MKSTREAM at `last_id`).
 ///
 /// With a group, the consumer name is stable across restarts (default
-/// `brook:<host>:<stream>`, a `:<n>` suffix for a second subscriber of the same
-/// stream and group in one process), so a restarted service first re-reads its
+/// `brook:<host>:<stream>`, `:w<i>` for worker i of a `run --workers N` fleet, a `:<n>`
+/// suffix for a second subscriber of the same stream and group in one process), so a
+/// restarted service first re-reads its
 /// own pending entries; entries of consumers that died elsewhere are claimed
 /// once idle for `min_idle` (XAUTOCLAIM; default 60 s, 0 = never).
 struct stream {
