@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -366,6 +368,12 @@ std::optional<http_response> http_get(const std::string& host, unsigned short po
     beast::tcp_stream stream{ioc};
     stream.expires_after(timeout);
     stream.connect(tcp::endpoint{asio::ip::make_address(host), port});
+    // The stream's expiry covers asynchronous operations only: bound the blocking ones here.
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    auto fd = stream.socket().native_handle();
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     http::request<http::empty_body> req{http::verb::get, target, 11};
     req.set(http::field::host, host);
     http::write(stream, req);

@@ -1,10 +1,8 @@
 #pragma once
-// A blocking HTTP GET for tests of the app's endpoint (Boost.Beast), and a reader of the
-// Prometheus text format that finds one sample by name and labels.
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+// A blocking HTTP GET for tests of the app's endpoint (brook::asyncapi::http_get), and a reader of
+// the Prometheus text format that finds one sample by name and labels.
+#include <brook/asyncapi/server.hpp>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -20,27 +18,10 @@ struct http_reply {
 
 inline http_reply http_get(unsigned short port, const std::string& target,
                            const std::string& host = "127.0.0.1") {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  using tcp = boost::asio::ip::tcp;
-  try {
-    boost::asio::io_context ioc;
-    tcp::resolver resolver{ioc};
-    beast::tcp_stream stream{ioc};
-    stream.expires_after(std::chrono::seconds{10});
-    stream.connect(resolver.resolve(host, std::to_string(port)));
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, host);
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return {res.result_int(), std::string{res[http::field::content_type]}, res.body()};
-  } catch (const std::exception&) {
+  auto r = brook::asyncapi::http_get(host, port, target, std::chrono::seconds{10});
+  if (!r)
     return {};
-  }
+  return {r->status, std::move(r->content_type), std::move(r->body)};
 }
 
 /// The value of the sample `name` whose labels include all of `labels`, from a Prometheus text
