@@ -9,7 +9,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <brook/app.hpp>
 #include <brook/asyncapi/generator.hpp>
 #include <brook/asyncapi/server.hpp>
@@ -27,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "app_http.hpp"
 #include "app_signal.hpp"
 
 extern char** environ;
@@ -112,7 +112,6 @@ std::string merge_metrics(const std::vector<std::pair<std::size_t, std::string>>
       std::string sample = brace != std::string::npos && brace < space
                                ? line.substr(0, brace + 1) + label + "," + line.substr(brace + 1)
                                : line.substr(0, space) + "{" + label + "}" + line.substr(space);
-      sample = std::string{sample};
       if (auto pos = sample.find(",}"); pos != std::string::npos)
         sample.erase(pos, 1);
       auto [it, fresh] = families.try_emplace(family);
@@ -197,86 +196,78 @@ int app::run_fleet(int argc, char** argv, std::size_t workers, const run_options
 
   std::unique_ptr<asyncapi::http_server> http;
   if (o.http_port) {
-    auto docs = std::make_shared<const asyncapi::docs_handler>(asyncapi::generate(describe()));
-    auto route = [&, docs](std::string_view target) -> std::optional<asyncapi::http_response> {
+    // The workers' endpoints that have reported their port, and whether every slot has one.
+    auto worker_ports = [&] {
       std::vector<std::pair<std::size_t, unsigned short>> ports;
       bool all_running = true;
+      std::lock_guard lock{mtx};
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        auto port = slots[i].pid ? read_port(slots[i].port_file) : 0;
+        all_running = all_running && slots[i].pid && port;
+        if (port)
+          ports.emplace_back(i, port);
+      }
+      return std::pair{ports, all_running};
+    };
+    auto ask = [](const std::vector<std::pair<std::size_t, unsigned short>>& ports,
+                  const std::string& path) {
+      std::vector<std::pair<std::size_t, std::optional<asyncapi::http_response>>> out;
+      for (auto [i, port] : ports)
+        out.emplace_back(i, asyncapi::http_get("127.0.0.1", port, path, std::chrono::seconds{2}));
+      return out;
+    };
+    detail::endpoint_routes routes;
+    routes.health = [&] {
+      std::lock_guard lock{mtx};
+      if (gave_up)
+        return detail::json_reply(503, {{"status", "unhealthy"}, {"reason", gave_up_why}});
+      return detail::json_reply(200, {{"status", "ok"}, {"workers", slots.size()}});
+    };
+    routes.ready = [&] {
+      auto [ports, ready] = worker_ports();
+      std::map<std::size_t, bool> answered;
+      for (auto& [i, r] : ask(ports, "/ready")) {
+        answered[i] = r && r->status == 200;
+        ready = ready && answered[i];
+      }
+      boost::json::array ws;
+      std::lock_guard lock{mtx};
+      for (std::size_t i = 0; i < slots.size(); ++i)
+        ws.push_back(boost::json::object{{"worker", i},
+                                         {"pid", slots[i].pid},
+                                         {"restarts", slots[i].restarts},
+                                         {"ready", answered.count(i) && answered[i]}});
+      return detail::json_reply(ready ? 200 : 503, {{"status", ready ? "ready" : "not ready"},
+                                                    {"workers", std::move(ws)}});
+    };
+    routes.metrics = [&] {
+      std::vector<std::pair<std::size_t, std::string>> texts;
+      for (auto& [i, r] : ask(worker_ports().first, "/metrics"))
+        if (r && r->status == 200)
+          texts.emplace_back(i, std::move(r->body));
+      std::string own =
+          "# HELP brook_fleet_workers_up Worker processes running\n"
+          "# TYPE brook_fleet_workers_up gauge\n";
+      std::string restarts =
+          "# HELP brook_fleet_restarts_total Worker processes restarted after dying\n"
+          "# TYPE brook_fleet_restarts_total counter\n";
       {
         std::lock_guard lock{mtx};
+        std::size_t up = 0;
         for (std::size_t i = 0; i < slots.size(); ++i) {
-          auto port = slots[i].pid ? read_port(slots[i].port_file) : 0;
-          all_running = all_running && slots[i].pid && port;
-          if (port)
-            ports.emplace_back(i, port);
+          up += slots[i].pid ? 1 : 0;
+          restarts += "brook_fleet_restarts_total{app_name=\"" + info_.title + "\",worker=\"" +
+                      std::to_string(i) + "\"} " + std::to_string(slots[i].restarts) + "\n";
         }
+        own +=
+            "brook_fleet_workers_up{app_name=\"" + info_.title + "\"} " + std::to_string(up) + "\n";
       }
-      auto ask = [&](const std::string& path) {
-        std::vector<std::pair<std::size_t, std::optional<asyncapi::http_response>>> out;
-        for (auto [i, port] : ports)
-          out.emplace_back(i, asyncapi::http_get("127.0.0.1", port, path, std::chrono::seconds{2}));
-        return out;
-      };
-      auto json = [](unsigned status, boost::json::object body) {
-        return asyncapi::http_response{status, "application/json",
-                                       boost::json::serialize(body) + "\n"};
-      };
-      if (target == "/health" || target == "/healthz" || target == "/livez") {
-        std::lock_guard lock{mtx};
-        if (gave_up)
-          return json(503, {{"status", "unhealthy"}, {"reason", gave_up_why}});
-        return json(200, {{"status", "ok"}, {"workers", slots.size()}});
-      }
-      if (target == "/ready" || target == "/readyz") {
-        boost::json::array ws;
-        bool ready = all_running;
-        std::map<std::size_t, bool> answered;
-        for (auto& [i, r] : ask("/ready")) {
-          bool ok = r && r->status == 200;
-          answered[i] = ok;
-          ready = ready && ok;
-        }
-        {
-          std::lock_guard lock{mtx};
-          for (std::size_t i = 0; i < slots.size(); ++i)
-            ws.push_back(boost::json::object{{"worker", i},
-                                             {"pid", slots[i].pid},
-                                             {"restarts", slots[i].restarts},
-                                             {"ready", answered.count(i) && answered[i]}});
-        }
-        return json(ready ? 200 : 503,
-                    {{"status", ready ? "ready" : "not ready"}, {"workers", std::move(ws)}});
-      }
-      if (target == "/metrics") {
-        std::vector<std::pair<std::size_t, std::string>> texts;
-        for (auto& [i, r] : ask("/metrics"))
-          if (r && r->status == 200)
-            texts.emplace_back(i, std::move(r->body));
-        std::string own =
-            "# HELP brook_fleet_workers_up Worker processes running\n"
-            "# TYPE brook_fleet_workers_up gauge\n";
-        std::string restarts =
-            "# HELP brook_fleet_restarts_total Worker processes restarted after dying\n"
-            "# TYPE brook_fleet_restarts_total counter\n";
-        {
-          std::lock_guard lock{mtx};
-          std::size_t up = 0;
-          for (std::size_t i = 0; i < slots.size(); ++i) {
-            up += slots[i].pid ? 1 : 0;
-            restarts += "brook_fleet_restarts_total{app_name=\"" + info_.title + "\",worker=\"" +
-                        std::to_string(i) + "\"} " + std::to_string(slots[i].restarts) + "\n";
-          }
-          own += "brook_fleet_workers_up{app_name=\"" + info_.title + "\"} " + std::to_string(up) +
-                 "\n";
-        }
-        return asyncapi::http_response{200, "text/plain; version=0.0.4; charset=utf-8",
-                                       merge_metrics(texts) + own + restarts};
-      }
-      if (target == "/docs")
-        target = "/";
-      else if (target.starts_with("/docs/"))
-        target.remove_prefix(5);
-      return docs->handle(target);
+      return asyncapi::http_response{200, "text/plain; version=0.0.4; charset=utf-8",
+                                     merge_metrics(texts) + own + restarts};
     };
+    auto route = detail::make_endpoint_route(
+        std::move(routes),
+        std::make_shared<const asyncapi::docs_handler>(asyncapi::generate(describe())));
     http = std::make_unique<asyncapi::http_server>(route, o.http_host, *o.http_port, "brook");
     try {
       http->start();

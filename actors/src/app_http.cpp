@@ -1,5 +1,7 @@
 // The HTTP endpoint of a running app (`run --http-port`): liveness, readiness, metrics and
 // the AsyncAPI page on one port.
+#include "app_http.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -14,11 +16,30 @@
 
 namespace brook {
 
-namespace {
-
-asyncapi::http_response json_reply(unsigned status, const boost::json::object& body) {
+asyncapi::http_response detail::json_reply(unsigned status, const boost::json::object& body) {
   return {status, "application/json", boost::json::serialize(body) + "\n"};
 }
+
+asyncapi::http_route detail::make_endpoint_route(
+    endpoint_routes routes, std::shared_ptr<const asyncapi::docs_handler> docs) {
+  return [routes = std::move(routes), docs = std::move(docs)](
+             std::string_view target) -> std::optional<asyncapi::http_response> {
+    if (target == "/health" || target == "/healthz" || target == "/livez")
+      return routes.health();
+    if (target == "/ready" || target == "/readyz")
+      return routes.ready();
+    if (target == "/metrics")
+      return routes.metrics();
+    if (target == "/docs")
+      target = "/";
+    else if (target.starts_with("/docs/"))
+      target.remove_prefix(5);
+    return docs->handle(target);
+  };
+}
+
+namespace {
+using detail::json_reply;
 
 /// What readiness waits for, one entry per broker and subscriber.
 boost::json::object readiness(const app& a) {
@@ -79,32 +100,26 @@ unsigned short app::http_port() const noexcept {
 }
 
 void app::start_http() {
-  auto docs = std::make_shared<const asyncapi::docs_handler>(asyncapi::generate(describe()));
-  auto route = [this, docs](std::string_view target) -> std::optional<asyncapi::http_response> {
-    if (target == "/health" || target == "/healthz" || target == "/livez") {
-      std::string why;
-      if (healthy(&why))
-        return json_reply(200, {{"status", "ok"}});
-      return json_reply(503, {{"status", "unhealthy"}, {"reason", why}});
-    }
-    if (target == "/ready" || target == "/readyz")
-      return json_reply(ready() ? 200 : 503, readiness(*this));
-    if (target == "/metrics") {
-      auto text = obs_ ? obs_->exposition() : std::string{};
-      if (text.empty())
-        return asyncapi::http_response{404, "text/plain; charset=utf-8",
-                                       "no metrics here: give the app a metrics observer, "
-                                       "app.observe(brook::telemetry::metrics{...}.observer())\n"};
-      return asyncapi::http_response{200, "text/plain; version=0.0.4; charset=utf-8",
-                                     std::move(text)};
-    }
-    // The AsyncAPI page and documents, under /docs/ and at the root.
-    if (target == "/docs")
-      target = "/";
-    else if (target.starts_with("/docs/"))
-      target.remove_prefix(5);
-    return docs->handle(target);
+  detail::endpoint_routes routes;
+  routes.health = [this] {
+    std::string why;
+    if (healthy(&why))
+      return json_reply(200, {{"status", "ok"}});
+    return json_reply(503, {{"status", "unhealthy"}, {"reason", why}});
   };
+  routes.ready = [this] { return json_reply(ready() ? 200 : 503, readiness(*this)); };
+  routes.metrics = [this] {
+    auto text = obs_ ? obs_->exposition() : std::string{};
+    if (text.empty())
+      return asyncapi::http_response{404, "text/plain; charset=utf-8",
+                                     "no metrics here: give the app a metrics observer, "
+                                     "app.observe(brook::telemetry::metrics{...}.observer())\n"};
+    return asyncapi::http_response{200, "text/plain; version=0.0.4; charset=utf-8",
+                                   std::move(text)};
+  };
+  auto route = detail::make_endpoint_route(
+      std::move(routes),
+      std::make_shared<const asyncapi::docs_handler>(asyncapi::generate(describe())));
   http_ = std::make_unique<asyncapi::http_server>(std::move(route), opts_.http_host,
                                                   *opts_.http_port, "brook");
   http_->start();
