@@ -194,28 +194,29 @@ int app::run_fleet(int argc, char** argv, std::size_t workers, const run_options
     log->info("worker {} started (pid {})", i, pid);
   };
 
+  // The HTTP routes outlive this block: what they call lives as long as the loop below.
+  // The workers' endpoints that have reported their port, and whether every slot has one.
+  auto worker_ports = [&] {
+    std::vector<std::pair<std::size_t, unsigned short>> ports;
+    bool all_running = true;
+    std::lock_guard lock{mtx};
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      auto port = slots[i].pid ? read_port(slots[i].port_file) : 0;
+      all_running = all_running && slots[i].pid && port;
+      if (port)
+        ports.emplace_back(i, port);
+    }
+    return std::pair{ports, all_running};
+  };
+  auto ask = [](const std::vector<std::pair<std::size_t, unsigned short>>& ports,
+                const std::string& path) {
+    std::vector<std::pair<std::size_t, std::optional<asyncapi::http_response>>> out;
+    for (auto [i, port] : ports)
+      out.emplace_back(i, asyncapi::http_get("127.0.0.1", port, path, std::chrono::seconds{2}));
+    return out;
+  };
   std::unique_ptr<asyncapi::http_server> http;
   if (o.http_port) {
-    // The workers' endpoints that have reported their port, and whether every slot has one.
-    auto worker_ports = [&] {
-      std::vector<std::pair<std::size_t, unsigned short>> ports;
-      bool all_running = true;
-      std::lock_guard lock{mtx};
-      for (std::size_t i = 0; i < slots.size(); ++i) {
-        auto port = slots[i].pid ? read_port(slots[i].port_file) : 0;
-        all_running = all_running && slots[i].pid && port;
-        if (port)
-          ports.emplace_back(i, port);
-      }
-      return std::pair{ports, all_running};
-    };
-    auto ask = [](const std::vector<std::pair<std::size_t, unsigned short>>& ports,
-                  const std::string& path) {
-      std::vector<std::pair<std::size_t, std::optional<asyncapi::http_response>>> out;
-      for (auto [i, port] : ports)
-        out.emplace_back(i, asyncapi::http_get("127.0.0.1", port, path, std::chrono::seconds{2}));
-      return out;
-    };
     detail::endpoint_routes routes;
     routes.health = [&] {
       std::lock_guard lock{mtx};
