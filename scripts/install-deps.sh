@@ -12,7 +12,7 @@ pkgs=(g++ cmake ninja-build pkg-config clang-format
       libnats-dev nats-server curl openssl
       librdkafka-dev kcat
       prometheus-cpp-dev prometheus
-      chromium python3-venv)
+      chromium python3-venv python3-yaml)
 # Node: the machine image may bring its own; take Debian's only when none is there.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 # Java and Maven run the Kafka broker and fetch its jars; the same: Debian's only when none is there.
