@@ -10,6 +10,7 @@
 
 #include "app_signal.hpp"
 #include "broker_core.hpp"
+#include "observer_fanout.hpp"
 
 namespace brook {
 
@@ -59,7 +60,8 @@ app& app::after_shutdown(std::function<void()> f) {
   return *this;
 }
 app& app::observe(observer_ptr o) {
-  obs_ = std::move(o);
+  observers_.push_back(std::move(o));
+  obs_ = detail::combine(observers_);
   return *this;
 }
 

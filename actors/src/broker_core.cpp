@@ -176,7 +176,8 @@ void broker_core::send(outgoing m, publish_callback done) {
   }
   if (m.correlation_id.empty())
     m.correlation_id = new_uuid();
-  window.submit(shared_from_this(), std::move(m), std::move(done), probe);
+  auto span = probe ? probe->trace(m, current_delivery_trace()) : nullptr;
+  window.submit(shared_from_this(), std::move(m), std::move(done), probe, std::move(span));
 }
 
 namespace {
@@ -210,6 +211,8 @@ void publish_window::dispatch(const std::shared_ptr<broker_core>& core, outgoing
         if (t.probe)
           t.probe->published(1, std::chrono::steady_clock::now() - t.since,
                              e ? to_string(e.code) : std::string_view{});
+        if (t.span)
+          t.span->end(e ? to_string(e.code) : std::string_view{});
         {
           in_publish_completion = true;
           struct reset {
@@ -256,9 +259,10 @@ publish_window::queued publish_window::pop_front() {
 }
 
 void publish_window::submit(const std::shared_ptr<broker_core>& core, outgoing m,
-                            publish_callback done, publish_probe* probe) {
+                            publish_callback done, publish_probe* probe, publish_trace_ptr span) {
   timing t{probe,
-           probe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}};
+           probe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{},
+           std::move(span)};
   if (queued_count_.load() == 0 && try_acquire())
     return dispatch(core, std::move(m), std::move(done), t);
   std::unique_lock lock{mtx_};

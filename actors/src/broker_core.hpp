@@ -32,9 +32,10 @@ class publish_window {
 public:
   explicit publish_window(std::size_t limit) : limit_(limit ? limit : 1) {}
   /// Hands `m` to `core`'s transport now, or when the window has room.
-  /// `probe` (telemetry's, may be null) hears of the completion, timed from now.
+  /// `probe` (telemetry's, may be null) hears of the completion, timed from now, and
+  /// `span` (tracing's, may be null) ends then.
   void submit(const std::shared_ptr<broker_core>& core, outgoing m, publish_callback done,
-              publish_probe* probe = nullptr);
+              publish_probe* probe = nullptr, publish_trace_ptr span = nullptr);
   void set_limit(std::size_t n) { limit_ = n ? n : 1; }
   std::size_t limit() const noexcept { return limit_; }
   std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
@@ -46,6 +47,7 @@ private:
   struct timing {
     publish_probe* probe = nullptr;
     std::chrono::steady_clock::time_point since{};
+    publish_trace_ptr span;
   };
   struct queued {
     outgoing m;

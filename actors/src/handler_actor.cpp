@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "observer_fanout.hpp"
 #include "runtime.hpp"
 
 namespace brook::detail {
@@ -145,8 +146,10 @@ struct job {
   std::chrono::milliseconds admit_delay{0};
   // Telemetry: when it was received, and how its last run ended.
   std::chrono::steady_clock::time_point received_at{};
-  bool skipped = false;  ///< acked without running (a shared middleware said skip)
-  bool errored = false;  ///< its last run failed with an exception not forcing an outcome
+  bool skipped = false;      ///< acked without running (a shared middleware said skip)
+  bool errored = false;      ///< its last run failed with an exception not forcing an outcome
+  std::string error_type;    ///< that exception's type
+  delivery_trace_ptr trace;  ///< tracing's span of this delivery; null when not traced
 };
 
 /// Where publish completions go. Shared with the callbacks (not the job): a
@@ -164,20 +167,31 @@ struct publish_gate {
 /// Resumes a handler's coroutines on its actor: a message to it per resumption.
 /// When the actor is gone, a resumed coroutine is destroyed instead (its result
 /// has nobody to go to).
+/// A traced delivery's coroutine resumes with its trace current again (its publishes
+/// after a `co_await` are that delivery's children too).
 class actor_resumer final : public detail::resumer {
 public:
-  explicit actor_resumer(caf::actor_addr a) : addr_(std::move(a)) {}
+  explicit actor_resumer(caf::actor_addr a, delivery_trace_ptr trace = nullptr)
+      : addr_(std::move(a)), trace_(std::move(trace)) {}
   void resume(std::coroutine_handle<> h) override {
-    if (auto a = caf::actor_cast<caf::actor>(addr_))
-      caf::anon_send(a, resume_atom::value, encode(h));
-    else
+    if (auto a = caf::actor_cast<caf::actor>(addr_)) {
+      if (trace_)
+        caf::anon_send(a, resume_atom::value, encode(h), trace_);
+      else
+        caf::anon_send(a, resume_atom::value, encode(h));
+    } else {
       h.destroy();
+    }
   }
   void resume_after(std::chrono::milliseconds delay, std::coroutine_handle<> h) override {
-    if (auto a = caf::actor_cast<caf::actor>(addr_))
-      caf::delayed_anon_send(a, delay, resume_atom::value, encode(h));
-    else
+    if (auto a = caf::actor_cast<caf::actor>(addr_)) {
+      if (trace_)
+        caf::delayed_anon_send(a, delay, resume_atom::value, encode(h), trace_);
+      else
+        caf::delayed_anon_send(a, delay, resume_atom::value, encode(h));
+    } else {
       h.destroy();
+    }
   }
   static std::uint64_t encode(std::coroutine_handle<> h) {
     return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(h.address()));
@@ -189,15 +203,18 @@ public:
 
 private:
   caf::actor_addr addr_;
+  delivery_trace_ptr trace_;
 };
 
-/// Makes `self` this thread's handler actor, and its resumer the one coroutines
-/// resume on, while alive (handler calls, resumptions).
+/// Makes `self` this thread's handler actor, its resumer the one coroutines resume
+/// on, and `trace` the current delivery's, while alive (handler calls, resumptions).
 class resumer_scope {
 public:
-  resumer_scope(caf::event_based_actor* self, std::shared_ptr<detail::resumer> r)
+  resumer_scope(caf::event_based_actor* self, std::shared_ptr<detail::resumer> r,
+                delivery_trace_ptr trace = nullptr)
       : prev_(std::exchange(detail::current_resumer(), std::move(r))),
-        prev_actor_(std::exchange(detail::current_actor(), self)) {}
+        prev_actor_(std::exchange(detail::current_actor(), self)),
+        trace_(std::move(trace)) {}
   ~resumer_scope() {
     detail::current_resumer() = std::move(prev_);
     detail::current_actor() = prev_actor_;
@@ -208,6 +225,7 @@ public:
 private:
   std::shared_ptr<detail::resumer> prev_;
   caf::event_based_actor* prev_actor_;
+  detail::trace_scope trace_;
 };
 
 struct handler_state {
@@ -328,6 +346,8 @@ void observe_end(subscription_probe& probe, job& j) {
                 : *how == ack_action::nack        ? processing_status::nacked
                                                   : processing_status::rejected;
   probe.processed(status, std::chrono::steady_clock::now() - j.received_at, weight(j));
+  if (j.trace)
+    j.trace->end(status, j.errored ? j.error_type : std::string_view{});
 }
 
 void finish_job(handler_actor* self, std::unique_ptr<job> j) {
@@ -496,6 +516,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   }
   stats.failed += weight(*j);
   j->errored = !f.forced;
+  j->error_type = f.type;
   if (!f.forced && rt.probe)
     rt.probe->failed(f.type);
   if (!f.forced)
@@ -645,13 +666,15 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
   gate.inline_job.store(id + 1, std::memory_order_release);
   // Completions come back by id and attempt, never by pointer.
   auto g = self->state.gate;
-  auto make_done = [&g, id, run](publish_probe* probe) {
+  auto make_done = [&g, id, run](publish_probe* probe, publish_trace_ptr span) {
     // The probe and the start time ride in the same capture: no extra allocation.
     auto since = probe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    return [g, id, run, probe, since](const error_info& e) {
+    return [g, id, run, probe, since, span = std::move(span)](const error_info& e) {
       if (probe)
         probe->published(1, std::chrono::steady_clock::now() - since,
                          e ? to_string(e.code) : std::string_view{});
+      if (span)
+        span->end(e ? to_string(e.code) : std::string_view{});
       if (g->inline_job.load(std::memory_order_acquire) == id + 1 &&
           std::this_thread::get_id() == g->thread.load(std::memory_order_relaxed)) {
         if (e)
@@ -666,7 +689,9 @@ void publish_all(handler_actor* self, std::unique_ptr<job> j, std::vector<outgoi
   j->publishes_left = out.size();
   for (std::size_t k = 0; k < out.size(); ++k) {
     auto* core = cores.empty() ? rt.core.get() : cores[k];
-    publish_callback done = make_done(k < observed ? core->probe_for(out[k].channel) : nullptr);
+    auto* probe = k < observed ? core->probe_for(out[k].channel) : nullptr;
+    publish_callback done =
+        make_done(probe, probe ? probe->trace(out[k], j->trace.get()) : nullptr);
     if (auto err = core->check_size(out[k]))
       done(err);
     else
@@ -799,7 +824,11 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
   const auto run = j->run;
   std::optional<call_result> r;
   auto call = [&] {
-    resumer_scope coroutines{self, self->state.resumer};  // a task handler resumes here
+    // A task handler resumes here (a traced one with its trace current again).
+    resumer_scope coroutines{
+        self,
+        j->trace ? std::make_shared<actor_resumer>(self->address(), j->trace) : self->state.resumer,
+        j->trace};
     r = h->invoke(msg, self->state.env, [self_handle, id, run](call_result res) {
       caf::anon_send(self_handle, complete_atom::value, id, run,
                      std::make_shared<call_result>(std::move(res)));
@@ -939,8 +968,10 @@ void begin(handler_actor* self, std::uint64_t id, const std::vector<std::uint64_
   auto& rt = *self->state.rt;
   auto j = self->state.make_job(id);
   j->more_ids.assign(more.begin(), more.end());
-  if (rt.probe)
+  if (rt.probe) {
     j->received_at = std::chrono::steady_clock::now();
+    j->trace = rt.probe->trace(*env);
+  }
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
     path = extract_path(rt.decl->spec.address, env->channel);
@@ -1051,6 +1082,12 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
       },
       [=](resume_atom, std::uint64_t handle) {
         resumer_scope coroutines{self, self->state.resumer};
+        actor_resumer::decode(handle).resume();
+        flush_done(self);
+      },
+      [=](resume_atom, std::uint64_t handle, const delivery_trace_ptr& trace) {
+        resumer_scope coroutines{self, std::make_shared<actor_resumer>(self->address(), trace),
+                                 trace};
         actor_resumer::decode(handle).resume();
         flush_done(self);
       },

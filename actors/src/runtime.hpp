@@ -132,6 +132,7 @@ caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::result_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::runtime_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::delivery_trace_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::handle_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::detail::query_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(brook::middleware::admission)

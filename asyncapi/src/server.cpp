@@ -360,22 +360,31 @@ void http_server::run() {
   impl_->acceptor.close(ignored);
 }
 
-std::optional<http_response> http_get(const std::string& host, unsigned short port,
-                                      const std::string& target,
+namespace {
+/// One request and its response on a fresh connection, every step bounded by `timeout`.
+std::optional<http_response> exchange(const std::string& host, unsigned short port,
+                                      http::request<http::string_body> req,
                                       std::chrono::milliseconds timeout) {
   try {
     asio::io_context ioc;
     beast::tcp_stream stream{ioc};
     stream.expires_after(timeout);
-    stream.connect(tcp::endpoint{asio::ip::make_address(host), port});
+    beast::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) {  // a name: resolve it
+      tcp::resolver resolver{ioc};
+      stream.connect(resolver.resolve(host, std::to_string(port)));
+    } else {
+      stream.connect(tcp::endpoint{address, port});
+    }
     // The stream's expiry covers asynchronous operations only: bound the blocking ones here.
     timeval tv{static_cast<time_t>(timeout.count() / 1000),
                static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
     auto fd = stream.socket().native_handle();
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    http::request<http::empty_body> req{http::verb::get, target, 11};
     req.set(http::field::host, host);
+    req.prepare_payload();
     http::write(stream, req);
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
@@ -387,6 +396,24 @@ std::optional<http_response> http_get(const std::string& host, unsigned short po
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+}  // namespace
+
+std::optional<http_response> http_get(const std::string& host, unsigned short port,
+                                      const std::string& target,
+                                      std::chrono::milliseconds timeout) {
+  return exchange(host, port, http::request<http::string_body>{http::verb::get, target, 11},
+                  timeout);
+}
+
+std::optional<http_response> http_post(const std::string& host, unsigned short port,
+                                       const std::string& target, std::string body,
+                                       const std::string& content_type,
+                                       std::chrono::milliseconds timeout) {
+  http::request<http::string_body> req{http::verb::post, target, 11};
+  req.set(http::field::content_type, content_type);
+  req.body() = std::move(body);
+  return exchange(host, port, std::move(req), timeout);
 }
 
 namespace {

@@ -83,11 +83,13 @@ public:
   app& on_shutdown(std::function<void()> f);
   app& after_shutdown(std::function<void()> f);
 
-  /// Reports what the app's actors do to `o` (telemetry: `brook::telemetry::metrics`), from
-  /// the next start on. One observer per app; a later call replaces it.
+  /// Reports what the app's actors do to `o` (telemetry: `brook::telemetry::metrics`,
+  /// `brook::telemetry::tracing`), from the next start on. Each call adds one: every
+  /// observer hears everything (the first that traces a message owns its span).
   /// @code
   /// brook::telemetry::metrics metrics{{.app_name = "greeter"}};
-  /// app.observe(metrics.observer());
+  /// brook::telemetry::tracing tracing{{.service_name = "greeter"}};
+  /// app.observe(metrics.observer()).observe(tracing.observer());
   /// @endcode
   app& observe(observer_ptr o);
   const observer_ptr& observer() const noexcept { return obs_; }
@@ -190,7 +192,8 @@ private:
   std::vector<detail::connection_snapshot> final_connections_;
   struct shutdown_signal;
   std::shared_ptr<shutdown_signal> signal_;
-  observer_ptr obs_;
+  std::vector<observer_ptr> observers_;
+  observer_ptr obs_;  ///< `observers_` as one
   std::unique_ptr<asyncapi::http_server> http_;
   struct watchdog;
   std::unique_ptr<watchdog> watchdog_;

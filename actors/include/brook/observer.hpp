@@ -10,6 +10,10 @@
 /// // `svc run --http-port 9000` then serves it on /metrics
 /// @endcode
 ///
+/// Tracing rides on the same probes: `subscription_probe::trace` opens a delivery's span,
+/// `publish_probe::trace` a publish's, adding the propagation headers (`traceparent`, ...)
+/// to the message (`brook::telemetry::tracing` does this the way FastStream does).
+///
 /// @warning Probes are called from handler actors and driver threads at once, on the message
 /// path: implementations must be thread-safe, must not block and must not throw.
 #include <chrono>
@@ -23,6 +27,8 @@
 namespace brook {
 
 class app;
+struct envelope;
+struct outgoing;
 
 /// How a received message ended, with FastStream's Prometheus status names.
 enum class processing_status : std::uint8_t {
@@ -44,6 +50,33 @@ struct subscription_info {
   const metric_labels& labels;  ///< the subscriber's own labels (`subscriber_builder::labels`)
 };
 
+/// Tracing's record of one delivery, from reception to settlement (FastStream's
+/// `<destination> process` span). The core keeps it with the delivery and makes it the
+/// parent of every publish its handler makes (results, dead letters, direct publishes,
+/// also from a coroutine handler after a `co_await`).
+class delivery_trace {
+public:
+  virtual ~delivery_trace() = default;
+  /// The delivery settled: how, and the handler's exception type when it failed (else empty).
+  virtual void end(processing_status status, std::string_view exception_type) noexcept = 0;
+  /// The trace id as 32 lowercase hex digits (for logs), sampled or not.
+  virtual std::string_view trace_id() const noexcept = 0;
+};
+using delivery_trace_ptr = std::shared_ptr<delivery_trace>;
+
+/// Tracing's record of one publish (FastStream's `<destination> publish` span).
+class publish_trace {
+public:
+  virtual ~publish_trace() = default;
+  /// The broker confirmed (`error_type` empty) or the publish failed.
+  virtual void end(std::string_view error_type) noexcept = 0;
+};
+using publish_trace_ptr = std::shared_ptr<publish_trace>;
+
+/// The delivery whose handler runs on this thread (or resumes here); null elsewhere.
+/// The core sets it; a publish made now is that delivery's child.
+delivery_trace* current_delivery_trace() noexcept;
+
 /// The probe of one subscription. The core asks for it once per subscriber and keeps it.
 class subscription_probe {
 public:
@@ -56,6 +89,12 @@ public:
   /// One handler run failed with an exception of type `exception_type` (not counted for the
   /// control exceptions `ack_message`, `nack_message`, `reject_message`).
   virtual void failed(std::string_view exception_type) noexcept = 0;
+  /// A delivery is about to be handled: open its span (read `traceparent`, `baggage`, ...
+  /// from `e.headers`; a batch delivery has its members in `e.batch`). Null: not traced.
+  virtual delivery_trace_ptr trace(const envelope& e) noexcept {
+    (void)e;
+    return nullptr;
+  }
 };
 
 /// The probe of one publish destination.
@@ -66,6 +105,13 @@ public:
   /// confirmation; `error_type` is empty on success, else the failure's `errc` name.
   virtual void published(std::uint64_t count, std::chrono::nanoseconds took,
                          std::string_view error_type) noexcept = 0;
+  /// `m` is about to be handed to the broker: open its span and add the propagation
+  /// headers to `m.headers`. `parent` is the delivery being handled (null outside one).
+  /// Null: not traced.
+  virtual publish_trace_ptr trace(outgoing& m, delivery_trace* parent) noexcept {
+    (void)m, (void)parent;
+    return nullptr;
+  }
 };
 
 /// Receives the core's events. The default implementations ignore them.

@@ -135,6 +135,17 @@ private:
 std::optional<http_response> http_get(const std::string& host, unsigned short port,
                                       const std::string& target, std::chrono::milliseconds timeout);
 
+/// POSTs `body` to `host:port` `target` (`host` an address or a name), as `http_get`: what
+/// tracing exports spans to an OpenTelemetry Collector with.
+/// @code
+/// auto r = brook::asyncapi::http_post("127.0.0.1", 4318, "/v1/traces", json,
+///                                     "application/json", std::chrono::seconds{2});
+/// @endcode
+std::optional<http_response> http_post(const std::string& host, unsigned short port,
+                                       const std::string& target, std::string body,
+                                       const std::string& content_type,
+                                       std::chrono::milliseconds timeout);
+
 /// An `http_server` for the docs routes of `docs_handler` (what `<service> docs serve` runs).
 /// @warning Not for production traffic: one thread, no TLS. Bind to 127.0.0.1 unless the docs
 /// may be public.
