@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything brook's build and tests need on a fresh Debian 12 machine:
 # compilers and C++ libraries from Debian, the brokers' servers (Kafka's jars from Maven
-# Central), Node tools for the AsyncAPI checks and Chromium for the page test. Idempotent.
+# Central), an OpenTelemetry Collector (built from the Go module proxy), Node tools for the
+# AsyncAPI checks and Chromium for the page test. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -29,3 +30,5 @@ fi
 scripts/asyncapi-tools.sh "${BROOK_BUILD_DIR:-build}/asyncapi-tools"
 scripts/asyncapi-assets.sh "${BROOK_BUILD_DIR:-build}/asyncapi-assets"
 scripts/kafka-jars.sh
+# The collector the tracing tests export to (services.sh would build it on first start too).
+scripts/services.sh status otel >/dev/null 2>&1 || BROOK_OTEL_BUILD_ONLY=1 scripts/services.sh start otel

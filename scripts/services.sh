@@ -5,7 +5,9 @@
 #
 # usage: scripts/services.sh start|stop|restart|status <service>...
 #   services: redis, nats (nats-server with JetStream), kafka (Apache Kafka, one KRaft node,
-#             jars from scripts/kafka-jars.sh)   (rabbit: add a <verb>_<service> function each)
+#             jars from scripts/kafka-jars.sh), otel (an OpenTelemetry Collector printing every
+#             span to its log, built by scripts/otel/build-collector.sh when missing)
+#             (rabbit: add a <verb>_<service> function each)
 #
 #   start    idempotent: a server already answering on its port is left alone
 #   stop     SIGTERM, then SIGKILL after a bounded wait; the dataset is discarded
@@ -29,6 +31,11 @@
 #                      next port (default 9393)
 #   BROOK_KAFKA_LIB    the broker's jars (default ${BROOK_CACHE_DIR:-~/.cache/brook}/kafka-4.1.1,
 #                      fetched by scripts/kafka-jars.sh when missing)
+#   BROOK_OTEL_PORT    the collector's OTLP/HTTP port (default 4328; gRPC on the next port); its
+#                      log, which the tracing tests read, is $RUN_DIR/otel-<port>/collector.log
+#   BROOK_OTELCOL      the collector binary (default ${BROOK_CACHE_DIR:-~/.cache/brook}/
+#                      otelcol-<version>/dist/otelcol-brook, built when missing;
+#                      BROOK_OTEL_BUILD_ONLY=1 with `start otel` builds it and starts nothing)
 #   BROOK_WAIT_S       bounded wait for start/stop (default 20 s; Kafka's start gets at least 60 s:
 #                      a JVM start can take ~40 s on a loaded 2-core machine)
 set -u
@@ -44,6 +51,10 @@ KAFKA_CTRL_PORT=$((KAFKA_PORT + 1))
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$SCRIPTS/kafka/pom.xml")
 KAFKA_LIB=${BROOK_KAFKA_LIB:-${BROOK_CACHE_DIR:-$HOME/.cache/brook}/kafka-$KAFKA_VERSION}
 KAFKA_WAIT_S=$((WAIT_S > 60 ? WAIT_S : 60))
+OTEL_PORT=${BROOK_OTEL_PORT:-4328}
+OTEL_VERSION=$(sed -n 's:.*otlpreceiver \(v[0-9.]*\).*:\1:p' "$SCRIPTS/otel/manifest.yaml")
+OTEL_BUILD=${BROOK_CACHE_DIR:-$HOME/.cache/brook}/otelcol-${OTEL_VERSION#v}
+OTELCOL=${BROOK_OTELCOL:-$OTEL_BUILD/dist/otelcol-brook}
 
 die() { echo "services.sh: $*" >&2; exit 1; }
 
@@ -317,13 +328,77 @@ status_kafka() {
 }
 
 # ---- main ------------------------------------------------------------------------------
+# ---- otel ------------------------------------------------------------------------------
+otel_dir() { echo "$RUN_DIR/otel-$OTEL_PORT"; }
+# Ready means the OTLP/HTTP receiver accepts an (empty) export request.
+otel_up() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+       -d '{}' "http://127.0.0.1:$OTEL_PORT/v1/traces" 2>/dev/null)" = 200 ]
+}
+otel_pid() { pid_of "$(otel_dir)/otel.pid"; }
+
+start_otel() {
+  command -v curl >/dev/null || die "curl not found (apt-get install -y curl)"
+  local dir pid
+  dir=$(otel_dir)
+  mkdir -p "$dir"
+  pid=$(otel_pid)
+  if alive "$pid" && otel_up; then
+    echo "otel: already running on 127.0.0.1:$OTEL_PORT (pid $pid)"
+    return 0
+  fi
+  if otel_up; then
+    die "otel: something else answers on 127.0.0.1:$OTEL_PORT; pick another BROOK_OTEL_PORT"
+  fi
+  if [ ! -x "$OTELCOL" ]; then
+    echo "otel: building the collector $OTEL_VERSION into $OTEL_BUILD (~1.5 min)"
+    "$SCRIPTS/otel/build-collector.sh" "$OTEL_BUILD" >/dev/null || die "otel: the build failed"
+  fi
+  if [ "${BROOK_OTEL_BUILD_ONLY:-0}" = 1 ]; then
+    echo "otel: collector at $OTELCOL"
+    return 0
+  fi
+  rm -f "$dir/collector.log"
+  BROOK_OTEL_PORT=$OTEL_PORT BROOK_OTEL_GRPC_PORT=$((OTEL_PORT + 1)) \
+    setsid "$OTELCOL" --config "$SCRIPTS/otel/config.yaml" </dev/null >"$dir/collector.log" 2>&1 9>&- &
+  pid=$!
+  if ! wait_until "$WAIT_S" eval 'alive '"$pid"' && otel_up' || ! alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null
+    tail -n 5 "$dir/collector.log" >&2
+    die "otel: did not start on 127.0.0.1:$OTEL_PORT"
+  fi
+  echo "$pid" >"$dir/otel.pid"
+  echo "otel: running on 127.0.0.1:$OTEL_PORT (pid $pid, log $dir/collector.log)"
+}
+
+stop_otel() {
+  stop_pidfile "$(otel_dir)/otel.pid"
+  echo "otel: stopped (127.0.0.1:$OTEL_PORT)"
+}
+
+restart_otel() {
+  stop_otel
+  start_otel
+}
+
+status_otel() {
+  local pid
+  pid=$(otel_pid)
+  if alive "$pid" && otel_up; then
+    echo "otel: running on 127.0.0.1:$OTEL_PORT (pid $pid)"
+  else
+    echo "otel: not running (127.0.0.1:$OTEL_PORT)"
+    return 3
+  fi
+}
+
 verb=${1:-}
 shift || true
 case "$verb" in
   start | stop | restart | status) ;;
-  *) die "usage: services.sh start|stop|restart|status <service>...  (services: redis, nats, kafka)" ;;
+  *) die "usage: services.sh start|stop|restart|status <service>...  (services: redis, nats, kafka, otel)" ;;
 esac
-[ $# -gt 0 ] || die "name a service (redis, nats, kafka)"
+[ $# -gt 0 ] || die "name a service (redis, nats, kafka, otel)"
 mkdir -p "$RUN_DIR"
 # One invocation at a time per run dir: parallel test processes may start the same server. The
 # holder may be starting Kafka (up to KAFKA_WAIT_S), so wait for the lock longer than that.
@@ -331,7 +406,7 @@ exec 9>"$RUN_DIR/.services.lock"
 flock -w "$((KAFKA_WAIT_S + WAIT_S))" 9 || die "another services.sh holds $RUN_DIR/.services.lock"
 rc=0
 for service in "$@"; do
-  declare -F "${verb}_${service}" >/dev/null || die "unknown service '$service' (known: redis, nats, kafka)"
+  declare -F "${verb}_${service}" >/dev/null || die "unknown service '$service' (known: redis, nats, kafka, otel)"
   "${verb}_${service}" || rc=$?
 done
 exit "$rc"

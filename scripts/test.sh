@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts Redis, NATS and Kafka on 127.0.0.1 (scripts/services.sh), builds brook with
+# Starts Redis, NATS, Kafka and an OpenTelemetry Collector on 127.0.0.1 (scripts/services.sh), builds brook with
 # warnings as errors and runs every test suite; then the
 # unit, conformance and integration suites again under ASan+UBSan; then under
 # TSan every suite that does not run CAF actors (the transport conformance
@@ -16,8 +16,8 @@ export BROOK_NATS_URL=${BROOK_NATS_URL:-nats://127.0.0.1:4232}
 export BROOK_KAFKA_BOOTSTRAP=${BROOK_KAFKA_BOOTSTRAP:-127.0.0.1:9392}
 
 # Real servers on 127.0.0.1 for the integration suites, and FastStream for interop.
-scripts/services.sh start redis nats kafka
-trap 'scripts/services.sh stop redis nats kafka >/dev/null 2>&1 || true' EXIT
+scripts/services.sh start redis nats kafka otel
+trap 'scripts/services.sh stop redis nats kafka otel >/dev/null 2>&1 || true' EXIT
 scripts/interop/setup_venv.sh
 
 cmake -S . -B "$build" -G Ninja -DBROOK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
