@@ -27,6 +27,8 @@ case "$broker" in
       "$build/bench/memory_bench" "$n" | tee -a "$out"
       # The same with Prometheus metrics on (impl "brook_metrics"): telemetry's cost.
       BROOK_BENCH_METRICS=1 "$build/bench/memory_bench" "$n" | tee -a "$out"
+      # ... and with metrics and tracing on (impl "brook_traced").
+      BROOK_BENCH_TRACING=1 "$build/bench/memory_bench" "$n" | tee -a "$out"
     done ;;
   redis)
     cmake --build "$build" --target redis_raw redis_bench >/dev/null
@@ -37,6 +39,7 @@ case "$broker" in
         "$build/bench/redis_raw" "$bench" | tee -a "$out"
         "$build/bench/redis_bench" "$bench" | tee -a "$out"
         BROOK_BENCH_METRICS=1 "$build/bench/redis_bench" "$bench" | tee -a "$out"
+        BROOK_BENCH_TRACING=1 "$build/bench/redis_bench" "$bench" | tee -a "$out"
       done
       "$build/bench/redis_bench" pingpong_await | tee -a "$out"
     done ;;

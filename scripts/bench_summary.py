@@ -36,6 +36,12 @@ for (bench, broker), impls in runs.items():
             "throughput": round(m["msgs_per_s"] / b["msgs_per_s"], 3),
             "p50": round(m["p50_us"] / b["p50_us"], 3),
         }
+    if "brook_traced" in impls and "brook" in impls:
+        t, b = summary["brook_traced"], summary["brook"]
+        summary["traced_vs_off"] = {
+            "throughput": round(t["msgs_per_s"] / b["msgs_per_s"], 3),
+            "p50": round(t["p50_us"] / b["p50_us"], 3),
+        }
     if "faststream" in impls and "brook" in impls:
         b, f = summary["brook"], summary["faststream"]
         summary["brook_vs_faststream"] = {

@@ -89,8 +89,8 @@ void app::start(run_options o) {
   if (signal_->running)
     return;
   opts_ = o;
-  auto level = spdlog::level::from_str(o.log_level);
-  default_logger()->set_level(level);
+  set_log_format(o.log_format);
+  set_log_levels(o.log_level);
   for (auto& f : on_startup_)
     f();
   rt_ = external_ ? std::make_unique<detail::runtime>(*external_)

@@ -58,12 +58,21 @@ int app::run(int argc, char** argv) {
   cli.set_version_flag("--version", info_.title + " " + info_.version + " (brook)");
   cli.require_subcommand(0, 1);
   run_options o;
-  std::string level = "info";
+  std::vector<std::string> levels;
+  std::string log_format = "text";
   double graceful_s = 10;
   auto add_common = [&](CLI::App* c) {
-    c->add_option("--log-level", level, "trace|debug|info|warn|error|critical|off")
+    c->add_option("--log-level", levels,
+                  "trace|debug|info|warn|error|critical|off for every logger, or NAME=LEVEL for "
+                  "one of brook, brook.access, brook.broker (repeatable, comma-separated)")
         ->envname("BROOK_LOG_LEVEL")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+        ->delimiter(',')
+        ->take_all();
+    c->add_option("--log-format", log_format,
+                  "text (time, level, channel | message id - text) or json (one object per "
+                  "line with message_id, correlation_id, channel, handler, trace_id)")
+        ->envname("BROOK_LOG_FORMAT")
+        ->check(CLI::IsMember({"text", "json"}));
   };
   auto* run_cmd = cli.add_subcommand("run", "Run the service until SIGINT/SIGTERM (the default)");
   add_common(run_cmd);
@@ -128,7 +137,18 @@ int app::run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
   }
-  o.log_level = level;
+  std::string level;
+  for (auto& l : levels)
+    level += (level.empty() ? "" : ",") + l;
+  o.log_level = level.empty() ? "info" : level;
+  o.log_format = log_format;
+  try {
+    set_log_format(log_format);
+    set_log_levels(o.log_level);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 2;
+  }
   if (http_opt->count() > 0)
     o.http_port = http_port;
   o.stall_after = std::chrono::seconds{stall_s};
@@ -172,7 +192,6 @@ int app::run(int argc, char** argv) {
     if (in_process) {
       start(o);
     } else {
-      default_logger()->set_level(spdlog::level::from_str(level));
       if (auto err = brokers_.front().get().core()->get_transport()->start()) {
         std::cerr << "error: " << err.to_string() << '\n';
         return 1;

@@ -94,7 +94,7 @@ public:
   std::size_t max_body_bytes = codec_options{}.max_body_bytes;
   /// The failure for a body over the limit, or ok.
   error_info check_size(const outgoing& m) const;
-  std::shared_ptr<spdlog::logger> log = default_logger();
+  std::shared_ptr<spdlog::logger> log = broker_logger();
   /// Publishes in flight to the driver at most (`broker::max_publish_in_flight`).
   publish_window window{10000};
   /// The app's and the broker's middlewares: every publish through `send` (direct

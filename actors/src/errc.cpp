@@ -1,4 +1,3 @@
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <brook/errc.hpp>
@@ -31,21 +30,9 @@ std::string error_info::to_string() const {
   return std::string{brook::to_string(code)} + ": " + message;
 }
 
-std::shared_ptr<spdlog::logger> default_logger() {
-  // One logger for the process; stderr keeps stdout free for command output
-  // such as `docs gen` and `publish --request`.
-  static const auto instance = [] {
-    auto l = spdlog::stderr_color_mt("brook");
-    l->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-    l->set_level(spdlog::level::info);
-    return l;
-  }();
-  return instance;
-}
-
 std::function<void(const error_info&)> log_driver_events(std::string prefix) {
   return [prefix = std::move(prefix)](const error_info& e) {
-    auto log = default_logger();
+    auto log = broker_logger();
     if (e.code == errc::ok)
       log->info("{}{}", prefix, e.message);
     else

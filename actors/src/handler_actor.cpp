@@ -313,11 +313,11 @@ void account(handler_actor* self, job& j) {
         stats.nacked += n;
       } else {
         stats.drop(drop_reason::not_redeliverable, n);
-        rt.log->error(
-            "{} | {} - message lost: nacked, but this {} subscription cannot redeliver "
+        msg.logger().error(
+            "message lost: nacked, but this {} subscription cannot redeliver "
             "(broker id {}); counted as dropped (not_redeliverable). Use a kind with "
             "acks (a Redis stream with a group) or set .retry(...) to retry in process",
-            msg.channel(), msg.message_id(), rt.core->get_transport()->protocol(),
+            rt.core->get_transport()->protocol(),
             msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
       }
       break;
@@ -331,8 +331,7 @@ void after_processed(handler_actor* self, job& j) {
     try {
       (*i)->after_processed(*j.msg, j.error);
     } catch (const std::exception& e) {
-      self->state.rt->log->error("{} | {} - middleware after_processed threw: {}", j.msg->channel(),
-                                 j.msg->message_id(), e.what());
+      j.msg->logger().error("middleware after_processed threw: {}", e.what());
     }
   }
 }
@@ -437,10 +436,10 @@ void give_up(handler_actor* self, std::unique_ptr<job> j, std::uint32_t attempts
   auto& dlq = rt.policies.dead_letter;
   if (!dlq || !dlq->core) {
     msg.settle(ack_action::reject);
-    rt.log->error(
-        "{} | {} - gave up after {} attempt(s) ({}); rejected (no dead-letter "
+    msg.logger().error(
+        "gave up after {} attempt(s) ({}); rejected (no dead-letter "
         "publisher: set .dead_letter(...) to keep such messages)",
-        msg.channel(), msg.message_id(), attempts, reason);
+        attempts, reason);
     finish_job(self, std::move(j));
     return;
   }
@@ -464,10 +463,10 @@ void begin(handler_actor* self, std::uint64_t id, const std::vector<std::uint64_
 /// ones fail alone (rejected or dead-lettered), the others are handled.
 void dissolve(handler_actor* self, std::unique_ptr<job> j, const failure& f) {
   auto& msg = *j->msg;
-  self->state.rt->log->warn(
-      "{} | {} - a batch of {} did not decode ({}); running its messages "
+  msg.logger().warn(
+      "a batch of {} did not decode ({}); running its messages "
       "one by one",
-      msg.channel(), msg.message_id(), msg.batch().size(), f.text);
+      msg.batch().size(), f.text);
   after_processed(self, *j);
   auto members = msg.batch();
   std::vector<std::uint64_t> ids{j->id};
@@ -493,17 +492,16 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     } else if (!msg.settled()) {
       if (!self->state.warned_unsettled) {
         self->state.warned_unsettled = true;
-        rt.log->warn(
-            "{} | {} - ack_policy::manual: the handler returned without settling the "
+        msg.logger().warn(
+            "ack_policy::manual: the handler returned without settling the "
             "message; nacked (call m.ack(), m.nack() or m.reject() before returning, or "
-            "return a deferred result). Logged once per handler actor",
-            msg.channel(), msg.message_id());
+            "return a deferred result). Logged once per handler actor");
       }
       msg.settle(ack_action::nack);
     }
     stats.processed += weight(*j);
     if (rt.log->should_log(spdlog::level::info))
-      rt.log->info("{} | {} - Processed", msg.channel(), msg.message_id());
+      msg.logger().info("Processed");
     finish_job(self, std::move(j));
     return;
   }
@@ -547,8 +545,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   const auto broker_limit = rt.caps.native_max_deliveries ? rt.caps.max_deliveries : 0u;
   if (core_settles && !msg.settled() && action == ack_action::nack && broker_limit > 0 &&
       msg.delivery().attempt >= broker_limit && msg.raw()->ack) {
-    rt.log->warn("{} | {} - {}: {} (delivery {} of the broker's {}: its last)", msg.channel(),
-                 msg.message_id(), f.type, f.text, msg.delivery().attempt, broker_limit);
+    msg.logger().warn("{}: {} (delivery {} of the broker's {}: its last)", f.type, f.text,
+                      msg.delivery().attempt, broker_limit);
     give_up(self, std::move(j), msg.delivery().attempt, f);
     return;
   }
@@ -561,8 +559,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
     }
     auto delay = retry.backoff.delay(attempt, random01());
     stats.retried += weight(*j);
-    rt.log->warn("{} | {} - {}: {} (attempt {}; retrying in {} ms)", msg.channel(),
-                 msg.message_id(), f.type, f.text, attempt, delay.count());
+    msg.logger().warn("{}: {} (attempt {}; retrying in {} ms)", f.type, f.text, attempt,
+                      delay.count());
     if (rt.caps.delayed_nack && msg.raw()->ack) {
       msg.settle(ack_action::nack, delay);
       finish_job(self, std::move(j));
@@ -587,7 +585,7 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
   }
   bool settled_now = core_settles ? msg.settle(action) : false;
   if (f.forced && f.text.empty()) {
-    rt.log->info("{} | {} - Processed ({})", msg.channel(), msg.message_id(), f.type);
+    msg.logger().info("Processed ({})", f.type);
   } else {
     auto how = msg.settled_as();
     const char* what = !settled_now && policy == ack_policy::ack_first ? "acked before processing"
@@ -595,9 +593,8 @@ void settle_job(handler_actor* self, std::unique_ptr<job> j) {
                        : *how == ack_action::reject                    ? "rejected"
                        : *how == ack_action::nack                      ? "nacked"
                                                                        : "acked";
-    rt.log->error("{} | {} - {}: {} (message {}; broker id {})", msg.channel(), msg.message_id(),
-                  f.type, f.text, what,
-                  msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
+    msg.logger().error("{}: {} (message {}; broker id {})", f.type, f.text, what,
+                       msg.delivery().broker_id.empty() ? "-" : msg.delivery().broker_id);
   }
   finish_job(self, std::move(j));
 }
@@ -616,8 +613,8 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
   if (j->at == stage::republishing) {
     auto& msg = *j->msg;
     if (j->publish_error) {
-      self->state.rt->log->warn("{} | {} - republishing the retry failed ({}); retrying in process",
-                                msg.channel(), msg.message_id(), j->publish_error.to_string());
+      msg.logger().warn("republishing the retry failed ({}); retrying in process",
+                        j->publish_error.to_string());
       j->publish_error = {};
       auto delay = j->retry_delay;
       retry_in_process(self, std::move(j), delay);
@@ -634,13 +631,13 @@ void on_published(handler_actor* self, std::unique_ptr<job> j) {
     if (j->publish_error) {
       // Not dead-lettered: keep the message on the broker if it can, else count it.
       msg.settle(ack_action::nack);
-      rt.log->error("{} | {} - gave up ({}), and the dead-letter publish failed: {}", msg.channel(),
-                    msg.message_id(), j->give_up_reason, j->publish_error.to_string());
+      msg.logger().error("gave up ({}), and the dead-letter publish failed: {}", j->give_up_reason,
+                         j->publish_error.to_string());
     } else {
       msg.settle(ack_action::ack);
       j->dead_lettered = true;
-      rt.log->error("{} | {} - gave up ({}); dead-lettered to '{}'", msg.channel(),
-                    msg.message_id(), j->give_up_reason, rt.policies.dead_letter->address);
+      msg.logger().error("gave up ({}); dead-lettered to '{}'", j->give_up_reason,
+                         rt.policies.dead_letter->address);
     }
     finish_job(self, std::move(j));
     return;
@@ -814,8 +811,7 @@ void run_job(handler_actor* self, std::unique_ptr<job> j) {
   }
   if (!h) {
     j->error = std::make_exception_ptr(reject_message{});
-    rt.log->warn("{} | {} - no handler's filter accepted the message; rejected", msg.channel(),
-                 msg.message_id());
+    msg.logger().warn("no handler's filter accepted the message; rejected");
     settle_job(self, std::move(j));
     return;
   }
@@ -893,8 +889,7 @@ void on_admission(handler_actor* self, std::unique_ptr<job> j, middleware::admis
     case v::skip:
       rt.stats->skipped += weight(*j);
       j->skipped = true;
-      rt.log->info("{} | {} - skipped by a middleware ({}); acked", msg.channel(), msg.message_id(),
-                   a.reason);
+      msg.logger().info("skipped by a middleware ({}); acked", a.reason);
       msg.settle(ack_action::ack);
       finish_job(self, std::move(j));
       return;
@@ -975,11 +970,13 @@ void begin(handler_actor* self, std::uint64_t id, const std::vector<std::uint64_
   std::vector<std::pair<std::string, std::string>> path;
   if (rt.has_path_params)
     path = extract_path(rt.decl->spec.address, env->channel);
-  logger log{rt.log, env->channel, env->message_id};
+  logger log{rt.log,
+             {env->channel, env->message_id, env->correlation_id, rt.decl->spec.address,
+              j->trace ? j->trace->trace_id() : std::string_view{}}};
   j->msg.emplace(std::move(env), std::move(log), &j->ctx, std::move(path));
   auto& msg = *j->msg;
   if (rt.log->should_log(spdlog::level::info))
-    rt.log->info("{} | {} - Received", msg.channel(), msg.message_id());
+    msg.logger().info("Received");
   if (rt.decl->options.ack == ack_policy::ack_first)
     msg.settle(ack_action::ack);
   if (wait.count() > 0) {  // a republished retry that is not due yet: hold it (and its credit)

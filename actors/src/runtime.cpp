@@ -270,7 +270,7 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     auto rt = std::make_shared<subscriber_runtime>();
     rt->decl = d;
     rt->core = core;
-    rt->log = core->log;
+    rt->log = access_logger();
     rt->chain = outer;
     rt->chain.insert(rt->chain.end(), b.middlewares().begin(), b.middlewares().end());
     rt->chain.insert(rt->chain.end(), d->middlewares.begin(), d->middlewares.end());

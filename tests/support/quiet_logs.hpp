@@ -11,7 +11,7 @@ namespace brook_test_support {
 struct quiet_logs : ::testing::Environment {
   void SetUp() override {
     if (!std::getenv("BROOK_TEST_LOGS"))
-      brook::default_logger()->set_level(spdlog::level::off);
+      brook::set_log_levels("off");
   }
 };
 

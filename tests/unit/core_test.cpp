@@ -28,7 +28,7 @@ namespace {
 using brook_test_support::eventually;
 
 struct quiet : ::testing::Environment {
-  void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }
+  void SetUp() override { brook::set_log_levels("off"); }
 };
 const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
 

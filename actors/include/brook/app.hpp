@@ -52,7 +52,10 @@ struct app_info {
 struct run_options {
   std::size_t workers = 0;                            ///< scheduler threads; 0 = CAF default
   std::chrono::milliseconds graceful_timeout{10000};  ///< drain budget on stop
+  /// `LEVEL` for every brook logger, then `NAME=LEVEL` entries, comma-separated
+  /// (`"info,brook.access=warn"`; loggers: `brook`, `brook.access`, `brook.broker`).
   std::string log_level = "info";
+  std::string log_format = "text";  ///< `text` or `json` (`--log-format`)
   /// While running, serve `/health`, `/ready`, `/metrics` and the AsyncAPI page (`/docs/`) on
   /// this port (`--http-port`, `BROOK_HTTP_PORT`); 0 picks a free one (`app::http_port()`).
   /// Unset: no HTTP endpoint.

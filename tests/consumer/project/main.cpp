@@ -9,7 +9,7 @@ struct ping {
 BOOST_DESCRIBE_STRUCT(ping, (), (n))
 
 int main() {
-  brook::default_logger()->set_level(spdlog::level::warn);
+  brook::set_log_levels("warn");
   brook::memory::broker broker;
   broker.subscriber("ping").handle([](const ping& p) { return ping{p.n + 1}; });
   brook::testing::test_broker tb{broker};

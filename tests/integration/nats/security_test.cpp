@@ -47,18 +47,15 @@ std::string certs() {
   return dir;
 }
 
-/// Everything the default logger writes while alive.
+/// Everything brook's loggers write while alive.
 class log_capture {
 public:
   log_capture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
-    brook::default_logger()->sinks().push_back(sink_);
+    brook::add_log_sink(sink_);
   }
-  ~log_capture() {
-    auto& sinks = brook::default_logger()->sinks();
-    std::erase(sinks, sink_);
-  }
+  ~log_capture() { brook::remove_log_sink(sink_); }
   std::string text() {
-    brook::default_logger()->flush();
+    sink_->flush();
     return out_.str();
   }
 

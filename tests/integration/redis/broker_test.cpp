@@ -35,7 +35,7 @@ bool eventually(const std::function<bool()>& p, std::chrono::milliseconds t = 10
   return brook_test_support::eventually(p, t);
 }
 struct quiet : ::testing::Environment {
-  void SetUp() override { brook::default_logger()->set_level(spdlog::level::off); }
+  void SetUp() override { brook::set_log_levels("off"); }
 };
 const auto* quiet_env = ::testing::AddGlobalTestEnvironment(new quiet);
 }  // namespace
