@@ -2,7 +2,6 @@
 // JSON mapping: hex ids, 64-bit integers as strings, enum values as numbers).
 #include "otlp.hpp"
 
-#include <boost/json.hpp>
 #include <brook/asyncapi/server.hpp>
 #include <brook/telemetry/tracing.hpp>
 #include <charconv>
@@ -11,87 +10,148 @@ namespace brook::telemetry {
 
 namespace {
 
-namespace json = boost::json;
-
-json::object any_value(const span_attribute& a) {
-  return std::visit(
-      [](const auto& v) -> json::object {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string>)
-          return {{"stringValue", v}};
-        else if constexpr (std::is_same_v<T, bool>)
-          return {{"boolValue", v}};
-        else
-          return {{"intValue", std::to_string(v)}};
-      },
-      a.value);
+// Written directly, without a DOM: tracing encodes every span it exports, so this is on the
+// exporter thread's hot path (a JSON DOM per span cost several times more).
+void quoted(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // the start of the run of bytes copied as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\')
+      continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (u < 0x20) {
+      const char esc[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 0xf]};
+      out.append(esc, sizeof esc);
+    } else {
+      out.push_back('\\');
+      out.push_back(s[i]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
 }
 
-json::array attributes(const std::vector<span_attribute>& as) {
-  json::array out;
-  out.reserve(as.size());
-  for (auto& a : as)
-    out.push_back(json::object{{"key", a.key}, {"value", any_value(a)}});
-  return out;
+void number_string(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.push_back('"');
+  out.append(buf, end);
+  out.push_back('"');
 }
 
-json::object span_json(const span_data& s) {
-  json::object o{{"traceId", s.trace_id},
-                 {"spanId", s.span_id},
-                 {"name", s.name},
-                 {"kind", static_cast<int>(s.span_kind)},
-                 {"startTimeUnixNano", std::to_string(s.start_unix_nano)},
-                 {"endTimeUnixNano", std::to_string(s.end_unix_nano)},
-                 {"attributes", attributes(s.attributes)}};
-  if (!s.parent_span_id.empty())
-    o["parentSpanId"] = s.parent_span_id;
-  if (!s.trace_state.empty())
-    o["traceState"] = s.trace_state;
+void attributes(std::string& out, const std::vector<span_attribute>& as) {
+  out.append("[");
+  bool first = true;
+  for (auto& a : as) {
+    if (!first)
+      out.push_back(',');
+    first = false;
+    out.append("{\"key\":");
+    quoted(out, a.key);
+    out.append(",\"value\":{");
+    if (auto* str = std::get_if<std::string>(&a.value)) {
+      out.append("\"stringValue\":");
+      quoted(out, *str);
+    } else if (auto* b = std::get_if<bool>(&a.value)) {
+      out.append(*b ? "\"boolValue\":true" : "\"boolValue\":false");
+    } else {
+      auto v = std::get<std::int64_t>(a.value);
+      char buf[24];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+      (void)ec;
+      out.append("\"intValue\":\"");
+      out.append(buf, end);
+      out.push_back('"');
+    }
+    out.append("}}");
+  }
+  out.append("]");
+}
+
+void span_json(std::string& out, const span_data& s) {
+  out.append("{\"traceId\":");
+  quoted(out, s.trace_id);
+  out.append(",\"spanId\":");
+  quoted(out, s.span_id);
+  if (!s.parent_span_id.empty()) {
+    out.append(",\"parentSpanId\":");
+    quoted(out, s.parent_span_id);
+  }
+  if (!s.trace_state.empty()) {
+    out.append(",\"traceState\":");
+    quoted(out, s.trace_state);
+  }
+  out.append(",\"name\":");
+  quoted(out, s.name);
+  out.append(",\"kind\":");
+  out.push_back(static_cast<char>('0' + static_cast<int>(s.span_kind)));
+  out.append(",\"startTimeUnixNano\":");
+  number_string(out, s.start_unix_nano);
+  out.append(",\"endTimeUnixNano\":");
+  number_string(out, s.end_unix_nano);
+  out.append(",\"attributes\":");
+  attributes(out, s.attributes);
   if (!s.links.empty()) {
-    json::array links;
-    for (auto& l : s.links)
-      links.push_back(json::object{{"traceId", l.trace_id},
-                                   {"spanId", l.span_id},
-                                   {"attributes", attributes(l.attributes)}});
-    o["links"] = std::move(links);
+    out.append(",\"links\":[");
+    for (std::size_t i = 0; i < s.links.size(); ++i) {
+      auto& l = s.links[i];
+      out.append(i ? ",{\"traceId\":" : "{\"traceId\":");
+      quoted(out, l.trace_id);
+      out.append(",\"spanId\":");
+      quoted(out, l.span_id);
+      out.append(",\"attributes\":");
+      attributes(out, l.attributes);
+      out.push_back('}');
+    }
+    out.push_back(']');
   }
   if (!s.events.empty()) {
-    json::array events;
-    for (auto& e : s.events)
-      events.push_back(json::object{{"name", e.name},
-                                    {"timeUnixNano", std::to_string(e.time_unix_nano)},
-                                    {"attributes", attributes(e.attributes)}});
-    o["events"] = std::move(events);
+    out.append(",\"events\":[");
+    for (std::size_t i = 0; i < s.events.size(); ++i) {
+      auto& e = s.events[i];
+      out.append(i ? ",{\"name\":" : "{\"name\":");
+      quoted(out, e.name);
+      out.append(",\"timeUnixNano\":");
+      number_string(out, e.time_unix_nano);
+      out.append(",\"attributes\":");
+      attributes(out, e.attributes);
+      out.push_back('}');
+    }
+    out.push_back(']');
   }
-  if (s.error)
-    o["status"] = json::object{{"code", 2}, {"message", s.status_message}};
-  return o;
+  if (s.error) {
+    out.append(",\"status\":{\"code\":2,\"message\":");
+    quoted(out, s.status_message);
+    out.push_back('}');
+  }
+  out.push_back('}');
 }
 
 }  // namespace
 
 std::string tracing::otlp_json(const std::vector<span_data>& batch,
                                const std::string& service_name) {
-  json::array spans;
-  spans.reserve(batch.size());
-  for (auto& s : batch)
-    spans.push_back(span_json(s));
-  json::object resource{
-      {"attributes",
-       json::array{json::object{{"key", "service.name"},
-                                {"value", json::object{{"stringValue", service_name}}}},
-                   json::object{{"key", "telemetry.sdk.name"},
-                                {"value", json::object{{"stringValue", "brook"}}}},
-                   json::object{{"key", "telemetry.sdk.language"},
-                                {"value", json::object{{"stringValue", "cpp"}}}}}}};
-  json::object scope{{"name", "brook.telemetry"}};
-  json::object request{
-      {"resourceSpans",
-       json::array{
-           json::object{{"resource", std::move(resource)},
-                        {"scopeSpans", json::array{json::object{{"scope", std::move(scope)},
-                                                                {"spans", std::move(spans)}}}}}}}};
-  return json::serialize(request);
+  std::string out;
+  out.reserve(256 + batch.size() * 640);
+  out.append(
+      "{\"resourceSpans\":[{\"resource\":{\"attributes\":["
+      "{\"key\":\"service.name\",\"value\":{\"stringValue\":");
+  quoted(out, service_name);
+  out.append(
+      "}},{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"brook\"}},"
+      "{\"key\":\"telemetry.sdk.language\",\"value\":{\"stringValue\":\"cpp\"}}]},"
+      "\"scopeSpans\":[{\"scope\":{\"name\":\"brook.telemetry\"},\"spans\":[");
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i)
+      out.push_back(',');
+    span_json(out, batch[i]);
+  }
+  out.append("]}]}]}");
+  return out;
 }
 
 namespace detail {

@@ -174,7 +174,7 @@ struct tracing::impl {
       }
       queue.push_back(std::move(s));
       ++queued_total;
-      full_batch = queue.size() >= opts.max_batch;
+      full_batch = queue.size() == opts.max_batch;  // wake the exporter once per batch
     }
     if (full_batch)
       wake.notify_one();
@@ -194,6 +194,7 @@ struct tracing::impl {
 
   void run() {
     std::unique_lock lock{mtx};
+    std::vector<span_data> taken;
     for (;;) {
       wake.wait_for(lock, opts.flush_interval,
                     [&] { return stopping || flush_asked || queue.size() >= opts.max_batch; });
@@ -204,24 +205,29 @@ struct tracing::impl {
           return;
         continue;
       }
-      std::vector<span_data> batch;
-      if (queue.size() <= opts.max_batch) {
-        batch.swap(queue);
-      } else {
-        batch.assign(std::make_move_iterator(queue.begin()),
-                     std::make_move_iterator(queue.begin() + static_cast<long>(opts.max_batch)));
-        queue.erase(queue.begin(), queue.begin() + static_cast<long>(opts.max_batch));
-      }
+      // Everything queued at once (finishing spans never wait on an export), then exported in
+      // batches of at most `max_batch`.
+      taken.clear();
+      taken.swap(queue);
       lock.unlock();
-      bool ok = false;
-      try {
-        ok = export_batch(batch, name());
-      } catch (...) {
-        ok = false;
+      std::vector<span_data> batch;
+      for (std::size_t at = 0; at < taken.size(); at += opts.max_batch) {
+        auto end = std::min(taken.size(), at + opts.max_batch);
+        batch.assign(std::make_move_iterator(taken.begin() + static_cast<long>(at)),
+                     std::make_move_iterator(taken.begin() + static_cast<long>(end)));
+        bool ok = false;
+        try {
+          ok = export_batch(batch, name());
+        } catch (...) {
+          ok = false;
+        }
+        if (ok)
+          exported.fetch_add(batch.size(), std::memory_order_relaxed);
+        else
+          export_failures.fetch_add(1, std::memory_order_relaxed);
       }
-      (ok ? exported : export_failures).fetch_add(ok ? batch.size() : 1, std::memory_order_relaxed);
       lock.lock();
-      done_total += batch.size();
+      done_total += taken.size();
       if (queue.empty())
         flush_asked = false;
       flushed.notify_all();
@@ -301,6 +307,10 @@ std::optional<span_context> extract(const headers& h) {
   return c;
 }
 
+// GCC 12 warns that a moved std::variant<std::string, ...> "may be used uninitialized" here
+// (a known false positive of its variant move at -O2); the values are always constructed.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 class delivery_span final : public delivery_trace {
 public:
   delivery_span(impl_ptr t, open_span s) : t_(std::move(t)), s_(std::move(s)) {}
@@ -317,11 +327,13 @@ public:
       if (!exception_type.empty()) {
         d.error = true;
         d.status_message = std::string{exception_type};
-        d.events.push_back(
-            {"exception",
-             now_unix_nano(),
-             {{"exception.type", std::string{exception_type}}, {"exception.escaped", false}}});
-        d.attributes.push_back({"error.type", std::string{exception_type}});
+        auto& e = d.events.emplace_back();
+        e.name = "exception";
+        e.time_unix_nano = now_unix_nano();
+        e.attributes.reserve(2);
+        e.attributes.push_back(span_attribute{"exception.type", std::string{exception_type}});
+        e.attributes.push_back(span_attribute{"exception.escaped", false});
+        d.attributes.push_back(span_attribute{"error.type", std::string{exception_type}});
       }
       end_span(*t_, s_);
     } catch (...) {  // out of memory: the span is lost, the message is not
@@ -335,6 +347,8 @@ private:
   open_span s_;
   std::atomic<bool> ended_{false};
 };
+
+#pragma GCC diagnostic pop
 
 class publish_span final : public publish_trace {
 public:

@@ -356,7 +356,7 @@ TEST(TraceParent, OtlpJsonHasTheCollectorsShape) {
   span_data s;
   s.trace_id = upstream_trace;
   s.span_id = upstream_span;
-  s.name = "orders process";
+  s.name = "orders \"eu\"\\\n process";
   s.span_kind = span_data::kind::consumer;
   s.start_unix_nano = 1;
   s.end_unix_nano = 2;
@@ -368,6 +368,7 @@ TEST(TraceParent, OtlpJsonHasTheCollectorsShape) {
   EXPECT_EQ(rs.at("resource").at("attributes").at(0).at("value").at("stringValue"), "svc");
   auto& span = rs.at("scopeSpans").at(0).at("spans").at(0);
   EXPECT_EQ(span.at("traceId").as_string(), upstream_trace);
+  EXPECT_EQ(span.at("name").as_string(), "orders \"eu\"\\\n process");  // escaped, round-trips
   EXPECT_EQ(span.at("kind"), 5);
   EXPECT_EQ(span.at("startTimeUnixNano"), "1");
   EXPECT_EQ(span.at("attributes").at(1).at("value").at("intValue"), "3");

@@ -47,9 +47,10 @@
 
 namespace brook::telemetry {
 
-/// One attribute: `{"messaging.system", std::string{"redis"}}`.
+/// One attribute: `{"messaging.system", std::string{"redis"}}`. The key is a static string
+/// (brook's attribute names are literals: no allocation per span for them).
 struct span_attribute {
-  std::string key;
+  std::string_view key;
   std::variant<std::string, std::int64_t, bool> value;
 };
 
