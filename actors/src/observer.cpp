@@ -1,4 +1,5 @@
 // Several observers on one app (metrics and tracing): one observer that fans out.
+#include <brook/detail/string_hash.hpp>
 #include <brook/transport.hpp>
 #include <mutex>
 #include <shared_mutex>
@@ -66,13 +67,6 @@ public:
 
 private:
   std::vector<publish_probe*> ps_;
-};
-
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
 };
 
 class fanout final : public observer {

@@ -2,6 +2,7 @@
 // the message headers, and a bounded queue an exporter thread drains.
 #include <atomic>
 #include <brook/app.hpp>
+#include <brook/detail/string_hash.hpp>
 #include <brook/telemetry/tracing.hpp>
 #include <brook/transport.hpp>
 #include <condition_variable>
@@ -502,13 +503,6 @@ private:
   std::string system_;
 };
 
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
 class tracing_observer final : public observer {
 public:
   explicit tracing_observer(impl_ptr t) : t_(std::move(t)) {}
@@ -539,7 +533,8 @@ public:
 private:
   impl_ptr t_;
   std::shared_mutex mtx_;
-  std::unordered_map<std::string, std::unique_ptr<publish_tracer>, string_hash, std::equal_to<>>
+  std::unordered_map<std::string, std::unique_ptr<publish_tracer>, brook::detail::string_hash,
+                     std::equal_to<>>
       probes_;
 };
 
