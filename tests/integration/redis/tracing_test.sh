@@ -54,30 +54,14 @@ kill -TERM "$worker"  # its stop exports the spans still queued
 wait "$worker" || fail "the brook service exited with $?"
 worker=""
 
-"$py" - "$collector_log" "$out" "$BROOK_INTEROP_PREFIX" "$total" <<'PY'
-import json, re, sys, time
+PYTHONPATH="$src/scripts/interop" "$py" - "$collector_log" "$out" "$BROOK_INTEROP_PREFIX" "$total" <<'PY'
+import json, sys, time
+from otel_spans import spans
 
 log_path, out_path, prefix, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 answers = json.loads(open(out_path).read().strip().splitlines()[-1])["answers"]
 if len(answers) != total:
     sys.exit(f"FAIL: FastStream got {len(answers)} answers of {total}")
-
-def spans():
-    """The debug exporter's spans: service, trace, parent, id, name, kind, attributes."""
-    out, service, cur = [], None, None
-    for line in open(log_path, errors="replace"):
-        if re.search(r"(^|\s)ResourceSpans #\d+$", line.rstrip()):
-            service, cur = None, None
-        elif (m := re.match(r"\s+-> service\.name: Str\((.*)\)$", line)) and cur is None:
-            service = m.group(1)
-        elif line.startswith("Span #"):
-            cur = {"service": service, "attrs": {}}
-            out.append(cur)
-        elif cur is not None and (m := re.match(r"\s+(Trace ID|Parent ID|ID|Name|Kind)\s*: ?(.*)$", line)):
-            cur[m.group(1)] = m.group(2).strip()
-        elif cur is not None and (m := re.match(r"\s+-> ([\w.]+): \w+\((.*)\)$", line)):
-            cur["attrs"][m.group(1)] = m.group(2)
-    return out
 
 def find(all_spans, trace, service, name):
     found = [s for s in all_spans
@@ -86,7 +70,7 @@ def find(all_spans, trace, service, name):
 
 deadline = time.time() + 15
 while True:
-    all_spans = spans()
+    all_spans = spans(log_path)
     missing = []
     for a in answers:
         t = a["trace_id"]
