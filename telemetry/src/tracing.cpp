@@ -3,11 +3,11 @@
 #include <atomic>
 #include <brook/app.hpp>
 #include <brook/detail/string_hash.hpp>
+#include <brook/logger.hpp>
 #include <brook/telemetry/tracing.hpp>
 #include <brook/transport.hpp>
 #include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
@@ -122,6 +122,7 @@ struct tracing::impl {
   std::vector<span_data> queue;
   std::uint64_t queued_total = 0, done_total = 0;  // spans ever queued / exported or lost
   bool stopping = false, flush_asked = false;
+  bool failing = false;  // the last export failed (the exporter thread's own)
   std::thread worker;
 
   std::atomic<std::uint64_t> spans{0}, exported{0}, dropped{0}, export_failures{0};
@@ -184,13 +185,8 @@ struct tracing::impl {
   bool export_batch(const std::vector<span_data>& batch, const std::string& svc) {
     if (opts.exporter)
       return opts.exporter(batch, svc);
-    auto r = asyncapi_post(endpoint_host, endpoint_port, endpoint_target,
-                           tracing::otlp_json(batch, svc), opts.export_timeout);
-    return r;
-  }
-  static bool asyncapi_post(const std::string& host, unsigned short port, const std::string& target,
-                            std::string body, std::chrono::milliseconds timeout) {
-    return detail::post_json(host, port, target, std::move(body), timeout);
+    return detail::post_json(endpoint_host, endpoint_port, endpoint_target,
+                             tracing::otlp_json(batch, svc), opts.export_timeout);
   }
 
   void run() {
@@ -226,6 +222,7 @@ struct tracing::impl {
           exported.fetch_add(batch.size(), std::memory_order_relaxed);
         else
           export_failures.fetch_add(1, std::memory_order_relaxed);
+        report(ok, batch.size());
       }
       lock.lock();
       done_total += taken.size();
@@ -233,6 +230,23 @@ struct tracing::impl {
         flush_asked = false;
       flushed.notify_all();
     }
+  }
+
+  /// Says so once when exports start failing, and once when they work again.
+  void report(bool ok, std::size_t spans_in_batch) {
+    if (ok == !failing)
+      return;
+    failing = !ok;
+    auto where = opts.exporter ? std::string{"the exporter"}
+                               : "http://" + endpoint_host + ":" + std::to_string(endpoint_port) +
+                                     endpoint_target;
+    if (failing)
+      default_logger()->warn(
+          "tracing: {} did not accept {} spans; they are lost (counted in stats().export_failures) "
+          "until it does. Is the collector running? (OTEL_EXPORTER_OTLP_ENDPOINT)",
+          where, spans_in_batch);
+    else
+      default_logger()->info("tracing: {} accepts spans again", where);
   }
 
   bool flush(std::chrono::milliseconds timeout) {

@@ -334,6 +334,28 @@ TEST(Tracing, WorksBesideMetrics) {
       << text;
 }
 
+// No collector: spans are lost and counted, messages are not held up.
+TEST(Tracing, AnUnreachableCollectorCostsSpansNotMessages) {
+  brook::telemetry::tracing tracing{{.endpoint = "http://127.0.0.1:1/v1/traces",
+                                     .export_timeout = std::chrono::milliseconds{500}}};
+  brook::memory::broker broker;
+  broker.subscriber("in").handle([](const std::string&) {});
+  brook::app app{broker};
+  app.observe(tracing.observer());
+  app.start({.workers = 1, .log_level = "off"});
+  for (int i = 0; i < 3; ++i)
+    ASSERT_FALSE(broker.publish("in", std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return app.stats().at(0).processed == 3; }));
+  app.stop();
+  EXPECT_TRUE(tracing.flush());
+  auto st = tracing.stats();
+  EXPECT_EQ(st.spans, 9u);  // per message: create and publish, then process
+  EXPECT_EQ(st.exported, 0u);
+  EXPECT_GE(st.export_failures, 1u);
+  EXPECT_THROW(brook::telemetry::tracing({.endpoint = "https://collector:4318"}),
+               std::invalid_argument);
+}
+
 TEST(TraceParent, ParsesOnlyValidHeaders) {
   using brook::telemetry::trace_parent;
   auto ok = trace_parent::parse("00-" + upstream_trace + "-" + upstream_span + "-01");
