@@ -10,15 +10,18 @@
 //     redis::list{}, ...}));
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <brook/app.hpp>
 #include <brook/deferred.hpp>
 #include <brook/memory/broker.hpp>
+#include <brook/telemetry/tracing.hpp>
 #include <caf/actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -222,6 +225,63 @@ TEST_P(DeliveryConformance, HandlerDeathRedeliversOrCounts) {
   app.stop();
   auto s = stats(app);
   EXPECT_EQ(handled.size() + on_broker(app) + s.dropped_total(), 1u);
+}
+
+}  // namespace conformance
+
+namespace conformance {
+
+// Tracing crosses the broker: the W3C context a publish puts in the headers arrives with the
+// message, so each delivery's `process` span is the child of its publish's `create` span,
+// in the publisher's trace.
+TEST_P(DeliveryConformance, TraceContextCrossesTheBroker) {
+  constexpr int total = 3;
+  std::mutex mtx;
+  std::vector<brook::telemetry::span_data> spans;
+  std::vector<std::string> traceparents;
+  brook::telemetry::tracing tracing{
+      {.exporter = [&](const std::vector<brook::telemetry::span_data>& batch, const std::string&) {
+        std::lock_guard lock{mtx};
+        spans.insert(spans.end(), batch.begin(), batch.end());
+        return true;
+      }}};
+  handled_set handled;
+  subscriber().handle([&](const std::string& s, brook::message& m) {
+    {
+      std::lock_guard lock{mtx};
+      auto* tp = m.header("traceparent");
+      traceparents.push_back(tp ? *tp : "(missing)");
+    }
+    handled.add(s);
+  });
+  brook::app app{*broker};
+  app.observe(tracing.observer());
+  app.start({.log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  std::this_thread::sleep_for(GetParam().settle);
+  publish(total);
+  ASSERT_TRUE(eventually([&] { return handled.size() == total; }));
+  app.stop();  // exports what is queued
+  std::lock_guard lock{mtx};
+  std::map<std::string, brook::telemetry::span_data> creates;  // by span id
+  std::vector<brook::telemetry::span_data> process;
+  for (auto& s : spans) {
+    if (s.name.ends_with(" create") && s.span_kind == brook::telemetry::span_data::kind::producer)
+      creates[s.span_id] = s;
+    if (s.name.ends_with(" process"))
+      process.push_back(s);
+  }
+  ASSERT_EQ(creates.size(), static_cast<std::size_t>(total));
+  ASSERT_EQ(process.size(), static_cast<std::size_t>(total));
+  for (auto& p : process) {
+    auto parent = creates.find(p.parent_span_id);
+    ASSERT_NE(parent, creates.end()) << p.name << ": parent " << p.parent_span_id;
+    EXPECT_EQ(p.trace_id, parent->second.trace_id);
+    EXPECT_EQ(std::count(traceparents.begin(), traceparents.end(),
+                         "00-" + p.trace_id + "-" + p.parent_span_id + "-01"),
+              1)
+        << "the delivery carried its publish's context";
+  }
 }
 
 }  // namespace conformance
