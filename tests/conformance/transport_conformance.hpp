@@ -60,6 +60,16 @@ public:
     failure_ = err.to_string();
     cv_.notify_all();
   }
+  void subscribed() override {
+    std::lock_guard lock{mtx_};
+    subscribed_ = true;
+    cv_.notify_all();
+  }
+  /// Waits until the driver confirmed the subscription (`subscription::reports_ready`).
+  bool wait_subscribed(std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+    std::unique_lock lock{mtx_};
+    return cv_.wait_for(lock, timeout, [&] { return subscribed_; });
+  }
   /// Waits until at least `n` deliveries arrived.
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
     std::unique_lock lock{mtx_};
@@ -79,6 +89,7 @@ private:
   std::condition_variable cv_;
   std::vector<brook::envelope_ptr> got_;
   std::string failure_;
+  bool subscribed_ = false;
 };
 
 inline std::string unique_name(const std::string& base) {
@@ -125,6 +136,14 @@ protected:
     return m;
   }
   void settle() { std::this_thread::sleep_for(GetParam().settle); }
+  /// Until `sub` takes what is published from now on: its driver's confirmation when it
+  /// reports one (a JetStream consumer also makes the stream a publish needs), else `settle`.
+  void live(const brook::subscription& sub, collecting_sink& sink) {
+    if (sub.reports_ready()) {
+      ASSERT_TRUE(sink.wait_subscribed()) << "the subscription was never confirmed";
+    }
+    settle();
+  }
 
   std::shared_ptr<brook::transport> t;
 };
@@ -219,7 +238,7 @@ TEST_P(TransportConformance, RepliesReachTheReplyRoute) {
   auto responder = std::make_shared<collecting_sink>();
   auto rsub = t->subscribe(spec(request.channel), responder);
   rsub->request(1);
-  settle();
+  live(*rsub, *responder);
   request.reply_to = address;
   ASSERT_FALSE(publish(request));
   ASSERT_TRUE(responder->wait_for(1));
