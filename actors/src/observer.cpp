@@ -84,14 +84,12 @@ public:
   }
 
   publish_probe* destination(std::string_view broker, std::string_view destination) override {
-    std::string key;
-    key.reserve(broker.size() + destination.size() + 1);
-    key.append(broker).push_back('\0');
-    key.append(destination);
+    // Called per publish: a lookup by views, no key built.
     {
       std::shared_lock lock{mtx_};
-      if (auto i = probes_.find(key); i != probes_.end())
-        return i->second.get();
+      if (auto b = probes_.find(broker); b != probes_.end())
+        if (auto d = b->second.find(destination); d != b->second.end())
+          return d->second.get();
     }
     std::vector<publish_probe*> ps;
     for (auto& o : os_)
@@ -101,7 +99,7 @@ public:
     if (!ps.empty())
       made = std::make_unique<fanout_publish>(std::move(ps));
     std::unique_lock lock{mtx_};
-    auto& slot = probes_[std::move(key)];
+    auto& slot = probes_[std::string{broker}][std::string{destination}];
     if (!slot)
       slot = std::move(made);
     return slot.get();
@@ -125,8 +123,9 @@ public:
 private:
   std::vector<observer_ptr> os_;
   std::shared_mutex mtx_;
-  std::unordered_map<std::string, std::unique_ptr<publish_probe>, string_hash, std::equal_to<>>
-      probes_;
+  template <class T>
+  using by_name = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+  by_name<by_name<std::unique_ptr<publish_probe>>> probes_;  ///< by broker, then destination
 };
 
 }  // namespace

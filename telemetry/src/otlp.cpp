@@ -3,6 +3,7 @@
 #include "otlp.hpp"
 
 #include <brook/asyncapi/server.hpp>
+#include <brook/codec.hpp>  // the codec's JSON writers (brook::detail::codec)
 #include <brook/telemetry/tracing.hpp>
 #include <charconv>
 
@@ -10,122 +11,96 @@ namespace brook::telemetry {
 
 namespace {
 
-// Written directly, without a DOM: tracing encodes every span it exports, so this is on the
-// exporter thread's hot path (a JSON DOM per span cost several times more).
-void quoted(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;  // the start of the run of bytes copied as they are
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto u = static_cast<unsigned char>(s[i]);
-    if (u >= 0x20 && u != '"' && u != '\\')
-      continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    if (u < 0x20) {
-      const char esc[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 0xf]};
-      out.append(esc, sizeof esc);
-    } else {
-      out.push_back('\\');
-      out.push_back(s[i]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
+// Written directly with the codec's JSON writers, without a DOM: tracing encodes every span it
+// exports, so this is on the exporter thread's hot path (a JSON DOM per span cost several
+// times more).
+using brook::detail::codec::write_integer;
+using brook::detail::codec::write_string;
 
-void number_string(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;
+template <class I>
+void number_string(std::string& out, I v) {  // OTLP's 64-bit integers are strings
   out.push_back('"');
-  out.append(buf, end);
+  write_integer(out, v);
   out.push_back('"');
 }
 
 void attributes(std::string& out, const std::vector<span_attribute>& as) {
-  out.append("[");
-  bool first = true;
-  for (auto& a : as) {
-    if (!first)
-      out.push_back(',');
-    first = false;
-    out.append("{\"key\":");
-    quoted(out, a.key);
+  out.push_back('[');
+  for (std::size_t i = 0; i < as.size(); ++i) {
+    auto& a = as[i];
+    out.append(i ? ",{\"key\":" : "{\"key\":");
+    write_string(out, a.key);
     out.append(",\"value\":{");
     if (auto* str = std::get_if<std::string>(&a.value)) {
       out.append("\"stringValue\":");
-      quoted(out, *str);
+      write_string(out, *str);
     } else if (auto* b = std::get_if<bool>(&a.value)) {
       out.append(*b ? "\"boolValue\":true" : "\"boolValue\":false");
     } else {
-      auto v = std::get<std::int64_t>(a.value);
-      char buf[24];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-      (void)ec;
-      out.append("\"intValue\":\"");
-      out.append(buf, end);
-      out.push_back('"');
+      out.append("\"intValue\":");
+      number_string(out, std::get<std::int64_t>(a.value));
     }
     out.append("}}");
   }
-  out.append("]");
+  out.push_back(']');
+}
+
+/// `,"key":[{...},...]` with `write(out, item)` writing each object's fields; nothing if empty.
+template <class T, class F>
+void object_list(std::string& out, const char* key, const std::vector<T>& items, F write) {
+  if (items.empty())
+    return;
+  out.append(",\"").append(key).append("\":[");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out.append(i ? ",{" : "{");
+    write(out, items[i]);
+    out.push_back('}');
+  }
+  out.push_back(']');
 }
 
 void span_json(std::string& out, const span_data& s) {
   out.append("{\"traceId\":");
-  quoted(out, s.trace_id);
+  write_string(out, s.trace_id);
   out.append(",\"spanId\":");
-  quoted(out, s.span_id);
+  write_string(out, s.span_id);
   if (!s.parent_span_id.empty()) {
     out.append(",\"parentSpanId\":");
-    quoted(out, s.parent_span_id);
+    write_string(out, s.parent_span_id);
   }
   if (!s.trace_state.empty()) {
     out.append(",\"traceState\":");
-    quoted(out, s.trace_state);
+    write_string(out, s.trace_state);
   }
   out.append(",\"name\":");
-  quoted(out, s.name);
+  write_string(out, s.name);
   out.append(",\"kind\":");
-  out.push_back(static_cast<char>('0' + static_cast<int>(s.span_kind)));
+  write_integer(out, static_cast<int>(s.span_kind));
   out.append(",\"startTimeUnixNano\":");
   number_string(out, s.start_unix_nano);
   out.append(",\"endTimeUnixNano\":");
   number_string(out, s.end_unix_nano);
   out.append(",\"attributes\":");
   attributes(out, s.attributes);
-  if (!s.links.empty()) {
-    out.append(",\"links\":[");
-    for (std::size_t i = 0; i < s.links.size(); ++i) {
-      auto& l = s.links[i];
-      out.append(i ? ",{\"traceId\":" : "{\"traceId\":");
-      quoted(out, l.trace_id);
-      out.append(",\"spanId\":");
-      quoted(out, l.span_id);
-      out.append(",\"attributes\":");
-      attributes(out, l.attributes);
-      out.push_back('}');
-    }
-    out.push_back(']');
-  }
-  if (!s.events.empty()) {
-    out.append(",\"events\":[");
-    for (std::size_t i = 0; i < s.events.size(); ++i) {
-      auto& e = s.events[i];
-      out.append(i ? ",{\"name\":" : "{\"name\":");
-      quoted(out, e.name);
-      out.append(",\"timeUnixNano\":");
-      number_string(out, e.time_unix_nano);
-      out.append(",\"attributes\":");
-      attributes(out, e.attributes);
-      out.push_back('}');
-    }
-    out.push_back(']');
-  }
+  object_list(out, "links", s.links, [](std::string& o, const span_data::link& l) {
+    o.append("\"traceId\":");
+    write_string(o, l.trace_id);
+    o.append(",\"spanId\":");
+    write_string(o, l.span_id);
+    o.append(",\"attributes\":");
+    attributes(o, l.attributes);
+  });
+  object_list(out, "events", s.events, [](std::string& o, const span_data::event& e) {
+    o.append("\"name\":");
+    write_string(o, e.name);
+    o.append(",\"timeUnixNano\":");
+    number_string(o, e.time_unix_nano);
+    o.append(",\"attributes\":");
+    attributes(o, e.attributes);
+  });
   if (s.error) {
     out.append(",\"status\":{\"code\":2,\"message\":");
-    quoted(out, s.status_message);
+    write_string(out, s.status_message);
     out.push_back('}');
   }
   out.push_back('}');
@@ -140,7 +115,7 @@ std::string tracing::otlp_json(const std::vector<span_data>& batch,
   out.append(
       "{\"resourceSpans\":[{\"resource\":{\"attributes\":["
       "{\"key\":\"service.name\",\"value\":{\"stringValue\":");
-  quoted(out, service_name);
+  write_string(out, service_name);
   out.append(
       "}},{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"brook\"}},"
       "{\"key\":\"telemetry.sdk.language\",\"value\":{\"stringValue\":\"cpp\"}}]},"
