@@ -41,6 +41,11 @@ function(brook_test name)
     set(T_TIMEOUT 60)
   endif()
   add_executable(${name} ${T_SOURCES})
+  if(BROOK_TSAN)
+    # librdkafka's C11 threads and locks made visible to TSan (see the file).
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support/tsan_c11_threads.cpp)
+    target_link_options(${name} PRIVATE -rdynamic)
+  endif()
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main brook_warnings)
   # PROPERTIES is flattened into name/value pairs, so a label list would split
   # and swallow TIMEOUT; set both from a script ctest runs after discovery.

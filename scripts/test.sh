@@ -3,7 +3,9 @@
 # warnings as errors and runs every test suite; then the
 # unit, conformance and integration suites again under ASan+UBSan; then under
 # TSan every suite that does not run CAF actors (the transport conformance
-# suite, the Redis driver's own tests, codec, envelope, commit tracker): Debian's
+# suite of every driver, the Redis driver's own tests, codec, envelopes, commit
+# tracker; librdkafka's C11 threads reach TSan through
+# tests/support/tsan_c11_threads.cpp, tests/tsan.supp says what is ignored): Debian's
 # libcaf_core is not instrumented, so TSan cannot see the happens-before of a
 # CAF mailbox and reports every message hand-over as a race.
 # usage: scripts/test.sh            (BROOK_SKIP_SANITIZERS=1 skips both sanitizer legs)
@@ -38,8 +40,9 @@ if [[ "${BROOK_SKIP_SANITIZERS:-0}" != 1 ]]; then
         -DBROOK_BUILD_BENCH=OFF -DBROOK_ASYNCAPI_ASSETS="$PWD/$build/asyncapi-assets" \
         -DBROOK_ASYNCAPI_TOOLS="$PWD/$build/asyncapi-tools" >/dev/null
   cmake --build "$tsan" -j2 --target memory_conformance_test redis_conformance_test \
-        redis_transport_test redis_reconnect_test redis_envelope_test codec_test commit_tracker_test
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+        redis_transport_test redis_reconnect_test redis_envelope_test codec_test commit_tracker_test \
+        nats_conformance_test nats_url_test kafka_conformance_test envelope_pool_test
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
     ctest --test-dir "$tsan" --output-on-failure --no-tests=error -j2 -E 'ManyPublishesArePipelined' \
-          -R '^(memory|redis)/Transport(Conformance|Reconnect)|^RedisTransport|^RedisReconnect|^RedisOverflow|^RedisEnvelope|^Codec|^commit_tracker'
+          -R '^(memory|redis|nats|kafka)/Transport(Conformance|Reconnect)|^RedisTransport|^RedisReconnect|^RedisOverflow|^RedisEnvelope|^Codec|^commit_tracker|^Nats(Url|Subjects)\.|^(headers|ids)\.|^envelope_pool\.'
 fi

@@ -58,9 +58,11 @@ struct client::hooks {
 };
 
 namespace {
+/// Never destroyed: nats.c's threads may call back while the process exits (a static
+/// vector would be freed under them).
 std::vector<std::unique_ptr<client::hooks>>& retired() {
-  static std::vector<std::unique_ptr<client::hooks>> all;
-  return all;
+  static auto* all = new std::vector<std::unique_ptr<client::hooks>>;
+  return *all;
 }
 std::mutex retired_mtx;
 /// Cuts `h` off its client (no callback reaches it from now on) and keeps it for the
