@@ -258,6 +258,19 @@ public:
             std::string{protocol()} + ": this driver cannot restart its connection"};
   }
 
+  /// The transport this one stands in front of (the test broker's recorder forwards to
+  /// the driver, or to the driver's emulation): a broker's own calls beyond publish and
+  /// subscribe (`kafka::broker::seek`, `nats::key_value`) find their driver through it.
+  /// Itself by default.
+  virtual transport& underlying() noexcept { return *this; }
+  /// What the test broker runs in place of this transport (unless `with_real`): given the
+  /// in-memory transport, which carries this driver's typed specs with their semantics,
+  /// the default runs it as is. A driver whose broker offers calls beyond publish and
+  /// subscribe wraps it to emulate them (a Kafka seek, a NATS key-value bucket).
+  virtual std::shared_ptr<transport> emulate(std::shared_ptr<transport> memory) const {
+    return memory;
+  }
+
   /// The core's observer; set before `start()`, so a driver thread started there
   /// sees it. Drivers report through `report()`.
   void observe(std::shared_ptr<connection_observer> o) { observer_ = std::move(o); }

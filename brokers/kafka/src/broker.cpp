@@ -3,6 +3,7 @@
 #include <brook/logger.hpp>
 
 #include "client.hpp"
+#include "emulation.hpp"
 
 namespace brook::kafka {
 
@@ -15,11 +16,12 @@ settings with_bootstrap(std::string bootstrap, settings s) {
   return s;
 }
 error_info seek_by(const std::shared_ptr<transport>& t, seek_request r) {
+  if (auto emulated = emulated_seek(t->underlying(), r))
+    return *emulated;  // the test broker
   auto cl = client_of(t);
   if (!cl)
     return {errc::invalid_argument,
-            "kafka: seeking '" + r.topic +
-                "' needs the broker on Kafka (not started, or swapped for the test broker)"};
+            "kafka: seeking '" + r.topic + "' needs the broker on Kafka or the test broker"};
   if (cl->seek(r) == 0)
     return {errc::not_found, "kafka: no running subscription of this broker reads '" + r.topic +
                                  "'; seek once the app has started"};

@@ -5,6 +5,7 @@
 #include <brook/kafka/specs.hpp>
 #include <vector>
 
+#include "emulation.hpp"
 #include "subscriptions.hpp"
 
 namespace brook::kafka {
@@ -96,6 +97,11 @@ public:
     cl_->close();
   }
 
+  std::shared_ptr<brook::transport> emulate(
+      std::shared_ptr<brook::transport> memory) const override {
+    return make_emulation(std::move(memory));
+  }
+
   const std::shared_ptr<client>& get_client() const noexcept { return cl_; }
 
 private:
@@ -106,7 +112,7 @@ private:
 }  // namespace
 
 std::shared_ptr<client> client_of(const std::shared_ptr<brook::transport>& t) {
-  auto* k = dynamic_cast<kafka_transport*>(t.get());
+  auto* k = t ? dynamic_cast<kafka_transport*>(&t->underlying()) : nullptr;
   return k ? k->get_client() : nullptr;
 }
 

@@ -1,3 +1,4 @@
+#include <brook/detail/forwarding_transport.hpp>
 #include <brook/memory/transport.hpp>
 #include <brook/testing/test_broker.hpp>
 #include <stdexcept>
@@ -6,41 +7,19 @@
 namespace brook::testing {
 
 // Records every publish, then forwards to the real (or in-memory) transport.
-class test_broker::recorder final : public transport {
+class test_broker::recorder final : public detail::forwarding_transport {
 public:
-  explicit recorder(std::shared_ptr<transport> inner) : inner_(std::move(inner)) {}
-  std::string_view protocol() const noexcept override { return inner_->protocol(); }
-  std::string url() const override { return inner_->url(); }
-  error_info start() override {
-    inner_->observe(observer());  // the driver's connection events reach the core as before
-    return inner_->start();
-  }
-  error_info restart() override { return inner_->restart(); }
-  error_info validate(const subscription_spec& spec) const override {
-    return inner_->validate(spec);
-  }
-  std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
-                                          std::shared_ptr<delivery_sink> sink) override {
-    return inner_->subscribe(spec, std::move(sink));
-  }
+  using forwarding_transport::forwarding_transport;
   void publish(outgoing msg, publish_callback done) override {
     {
       std::lock_guard lock{mtx};
       log.push_back(msg);
     }
-    inner_->publish(std::move(msg), std::move(done));
+    forwarding_transport::publish(std::move(msg), std::move(done));
   }
-  std::string open_replies(std::shared_ptr<delivery_sink> sink) override {
-    return inner_->open_replies(std::move(sink));
-  }
-  void close() override { inner_->close(); }
-  bool connected() const override { return inner_->connected(); }
 
   mutable std::mutex mtx;
   std::vector<outgoing> log;
-
-private:
-  std::shared_ptr<transport> inner_;
 };
 
 void test_broker::swap_in(broker& b) {
@@ -58,7 +37,7 @@ void test_broker::swap_in(broker& b) {
                                          .wildcard_names = b.wildcard_names(),
                                          .default_kind = b.default_kind()});
     memories_.push_back(fresh);
-    inner = fresh;
+    inner = inner->emulate(fresh);  // the driver's own calls (seek, key-value) emulated
   }
   auto rec = std::make_shared<recorder>(inner);
   recorders_.push_back(rec);

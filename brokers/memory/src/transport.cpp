@@ -292,6 +292,13 @@ bool glob(std::string_view p, std::string_view s) {
          glob(p.substr(1), s.substr(1));
 }
 
+/// Whether a message published to `channel` reaches queue `q` (its kind aside).
+bool reaches(const queue& q, std::string_view channel, const settings& cfg) {
+  if (!is_pattern(q.spec, cfg))
+    return q.spec.address == channel;
+  return cfg.glob_patterns ? glob(q.spec.address, channel) : matches(q.spec.address, channel);
+}
+
 }  // namespace
 
 memory_transport::memory_transport(settings s) : st_(std::make_shared<state>()) {
@@ -335,11 +342,8 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       std::vector<std::shared_ptr<queue>> hits;
       auto kind = kind_of(msg.driver.kind(), st_->cfg);
       for (auto& q : st_->queues) {
-        bool hit = is_pattern(q->spec, st_->cfg)
-                       ? (st_->cfg.glob_patterns ? glob(q->spec.address, msg.channel)
-                                                 : matches(q->spec.address, msg.channel))
-                       : q->spec.address == msg.channel;
-        hit = hit && kind_of(q->spec.driver.kind(), st_->cfg) == kind;
+        bool hit =
+            reaches(*q, msg.channel, st_->cfg) && kind_of(q->spec.driver.kind(), st_->cfg) == kind;
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {
@@ -378,6 +382,21 @@ void memory_transport::close() {
   std::lock_guard lock{st_->mtx};
   st_->closed = true;
   st_->replies.clear();
+}
+
+std::size_t memory_transport::discard_pending(std::string_view channel) {
+  std::vector<envelope_ptr> dropped;  // released outside the lock
+  std::lock_guard lock{st_->mtx};
+  std::size_t n = 0;
+  for (auto& q : st_->queues) {
+    if (!reaches(*q, channel, st_->cfg))
+      continue;
+    ++n;
+    for (auto& e : q->pending)
+      dropped.push_back(std::move(e));
+    q->pending.clear();
+  }
+  return n;
 }
 
 std::size_t memory_transport::pending() const {

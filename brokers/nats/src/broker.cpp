@@ -42,7 +42,7 @@ boost::json::object broker::bindings(const detail::publisher_decl& p) const {
 }
 
 std::shared_ptr<nats::key_value> broker::key_value(std::string bucket) const {
-  return std::make_shared<nats::key_value>(client_of(get_transport()), std::move(bucket));
+  return std::make_shared<nats::key_value>(*this, std::move(bucket));
 }
 
 }  // namespace brook::nats

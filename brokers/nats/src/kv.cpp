@@ -1,8 +1,10 @@
 // Key-value: the watch subscription (one thread per watch, taking the next entry
 // only while there is credit) and the put/get/erase handle.
+#include <brook/broker.hpp>
 #include <brook/nats/key_value.hpp>
 #include <brook/nats/specs.hpp>
 
+#include "emulation.hpp"
 #include "envelope.hpp"
 #include "subscriptions.hpp"
 #include "worker.hpp"
@@ -161,62 +163,103 @@ std::unique_ptr<subscription> subscribe_kv(const std::shared_ptr<client>& cl,
   return std::make_unique<kv_subscription>(std::move(st));
 }
 
-key_value::key_value(std::shared_ptr<client> cl, std::string bucket)
-    : cl_(std::move(cl)), bucket_(std::move(bucket)) {}
+namespace {
+
+class client_kv final : public kv_backend {
+public:
+  explicit client_kv(std::shared_ptr<client> cl) : cl_(std::move(cl)) {}
+
+  error_info kv_put(const std::string& bucket, const std::string& key, std::string_view value,
+                    std::uint64_t* revision) override {
+    error_info err;
+    auto outer = cl_->with_kv(bucket, [&](kvStore* kv) {
+      std::uint64_t rev = 0;
+      if (auto s = kvStore_Put(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()));
+          s != NATS_OK)
+        err = status_error(s, "nats: put '" + key + "' in bucket '" + bucket + "'");
+      else if (revision)
+        *revision = rev;
+    });
+    return outer ? outer : err;
+  }
+
+  std::optional<std::string> kv_get(const std::string& bucket, const std::string& key,
+                                    error_info& error) override {
+    std::optional<std::string> out;
+    error_info err;
+    auto outer = cl_->with_kv(bucket, [&](kvStore* kv) {
+      kvEntry* e = nullptr;
+      auto s = kvStore_Get(&e, kv, key.c_str());
+      if (s == NATS_OK && e) {
+        if (kvEntry_Operation(e) == kvOp_Put) {
+          auto* v = static_cast<const char*>(kvEntry_Value(e));
+          out.emplace(v ? v : "", static_cast<std::size_t>(kvEntry_ValueLen(e)));
+        }
+        kvEntry_Destroy(e);
+      } else if (s != NATS_NOT_FOUND) {
+        err = status_error(s, "nats: get '" + key + "' from bucket '" + bucket + "'");
+      }
+    });
+    error = outer ? outer : err;
+    return out;
+  }
+
+  error_info kv_erase(const std::string& bucket, const std::string& key) override {
+    error_info err;
+    auto outer = cl_->with_kv(bucket, [&](kvStore* kv) {
+      if (auto s = kvStore_Delete(kv, key.c_str()); s != NATS_OK)
+        err = status_error(s, "nats: delete '" + key + "' from bucket '" + bucket + "'");
+    });
+    return outer ? outer : err;
+  }
+
+private:
+  std::shared_ptr<client> cl_;
+};
+
+/// The backend of `b`'s transport now, with the transport held for the call.
+struct backend_ref {
+  std::shared_ptr<brook::transport> t;
+  kv_backend* kv = nullptr;
+};
+backend_ref backend_of(const brook::broker& b) {
+  backend_ref r{b.get_transport()};
+  r.kv = r.t ? kv_of(*r.t) : nullptr;
+  return r;
+}
+error_info no_backend(const std::string& bucket) {
+  return {errc::unsupported, "nats: key-value bucket '" + bucket +
+                                 "': the broker's transport is neither NATS nor the test broker"};
+}
+
+}  // namespace
+
+std::unique_ptr<kv_backend> make_client_kv(std::shared_ptr<client> cl) {
+  return std::make_unique<client_kv>(std::move(cl));
+}
+
+key_value::key_value(const brook::broker& b, std::string bucket)
+    : broker_(&b), bucket_(std::move(bucket)) {}
 
 error_info key_value::put(std::string_view key, std::string_view value, std::uint64_t* revision) {
-  if (!cl_)
-    return {errc::unsupported, "nats: this key_value has no NATS connection"};
-  error_info err;
-  std::string k{key};
-  auto outer = cl_->with_kv(bucket_, [&](kvStore* kv) {
-    std::uint64_t rev = 0;
-    if (auto s = kvStore_Put(&rev, kv, k.c_str(), value.data(), static_cast<int>(value.size()));
-        s != NATS_OK)
-      err = status_error(s, "nats: put '" + k + "' in bucket '" + bucket_ + "'");
-    else if (revision)
-      *revision = rev;
-  });
-  return outer ? outer : err;
+  auto r = backend_of(*broker_);
+  return r.kv ? r.kv->kv_put(bucket_, std::string{key}, value, revision) : no_backend(bucket_);
 }
 
 std::optional<std::string> key_value::get(std::string_view key, error_info* error) {
-  if (!cl_) {
-    if (error)
-      *error = {errc::unsupported, "nats: this key_value has no NATS connection"};
-    return std::nullopt;
-  }
+  auto r = backend_of(*broker_);
+  error_info err = r.kv ? error_info{} : no_backend(bucket_);
   std::optional<std::string> out;
-  error_info err;
-  std::string k{key};
-  auto outer = cl_->with_kv(bucket_, [&](kvStore* kv) {
-    kvEntry* e = nullptr;
-    auto s = kvStore_Get(&e, kv, k.c_str());
-    if (s == NATS_OK && e) {
-      if (kvEntry_Operation(e) == kvOp_Put) {
-        auto* v = static_cast<const char*>(kvEntry_Value(e));
-        out.emplace(v ? v : "", static_cast<std::size_t>(kvEntry_ValueLen(e)));
-      }
-      kvEntry_Destroy(e);
-    } else if (s != NATS_NOT_FOUND) {
-      err = status_error(s, "nats: get '" + k + "' from bucket '" + bucket_ + "'");
-    }
-  });
+  if (r.kv)
+    out = r.kv->kv_get(bucket_, std::string{key}, err);
   if (error)
-    *error = outer ? outer : err;
+    *error = err;
   return out;
 }
 
 error_info key_value::erase(std::string_view key) {
-  if (!cl_)
-    return {errc::unsupported, "nats: this key_value has no NATS connection"};
-  error_info err;
-  std::string k{key};
-  auto outer = cl_->with_kv(bucket_, [&](kvStore* kv) {
-    if (auto s = kvStore_Delete(kv, k.c_str()); s != NATS_OK)
-      err = status_error(s, "nats: delete '" + k + "' from bucket '" + bucket_ + "'");
-  });
-  return outer ? outer : err;
+  auto r = backend_of(*broker_);
+  return r.kv ? r.kv->kv_erase(bucket_, std::string{key}) : no_backend(bucket_);
 }
 
 }  // namespace brook::nats

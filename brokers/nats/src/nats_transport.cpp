@@ -5,6 +5,7 @@
 #include <brook/nats/specs.hpp>
 
 #include "client.hpp"
+#include "emulation.hpp"
 #include "subscriptions.hpp"
 
 namespace brook::nats {
@@ -13,7 +14,8 @@ namespace {
 
 class nats_transport final : public brook::transport {
 public:
-  explicit nats_transport(const settings& s) : cl_(std::make_shared<client>(s)) {}
+  explicit nats_transport(const settings& s)
+      : cl_(std::make_shared<client>(s)), kv_(make_client_kv(cl_)) {}
   ~nats_transport() override { cl_->close(); }
   nats_transport(const nats_transport&) = delete;
   nats_transport& operator=(const nats_transport&) = delete;
@@ -89,18 +91,32 @@ public:
   }
 
 public:
+  std::shared_ptr<brook::transport> emulate(
+      std::shared_ptr<brook::transport> memory) const override {
+    return make_emulation(std::move(memory));
+  }
+
   const std::shared_ptr<client>& get_client() const noexcept { return cl_; }
+  kv_backend& buckets() const noexcept { return *kv_; }
 
 private:
   std::shared_ptr<client> cl_;
+  std::unique_ptr<kv_backend> kv_;
   std::vector<std::unique_ptr<subscription>> replies_;
 };
 
 }  // namespace
 
 std::shared_ptr<client> client_of(const std::shared_ptr<brook::transport>& t) {
-  auto* n = dynamic_cast<nats_transport*>(t.get());
+  auto* n = t ? dynamic_cast<nats_transport*>(&t->underlying()) : nullptr;
   return n ? n->get_client() : nullptr;
+}
+
+kv_backend* kv_of(brook::transport& t) {
+  auto& u = t.underlying();
+  if (auto* n = dynamic_cast<nats_transport*>(&u))
+    return &n->buckets();
+  return dynamic_cast<kv_backend*>(&u);  // the test broker's emulation, or null
 }
 
 std::shared_ptr<brook::transport> make_transport(const settings& s) {

@@ -459,4 +459,91 @@ TEST(NatsKeyValue, AWatchSeesCurrentValuesThenChanges) {
   EXPECT_EQ(quiet, (std::vector<std::string>{"feature.a=on", "feature.b=off"}));
 }
 
+// Key-value buckets and watches on the test broker's emulation and, with_real, on the
+// server: the same puts, deletes, lookups from a handler and watches, the same outcome.
+class NatsKeyValueEverywhere : public ::testing::TestWithParam<bool> {};
+
+TEST_P(NatsKeyValueEverywhere, BucketsAndWatchesBehaveAsOnTheServer) {
+  const bool real = GetParam();
+  auto bucket = unique("emu");
+  auto seed = [&](nats::key_value& kv) {
+    EXPECT_FALSE(kv.put("feature.a", "on"));
+    EXPECT_FALSE(kv.put("other", "x"));
+    EXPECT_FALSE(kv.put("feature.a", "on2"));
+  };
+  if (real) {
+    nats::broker seeder{nats_url(), quick()};
+    brook::app app{seeder};
+    app.start({.log_level = "off"});
+    seed(*seeder.key_value(bucket));
+  }
+  nats::broker broker{nats_url(), quick()};
+  auto kv = broker.key_value(bucket);
+  broker.provide(kv);
+  std::mutex mtx;
+  std::vector<std::string> seen, quiet, history;
+  std::vector<std::uint64_t> revisions;
+  auto line = [](const brook::message& m) {
+    return std::string{m.channel()} + "=" + std::string{m.body()} + " " +
+           std::string{m.metadata("operation")};
+  };
+  broker.subscriber(nats::kv_watch{.name = "feature.>", .bucket = bucket})
+      .handle([&](const brook::message& m) {
+        std::lock_guard lock{mtx};
+        seen.push_back(line(m));
+        revisions.push_back(std::stoull(std::string{m.metadata("revision")}));
+        EXPECT_EQ(m.metadata("bucket"), bucket);
+      });
+  broker.subscriber(nats::kv_watch{.name = "feature.>", .bucket = bucket, .ignore_deletes = true})
+      .handle([&](const brook::message& m) {
+        std::lock_guard lock{mtx};
+        quiet.push_back(line(m));
+      });
+  broker.subscriber(nats::kv_watch{.name = "feature.a", .bucket = bucket, .history = true})
+      .handle([&](const brook::message& m) {
+        std::lock_guard lock{mtx};
+        history.push_back(line(m));
+      });
+  auto lookup = unique("lookup");
+  broker.subscriber(lookup).handle(
+      [](const std::string& key, brook::dep<nats::key_value> cfg) -> std::string {
+        return cfg->get(key).value_or("(none)");
+      });
+  brook::app app{broker};
+  if (!real)
+    app.on_startup([&] { seed(*kv); });  // before the watches start, as the seeder above
+  brook::testing::test_broker tb{app, {.with_real = real}};
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  auto counts_are = [&](std::size_t a, std::size_t q, std::size_t h) {
+    return eventually([&] {
+      std::lock_guard lock{mtx};
+      return seen.size() == a && quiet.size() == q && history.size() == h;
+    });
+  };
+  ASSERT_TRUE(counts_are(1, 1, 2)) << "the current values first";
+  std::uint64_t rev_b = 0;
+  ASSERT_FALSE(kv->put("feature.b", "off", &rev_b));
+  EXPECT_EQ(tb.request<std::string>(lookup, std::string{"feature.b"}), "off");
+  ASSERT_FALSE(kv->erase("feature.a"));
+  ASSERT_FALSE(kv->put("other", "y"));  // not watched
+  ASSERT_TRUE(counts_are(3, 2, 3));
+  EXPECT_EQ(tb.request<std::string>(lookup, std::string{"feature.a"}), "(none)");
+  EXPECT_EQ(kv->get("other"), std::optional<std::string>{"y"});
+  EXPECT_TRUE(kv->put("not a key", "x")) << "the server's key rules hold";
+  std::this_thread::sleep_for(100ms);  // nothing else comes
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(seen, (std::vector<std::string>{"feature.a=on2 put", "feature.b=off put",
+                                            "feature.a= delete"}));
+  EXPECT_EQ(quiet, (std::vector<std::string>{"feature.a=on2 put", "feature.b=off put"}));
+  EXPECT_EQ(history, (std::vector<std::string>{"feature.a=on put", "feature.a=on2 put",
+                                               "feature.a= delete"}));
+  ASSERT_EQ(revisions.size(), 3u);
+  EXPECT_EQ(revisions[0], 3u) << "the bucket's third write";
+  EXPECT_EQ(revisions[1], rev_b);
+  EXPECT_LT(revisions[1], revisions[2]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Nats, NatsKeyValueEverywhere, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "real" : "test_broker"; });
+
 }  // namespace

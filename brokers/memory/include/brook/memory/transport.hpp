@@ -39,6 +39,10 @@ public:
   std::string open_replies(std::shared_ptr<delivery_sink> sink) override;
   void close() override;
 
+  /// Drops the undelivered messages of every queue a publish to `channel` reaches
+  /// (what was delivered and not settled is untouched) and returns how many queues
+  /// that is: a driver's emulation of a seek replays from its own log after it.
+  std::size_t discard_pending(std::string_view channel);
   /// Undelivered messages over all queues.
   std::size_t pending() const;
   /// Delivered and not yet settled.

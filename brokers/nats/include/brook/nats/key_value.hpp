@@ -12,10 +12,12 @@
 /// broker.subscriber(brook::nats::kv_watch{.name = "feature.>", .bucket = "config"})
 ///     .handle([](const brook::message& m) { reload(m.channel(), m.body()); });
 /// @endcode
-/// Each call is one round trip to the server on the broker's connection (it blocks
-/// the calling thread for that long), so it works once the broker's app started;
-/// the bucket is created on first use when missing. Errors are `brook::error_info`s that say which
-/// bucket and key.
+/// Each call goes to the broker's transport at the time of the call. On NATS it is one
+/// round trip to the server on the broker's connection (it blocks the calling thread for
+/// that long), so it works once the broker's app started; the bucket is created on first
+/// use when missing. Under `brook::testing::test_broker` the buckets live in the test
+/// broker (revisions, delete markers and watches as on the server). Errors are
+/// `brook::error_info`s that say which bucket and key. The broker outlives its handles.
 #include <brook/errc.hpp>
 #include <cstdint>
 #include <memory>
@@ -23,13 +25,16 @@
 #include <string>
 #include <string_view>
 
-namespace brook::nats {
+namespace brook {
+class broker;
+}
 
-class client;
+namespace brook::nats {
 
 class key_value {
 public:
-  key_value(std::shared_ptr<client> cl, std::string bucket);
+  /// `bucket` on `b`'s transport; `broker.key_value(bucket)` makes one.
+  key_value(const brook::broker& b, std::string bucket);
   const std::string& bucket() const noexcept { return bucket_; }
   /// Stores `value` under `key`; `revision`, when given, receives the entry's revision.
   error_info put(std::string_view key, std::string_view value, std::uint64_t* revision = nullptr);
@@ -40,7 +45,7 @@ public:
   error_info erase(std::string_view key);
 
 private:
-  std::shared_ptr<client> cl_;
+  const brook::broker* broker_;
   std::string bucket_;
 };
 
