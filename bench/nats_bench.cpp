@@ -27,6 +27,11 @@ std::string url() {
   return u ? u : "nats://127.0.0.1:4232";
 }
 
+/// "brook", or "brook_asap" with ASAP=1.
+const char* impl() {
+  return env_or("ASAP", 0) != 0 ? "brook_asap" : "brook";
+}
+
 brook::nats::settings settings() {
   brook::nats::settings s;
   s.send_asap = env_or("ASAP", 0) != 0;  // ASAP=1: every publish written on its own
@@ -56,11 +61,11 @@ void throughput(long n) {
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = std::chrono::duration<double>(bench::clock::now() - t0).count();
   app.stop();
-  bench::report("throughput", "nats", "brook", static_cast<std::size_t>(n), secs, lat);
+  bench::report("throughput", "nats", impl(), static_cast<std::size_t>(n), secs, lat);
 }
 
 void pingpong(long n) {
-  brook::nats::broker broker{url()};
+  brook::nats::broker broker{url(), settings()};
   std::vector<double> lat;
   lat.reserve(static_cast<std::size_t>(n));
   constexpr long warmup = 1000;
@@ -84,7 +89,7 @@ void pingpong(long n) {
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
   app.stop();
-  bench::report("pingpong", "nats", "brook", static_cast<std::size_t>(n), secs, lat);
+  bench::report("pingpong", "nats", impl(), static_cast<std::size_t>(n), secs, lat);
 }
 
 void js_throughput(long n) {

@@ -8,7 +8,8 @@
 //   js_throughput  N messages published to JetStream (async, PubAck window 1000) while a
 //                  pull consumer fetches batches of 100 and acks each message.
 // usage: nats_raw [throughput|pingpong|js_throughput|all]
-// environment: BROOK_NATS_URL (nats://127.0.0.1:4232), N (200000), NPING (20000), NJS (50000)
+// environment: BROOK_NATS_URL (nats://127.0.0.1:4232), N (200000), NPING (20000), NJS (50000),
+//              HEADERS=1 (ping-pong with FastStream's headers, impl "raw_headers")
 #include <nats/nats.h>
 
 #include <atomic>
@@ -57,6 +58,42 @@ long long sent_of(natsMsg* m) {
   std::string_view b{natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
   auto at = b.find("\"sent_ns\":");
   return std::atoll(b.data() + at + 10);
+}
+
+/// HEADERS=1: each message carries the headers FastStream (and brook) write, a 32-character
+/// correlation id, the content type and a message id, which the receiver reads back.
+bool with_headers() {
+  static const bool b = std::getenv("HEADERS") != nullptr;
+  return b;
+}
+
+natsStatus send(natsConnection* nc, const char* subject, const std::string& b) {
+  if (!with_headers())
+    return natsConnection_Publish(nc, subject, b.data(), static_cast<int>(b.size()));
+  natsMsg* m = nullptr;
+  auto s = natsMsg_Create(&m, subject, nullptr, b.data(), static_cast<int>(b.size()));
+  if (s != NATS_OK)
+    return s;
+  natsMsgHeader_Set(m, "correlation_id", "0123456789abcdef0123456789abcdef");
+  natsMsgHeader_Set(m, "content-type", "application/json");
+  natsMsgHeader_Set(m, "message_id", "0123456789abcdef0123456789abcdef");
+  s = natsConnection_PublishMsg(nc, m);
+  natsMsg_Destroy(m);
+  return s;
+}
+
+/// Reads back what `send` wrote (as a consumer would).
+void read_headers(natsMsg* m) {
+  if (!with_headers())
+    return;
+  const char* v = nullptr;
+  natsMsgHeader_Get(m, "correlation_id", &v);
+  natsMsgHeader_Get(m, "content-type", &v);
+  natsMsgHeader_Get(m, "message_id", &v);
+}
+
+const char* impl_name() {
+  return with_headers() ? "raw_headers" : "raw";
 }
 
 struct state {
@@ -114,30 +151,26 @@ void pingpong(long n) {
             &sub, nc, "bench.raw.pingpong",
             [](natsConnection*, natsSubscription*, natsMsg* m, void* c) {
               auto* s = static_cast<state*>(c);
+              read_headers(m);
               auto k = s->got.fetch_add(1) + 1;
               if (k > warmup)
                 s->lat.push_back(static_cast<double>(now_ns() - sent_of(m)) / 1000.0);
               if (k == warmup)
                 measured_from = now_ns();
               natsMsg_Destroy(m);
-              if (k < s->n) {
-                auto b = body(k, "pingpong");
-                natsConnection_Publish(s->nc, "bench.raw.pingpong", b.data(),
-                                       static_cast<int>(b.size()));
-              }
+              if (k < s->n)
+                send(s->nc, "bench.raw.pingpong", body(k, "pingpong"));
             },
             &st),
         "subscribe");
   check(natsConnection_Flush(nc), "flush");
-  auto b = body(0, "pingpong");
-  check(natsConnection_Publish(nc, "bench.raw.pingpong", b.data(), static_cast<int>(b.size())),
-        "publish");
+  check(send(nc, "bench.raw.pingpong", body(0, "pingpong")), "publish");
   while (st.got.load() < n + warmup)
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   auto secs = static_cast<double>(now_ns() - measured_from.load()) / 1e9;
   natsSubscription_Destroy(sub);
   natsConnection_Destroy(nc);
-  bench::report("pingpong", "nats", "raw", static_cast<std::size_t>(n), secs, st.lat);
+  bench::report("pingpong", "nats", impl_name(), static_cast<std::size_t>(n), secs, st.lat);
 }
 
 void js_throughput(long n) {

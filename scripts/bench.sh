@@ -57,6 +57,12 @@ case "$broker" in
       for bench in throughput pingpong js_throughput; do
         "$build/bench/nats_raw" "$bench" | tee -a "$out"
         "$build/bench/nats_bench" "$bench" | tee -a "$out"
+        if [[ $bench == pingpong ]]; then
+          # The raw client with FastStream's headers (impl "raw_headers"), and brook writing
+          # each publish at once as the raw client does (settings::send_asap, "brook_asap").
+          HEADERS=1 "$build/bench/nats_raw" "$bench" | tee -a "$out"
+          ASAP=1 "$build/bench/nats_bench" "$bench" | tee -a "$out"
+        fi
         "$py" bench/faststream_nats.py "$bench" --n "${fs_n[$bench]}" --url "$BROOK_NATS_URL" |
           tee -a "$out"
       done

@@ -4,6 +4,17 @@ import json
 import statistics
 import sys
 
+# (name, numerator impl, denominator impl, digits of the throughput ratio)
+RATIOS = [
+    ("brook_vs_raw", "brook", "raw", 3),
+    ("brook_vs_raw_bare", "brook", "raw_bare", 3),
+    ("brook_vs_raw_headers", "brook", "raw_headers", 3),
+    ("brook_asap_vs_raw", "brook_asap", "raw", 3),
+    ("metrics_on_vs_off", "brook_metrics", "brook", 3),
+    ("traced_vs_off", "brook_traced", "brook", 3),
+    ("brook_vs_faststream", "brook", "faststream", 2),
+]
+
 runs = {}
 for line in sys.stdin:
     line = line.strip()
@@ -18,34 +29,11 @@ for (bench, broker), impls in runs.items():
             key: round(statistics.median(r[key] for r in rs), 2)
             for key in ("msgs_per_s", "p50_us", "p99_us")
         }
-    if "raw" in impls and "brook" in impls:
-        b, r = summary["brook"], summary["raw"]
-        summary["brook_vs_raw"] = {
-            "throughput": round(b["msgs_per_s"] / r["msgs_per_s"], 3),
-            "p50": round(b["p50_us"] / r["p50_us"], 3),
-        }
-    if "raw_bare" in impls and "brook" in impls:
-        b, r = summary["brook"], summary["raw_bare"]
-        summary["brook_vs_raw_bare"] = {
-            "throughput": round(b["msgs_per_s"] / r["msgs_per_s"], 3),
-            "p50": round(b["p50_us"] / r["p50_us"], 3),
-        }
-    if "brook_metrics" in impls and "brook" in impls:
-        m, b = summary["brook_metrics"], summary["brook"]
-        summary["metrics_on_vs_off"] = {
-            "throughput": round(m["msgs_per_s"] / b["msgs_per_s"], 3),
-            "p50": round(m["p50_us"] / b["p50_us"], 3),
-        }
-    if "brook_traced" in impls and "brook" in impls:
-        t, b = summary["brook_traced"], summary["brook"]
-        summary["traced_vs_off"] = {
-            "throughput": round(t["msgs_per_s"] / b["msgs_per_s"], 3),
-            "p50": round(t["p50_us"] / b["p50_us"], 3),
-        }
-    if "faststream" in impls and "brook" in impls:
-        b, f = summary["brook"], summary["faststream"]
-        summary["brook_vs_faststream"] = {
-            "throughput": round(b["msgs_per_s"] / f["msgs_per_s"], 2),
-            "p50": round(b["p50_us"] / f["p50_us"], 3),
-        }
+    for name, num, den, digits in RATIOS:
+        if num in impls and den in impls:
+            n, d = summary[num], summary[den]
+            summary[name] = {
+                "throughput": round(n["msgs_per_s"] / d["msgs_per_s"], digits),
+                "p50": round(n["p50_us"] / d["p50_us"], 3),
+            }
     print(json.dumps(summary))
