@@ -1,11 +1,15 @@
-// The test broker's Kafka. The in-memory transport routes, credits and settles as a
-// Kafka subscription does (the typed specs carry that); this adds what a topic is on
-// Kafka: a log that outlives consumption, with offsets and timestamps, so a seek
-// replays. Each topic has one partition here (0): records keep their order, keyed or
-// not. A seek drops what the subscriptions of the topic were still to receive and
-// publishes the log again from the new position; what they hold keeps running.
+// The test broker's Kafka. The in-memory transport credits and settles as a Kafka
+// subscription does (the typed specs carry that); this adds what a topic is on Kafka:
+// - Routing: a regex pattern (`^...`) takes every matching topic, a subscription reads
+//   its `more` topics too, and one with `partitions` reads only those.
+// - A log per partition that outlives consumption, with offsets and timestamps, so a seek
+//   replays. A record goes to the target's partition, or to partition 0 (the emulation
+//   does not hash keys: a topic here has the partitions records were sent to).
+// A seek drops what the subscriptions were still to receive of that partition and
+// publishes its log again from the new position; what they hold keeps running.
 #include "emulation.hpp"
 
+#include <algorithm>
 #include <brook/detail/forwarding_transport.hpp>
 #include <brook/kafka/specs.hpp>
 #include <brook/memory/transport.hpp>
@@ -13,6 +17,8 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <regex>
+#include <set>
 #include <vector>
 
 #include "envelope.hpp"
@@ -21,9 +27,33 @@ namespace brook::kafka {
 
 namespace {
 
-/// Carries a record's offset, timestamp and key from the log to its delivery, where
-/// `stamping_sink` takes it off again: "<offset>:<timestamp ms>:<key>".
+/// Carries a record's place from the log to its delivery, where `stamping_sink` takes
+/// it off again: "<partition>:<offset>:<timestamp ms>:<key>".
 constexpr std::string_view stamp_header = "x-brook-kafka-record";
+
+struct stamp {
+  std::int32_t partition = -1;  ///< -1: not a logged record (a probe)
+  std::int64_t offset = 0, timestamp_ms = 0;
+  std::string_view key;
+};
+
+stamp read_stamp(const headers& h) {
+  stamp st;
+  const auto* v = h.find(stamp_header);
+  if (!v)
+    return st;
+  std::string_view s{*v};
+  auto field = [&](auto& into) {
+    auto end = s.find(':');
+    std::from_chars(s.data(), s.data() + end, into);
+    s.remove_prefix(end + 1);
+  };
+  field(st.partition);
+  field(st.offset);
+  field(st.timestamp_ms);
+  st.key = s;
+  return st;
+}
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -35,20 +65,14 @@ class stamping_sink final : public delivery_sink {
 public:
   explicit stamping_sink(std::shared_ptr<delivery_sink> inner) : inner_(std::move(inner)) {}
   void deliver(envelope_ptr env) override {
-    if (const auto* v = env->headers.find(stamp_header)) {
-      std::string_view s{*v};
-      std::int64_t offset = 0, ts = 0;
-      auto a = s.find(':');
-      auto b = s.find(':', a + 1);
-      std::from_chars(s.data(), s.data() + a, offset);
-      std::from_chars(s.data() + a + 1, s.data() + b, ts);
-      if (b + 1 < s.size())
-        env->metadata.insert_or_assign("key", std::string{s.substr(b + 1)});
+    if (auto st = read_stamp(env->headers); st.partition >= 0) {
+      if (!st.key.empty())
+        env->metadata.insert_or_assign("key", std::string{st.key});
       env->headers.erase(stamp_header);
-      env->delivery.partition = 0;
-      env->delivery.offset = offset;
-      env->delivery.timestamp_ms = ts;
-      env->delivery.broker_id = record_id(env->channel, 0, offset);
+      env->delivery.partition = st.partition;
+      env->delivery.offset = st.offset;
+      env->delivery.timestamp_ms = st.timestamp_ms;
+      env->delivery.broker_id = record_id(env->channel, st.partition, st.offset);
     }
     inner_->deliver(std::move(env));
   }
@@ -64,7 +88,13 @@ private:
 class emulation final : public detail::forwarding_transport {
 public:
   explicit emulation(std::shared_ptr<memory::memory_transport> mem)
-      : forwarding_transport(mem), mem_(std::move(mem)) {}
+      : forwarding_transport(mem), mem_(std::move(mem)) {
+    mem_->route_with([this](const subscription_spec& s, const outgoing& m) { return route(s, m); });
+  }
+
+  ~emulation() override { mem_->route_with(nullptr); }  // the router points here
+  emulation(const emulation&) = delete;
+  emulation& operator=(const emulation&) = delete;
 
   transport& underlying() noexcept override { return *this; }
 
@@ -79,15 +109,16 @@ public:
   void publish(outgoing msg, publish_callback done) override {
     const auto* target = msg.driver.get<topic_out>();
     auto ts = target && target->timestamp_ms > 0 ? target->timestamp_ms : now_ms();
+    std::int32_t partition = target && target->partition >= 0 ? target->partition : 0;
     error_info result;
     {
-      // Held across the memory publish, so the log's order is the topics' order; the
+      // Held across the memory publish, so a log's order is its partition's order; the
       // completion runs after it (it may publish again).
       std::lock_guard lock{mtx_};
-      auto& log = logs_[msg.channel];
-      msg.headers.set(std::string{stamp_header}, std::to_string(log.size()) + ":" +
-                                                     std::to_string(ts) + ":" +
-                                                     (target ? target->key : std::string{}));
+      auto& log = logs_[{msg.channel, partition}];
+      msg.headers.set(std::string{stamp_header},
+                      std::to_string(partition) + ":" + std::to_string(log.size()) + ":" +
+                          std::to_string(ts) + ":" + (target ? target->key : std::string{}));
       log.push_back(msg);
       mem_->publish(std::move(msg), [&](const error_info& e) { result = e; });
     }
@@ -96,42 +127,72 @@ public:
   }
 
   error_info seek(const seek_request& r) {
-    if (r.partition > 0)
-      return {errc::not_found, "kafka (test broker): '" + r.topic +
-                                   "' has one partition here, 0; " + "partition " +
-                                   std::to_string(r.partition) + " is not held"};
     std::lock_guard lock{mtx_};
-    if (mem_->discard_pending(r.topic) == 0)
+    std::set<std::int32_t> parts;
+    for (auto& [key, log] : logs_)
+      if (key.first == r.topic && (r.partition < 0 || key.second == r.partition))
+        parts.insert(key.second);
+    if (r.partition >= 0)
+      parts.insert(r.partition);
+    outgoing probe;  // no stamp: reaches every subscription that reads the topic
+    probe.channel = r.topic;
+    auto readers = mem_->discard_pending(
+        probe, [&](const envelope& e) { return parts.count(read_stamp(e.headers).partition) > 0; });
+    if (readers == 0)
       return {errc::not_found, "kafka: no running subscription of this broker reads '" + r.topic +
                                    "'; seek once the app has started"};
-    auto& log = logs_[r.topic];
-    std::size_t from = log.size();
-    if (r.by_time) {
-      for (std::size_t i = 0; i < log.size() && from == log.size(); ++i)
-        if (stamp_time(log[i]) >= r.offset)
-          from = i;
-    } else if (r.offset == offset_beginning) {
-      from = 0;
-    } else if (r.offset >= 0) {
-      from = std::min(static_cast<std::size_t>(r.offset), log.size());
+    for (auto p : parts) {
+      auto& log = logs_[{r.topic, p}];
+      for (auto i = start_of(log, r); i < log.size(); ++i)
+        mem_->publish(log[i], nullptr);
     }
-    for (std::size_t i = from; i < log.size(); ++i)
-      mem_->publish(log[i], nullptr);
     return {};
   }
 
 private:
-  static std::int64_t stamp_time(const outgoing& m) {
-    std::string_view s{*m.headers.find(stamp_header)};
-    auto a = s.find(':');
-    std::int64_t ts = 0;
-    std::from_chars(s.data() + a + 1, s.data() + s.find(':', a + 1), ts);
-    return ts;
+  /// Where a seek `r` continues in `log`.
+  static std::size_t start_of(const std::vector<outgoing>& log, const seek_request& r) {
+    if (r.by_time) {
+      for (std::size_t i = 0; i < log.size(); ++i)
+        if (read_stamp(log[i].headers).timestamp_ms >= r.offset)
+          return i;
+      return log.size();
+    }
+    if (r.offset == offset_beginning)
+      return 0;
+    if (r.offset < 0)
+      return log.size();  // offset_end
+    return std::min(static_cast<std::size_t>(r.offset), log.size());
+  }
+
+  /// Kafka's routing for `topic` subscriptions; others (the reply route) as memory routes.
+  std::optional<bool> route(const subscription_spec& s, const outgoing& m) {
+    const auto* t = s.driver.get<topic>();
+    if (!t)
+      return std::nullopt;
+    bool reads = s.pattern ? std::regex_search(m.channel, pattern(s.address))
+                           : m.channel == s.address || std::find(t->more.begin(), t->more.end(),
+                                                                 m.channel) != t->more.end();
+    if (!reads || t->partitions.empty())
+      return reads;
+    auto p = read_stamp(m.headers).partition;
+    return p < 0 || std::find(t->partitions.begin(), t->partitions.end(), p) != t->partitions.end();
+  }
+
+  /// A subscription's regex, compiled once (librdkafka's patterns are POSIX extended).
+  const std::regex& pattern(const std::string& source) {
+    std::lock_guard lock{regex_mtx_};
+    auto i = regexes_.find(source);
+    if (i == regexes_.end())
+      i = regexes_.emplace(source, std::regex{source, std::regex::extended}).first;
+    return i->second;
   }
 
   std::shared_ptr<memory::memory_transport> mem_;
   std::mutex mtx_;
-  std::map<std::string, std::vector<outgoing>, std::less<>> logs_;
+  std::map<std::pair<std::string, std::int32_t>, std::vector<outgoing>> logs_;
+  std::mutex regex_mtx_;
+  std::map<std::string, std::regex> regexes_;
 };
 
 }  // namespace

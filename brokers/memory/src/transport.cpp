@@ -108,6 +108,7 @@ struct memory_transport::state : std::enable_shared_from_this<memory_transport::
   std::vector<std::shared_ptr<queue>> queues;
   std::map<std::string, std::shared_ptr<delivery_sink>> replies;
   std::atomic<std::size_t> rejected{0};
+  router route;  ///< a driver emulation's routing, when it set one
   bool closed = false;
 
   void pump(const std::shared_ptr<queue>& q);
@@ -292,11 +293,16 @@ bool glob(std::string_view p, std::string_view s) {
          glob(p.substr(1), s.substr(1));
 }
 
-/// Whether a message published to `channel` reaches queue `q` (its kind aside).
-bool reaches(const queue& q, std::string_view channel, const settings& cfg) {
+/// Whether `m` reaches queue `q` (its kind aside): the driver emulation's router says,
+/// else the address rules of `cfg`.
+bool reaches(const queue& q, const outgoing& m, const settings& cfg,
+             const memory_transport::router& route) {
+  if (route)
+    if (auto r = route(q.spec, m))
+      return *r;
   if (!is_pattern(q.spec, cfg))
-    return q.spec.address == channel;
-  return cfg.glob_patterns ? glob(q.spec.address, channel) : matches(q.spec.address, channel);
+    return q.spec.address == m.channel;
+  return cfg.glob_patterns ? glob(q.spec.address, m.channel) : matches(q.spec.address, m.channel);
 }
 
 }  // namespace
@@ -342,8 +348,8 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       std::vector<std::shared_ptr<queue>> hits;
       auto kind = kind_of(msg.driver.kind(), st_->cfg);
       for (auto& q : st_->queues) {
-        bool hit =
-            reaches(*q, msg.channel, st_->cfg) && kind_of(q->spec.driver.kind(), st_->cfg) == kind;
+        bool hit = reaches(*q, msg, st_->cfg, st_->route) &&
+                   kind_of(q->spec.driver.kind(), st_->cfg) == kind;
         if (!hit)
           continue;
         if (st_->cfg.max_queue && q->pending.size() >= st_->cfg.max_queue) {
@@ -384,19 +390,27 @@ void memory_transport::close() {
   st_->replies.clear();
 }
 
-std::size_t memory_transport::discard_pending(std::string_view channel) {
+std::size_t memory_transport::discard_pending(const outgoing& probe,
+                                              const std::function<bool(const envelope&)>& which) {
   std::vector<envelope_ptr> dropped;  // released outside the lock
   std::lock_guard lock{st_->mtx};
   std::size_t n = 0;
   for (auto& q : st_->queues) {
-    if (!reaches(*q, channel, st_->cfg))
+    if (!reaches(*q, probe, st_->cfg, st_->route))
       continue;
     ++n;
-    for (auto& e : q->pending)
-      dropped.push_back(std::move(e));
-    q->pending.clear();
+    auto keep = std::stable_partition(q->pending.begin(), q->pending.end(),
+                                      [&](const envelope_ptr& e) { return which && !which(*e); });
+    for (auto i = keep; i != q->pending.end(); ++i)
+      dropped.push_back(std::move(*i));
+    q->pending.erase(keep, q->pending.end());
   }
   return n;
+}
+
+void memory_transport::route_with(router r) {
+  std::lock_guard lock{st_->mtx};
+  st_->route = std::move(r);
 }
 
 std::size_t memory_transport::pending() const {

@@ -553,6 +553,55 @@ TEST(KafkaBroker, KeyOrderedHandlersKeepEachKeysOrderAndRunKeysInParallel) {
   EXPECT_TRUE(lag_is("keyed", topic, 0));
 }
 
+// The test broker routes as Kafka: a regex pattern takes the matching topics, `more`
+// topics are read too, explicit partitions read only theirs (each partition its own offsets),
+// and a seek of one partition replays that partition only.
+TEST(KafkaTestBroker, RoutesPatternsSeveralTopicsAndPartitionsAsKafka) {
+  kafka::broker broker{"127.0.0.1:1"};  // never contacted
+  seen_set by_pattern, by_more, by_partition;
+  std::mutex mtx;
+  std::vector<std::string> places;
+  broker.subscriber(kafka::topic{.name = "^audit\\.[ab]$", .pattern = true, .group = "pattern"})
+      .handle([&](const std::string& b, brook::message& m) {
+        by_pattern.add(std::string{m.channel()} + "=" + b);
+      });
+  broker.subscriber(kafka::topic{.name = "orders", .more = {"refunds"}, .group = "both"})
+      .handle([&](const std::string& b, brook::message& m) {
+        by_more.add(std::string{m.channel()} + "=" + b);
+      });
+  broker.subscriber(kafka::topic{.name = "parts", .partitions = {1}})
+      .handle([&](const std::string& b, brook::message& m) {
+        by_partition.add(b);
+        std::lock_guard lock{mtx};
+        places.push_back(b + "@" + std::to_string(m.delivery().partition) + ":" +
+                         std::to_string(m.delivery().offset));
+      });
+  brook::testing::test_broker tb{broker};
+  for (const char* t : {"audit.a", "audit.b", "audit.c", "xaudit.a"})
+    ASSERT_FALSE(tb.publish(t, std::string{t}));
+  ASSERT_FALSE(tb.publish("orders", std::string{"o"}));
+  ASSERT_FALSE(tb.publish("refunds", std::string{"r"}));
+  ASSERT_FALSE(tb.publish("returns", std::string{"not read"}));
+  for (std::int32_t p = 0; p < 3; ++p)
+    for (int i = 0; i < 2; ++i)
+      ASSERT_FALSE(broker.publish(kafka::topic_out{.name = "parts", .partition = p},
+                                  "p" + std::to_string(p) + "-" + std::to_string(i)));
+  ASSERT_TRUE(tb.wait_idle());
+  {
+    std::lock_guard lock{by_pattern.mtx};
+    EXPECT_EQ(by_pattern.bodies, (std::set<std::string>{"audit.a=audit.a", "audit.b=audit.b"}));
+  }
+  {
+    std::lock_guard lock{by_more.mtx};
+    EXPECT_EQ(by_more.bodies, (std::set<std::string>{"orders=o", "refunds=r"}));
+  }
+  ASSERT_FALSE(broker.seek("parts", 1, 1));  // partition 1 again from its offset 1
+  ASSERT_FALSE(broker.seek("parts", 0, 0));  // a partition it does not hold: nothing for it
+  ASSERT_TRUE(tb.wait_idle());
+  std::lock_guard lock{mtx};
+  EXPECT_EQ(places, (std::vector<std::string>{"p1-0@1:0", "p1-1@1:1", "p1-1@1:1"}));
+}
+
 TEST(KafkaTestBroker, AcceptsTheDeclarationsAndEmulatesTheirAcks) {
   kafka::broker broker{"127.0.0.1:1"};  // never contacted
   seen_set seen;

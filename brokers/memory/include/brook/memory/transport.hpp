@@ -4,8 +4,10 @@
 /// Exposed so tests and drivers' test emulations can inspect it.
 #include <brook/memory/settings.hpp>
 #include <brook/transport.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,10 +41,19 @@ public:
   std::string open_replies(std::shared_ptr<delivery_sink> sink) override;
   void close() override;
 
-  /// Drops the undelivered messages of every queue a publish to `channel` reaches
-  /// (what was delivered and not settled is untouched) and returns how many queues
-  /// that is: a driver's emulation of a seek replays from its own log after it.
-  std::size_t discard_pending(std::string_view channel);
+  /// Whether a publish `m` reaches a subscription of `spec`, as a driver's emulation
+  /// decides it (Kafka's regex patterns, several topics, partitions); nullopt leaves it
+  /// to `settings`' address rules. Called with the transport's lock held.
+  using router =
+      std::function<std::optional<bool>(const subscription_spec& spec, const outgoing& m)>;
+  /// Routes with `r` from now on (set it before subscribing).
+  void route_with(router r);
+  /// Drops the undelivered messages (those `which` selects; all without it) of every
+  /// queue a publish like `probe` reaches, and returns how many queues that is; what
+  /// was delivered and not settled is untouched. A driver's emulation of a seek
+  /// replays from its own log after it.
+  std::size_t discard_pending(const outgoing& probe,
+                              const std::function<bool(const envelope&)>& which = {});
   /// Undelivered messages over all queues.
   std::size_t pending() const;
   /// Delivered and not yet settled.
