@@ -27,9 +27,14 @@ std::string url() {
   return u ? u : "nats://127.0.0.1:4232";
 }
 
-/// "brook", or "brook_asap" with ASAP=1.
-const char* impl() {
-  return env_or("ASAP", 0) != 0 ? "brook_asap" : "brook";
+/// "brook"; "_asap" with ASAP=1, "_polling" with IDLE_POLLS (run_options::idle_polls).
+std::string impl() {
+  std::string s = "brook";
+  if (env_or("ASAP", 0) != 0)
+    s += "_asap";
+  if (env_or("IDLE_POLLS", 0) != 0)
+    s += "_polling";
+  return s;
 }
 
 brook::nats::settings settings() {
@@ -83,7 +88,9 @@ void pingpong(long n) {
                         [](const brook::error_info&) {});
   });
   brook::app app{broker};
-  app.start({.workers = 1, .log_level = "warn"});
+  app.start({.workers = 1,
+             .idle_polls = static_cast<std::size_t>(env_or("IDLE_POLLS", 2000)),
+             .log_level = "warn"});
   bench::must(out.publish(tick{0, now_ns(), "bench", "pingpong"}));
   while (got.load() < n + warmup)
     std::this_thread::sleep_for(std::chrono::microseconds{200});

@@ -62,6 +62,9 @@ case "$broker" in
           # each publish at once as the raw client does (settings::send_asap, "brook_asap").
           HEADERS=1 "$build/bench/nats_raw" "$bench" | tee -a "$out"
           ASAP=1 "$build/bench/nats_bench" "$bench" | tee -a "$out"
+          # The latency profile: also idle scheduler threads polling longer before they sleep
+          # (run_options::idle_polls, "brook_asap_polling").
+          ASAP=1 IDLE_POLLS=100000 "$build/bench/nats_bench" "$bench" | tee -a "$out"
         fi
         "$py" bench/faststream_nats.py "$bench" --n "${fs_n[$bench]}" --url "$BROOK_NATS_URL" |
           tee -a "$out"

@@ -10,6 +10,7 @@ RATIOS = [
     ("brook_vs_raw_bare", "brook", "raw_bare", 3),
     ("brook_vs_raw_headers", "brook", "raw_headers", 3),
     ("brook_asap_vs_raw", "brook_asap", "raw", 3),
+    ("brook_asap_polling_vs_raw", "brook_asap_polling", "raw", 3),
     ("metrics_on_vs_off", "brook_metrics", "brook", 3),
     ("traced_vs_off", "brook_traced", "brook", 3),
     ("brook_vs_faststream", "brook", "faststream", 2),

@@ -94,7 +94,7 @@ void app::start(run_options o) {
   for (auto& f : on_startup_)
     f();
   rt_ = external_ ? std::make_unique<detail::runtime>(*external_)
-                  : std::make_unique<detail::runtime>(o.workers);
+                  : std::make_unique<detail::runtime>(o.workers, o.idle_polls);
   rt_->set_drain_budget(o.graceful_timeout);
   rt_->set_observer(obs_);
   if (obs_)

@@ -78,6 +78,11 @@ int app::run(int argc, char** argv) {
   add_common(run_cmd);
   run_cmd->add_option("--threads", o.workers, "scheduler threads (0 = one per core, min 4)")
       ->envname("BROOK_THREADS");
+  run_cmd
+      ->add_option("--idle-polls", o.idle_polls,
+                   "times an idle scheduler thread looks for work before it sleeps (more: "
+                   "lower latency for a lone message, a busy core for that long after it)")
+      ->envname("BROOK_IDLE_POLLS");
   std::size_t workers = 1;
   run_cmd
       ->add_option("--workers", workers,

@@ -2,6 +2,7 @@
 // start-up checks and graceful drain.
 #include "runtime.hpp"
 
+#include <algorithm>
 #include <brook/broker.hpp>
 #include <brook/detail/runtime.hpp>
 #include <caf/actor_system.hpp>
@@ -172,14 +173,15 @@ struct runtime::impl {
   bool stopped = false;
 };
 
-runtime::runtime(std::size_t workers) : impl_(std::make_unique<impl>()) {
+runtime::runtime(std::size_t workers, std::size_t idle_polls) : impl_(std::make_unique<impl>()) {
   impl_->cfg = std::make_unique<caf::actor_system_config>();
   if (workers > 0)
     impl_->cfg->set("scheduler.max-threads", workers);
   // CAF's default idle strategy sleeps 50 us between polls for a while before
   // it parks on a condition variable; a message arriving then waits out the
   // sleep. Spin briefly, then park (the enqueue notifies a parked worker).
-  impl_->cfg->set("work-stealing.aggressive-poll-attempts", 2000);
+  impl_->cfg->set("work-stealing.aggressive-poll-attempts",
+                  static_cast<std::int64_t>(std::max<std::size_t>(idle_polls, 1)));
   impl_->cfg->set("work-stealing.moderate-poll-attempts", 0);
   impl_->cfg->set("work-stealing.relaxed-sleep-duration",
                   caf::timespan{std::chrono::milliseconds{100}});

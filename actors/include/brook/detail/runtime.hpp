@@ -88,7 +88,7 @@ struct connection_snapshot {
 class runtime {
 public:
   /// Owns an actor system with `workers` scheduler threads (0 = CAF's default).
-  explicit runtime(std::size_t workers = 0);
+  explicit runtime(std::size_t workers = 0, std::size_t idle_polls = 2000);
   /// Runs on a user's actor system (embedding); it must outlive the runtime.
   explicit runtime(caf::actor_system& sys);
   ~runtime();
