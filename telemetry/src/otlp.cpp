@@ -24,6 +24,18 @@ void number_string(std::string& out, I v) {  // OTLP's 64-bit integers are strin
   out.push_back('"');
 }
 
+/// `key` (`,"name":`, with its separator) and a JSON string.
+void string_field(std::string& out, const char* key, std::string_view v) {
+  out.append(key);
+  write_string(out, v);
+}
+/// `key` and one of OTLP's 64-bit integers (a string).
+template <class I>
+void number_field(std::string& out, const char* key, I v) {
+  out.append(key);
+  number_string(out, v);
+}
+
 void attributes(std::string& out, const std::vector<span_attribute>& as) {
   out.push_back('[');
   for (std::size_t i = 0; i < as.size(); ++i) {
@@ -60,41 +72,28 @@ void object_list(std::string& out, const char* key, const std::vector<T>& items,
 }
 
 void span_json(std::string& out, const span_data& s) {
-  out.append("{\"traceId\":");
-  write_string(out, s.trace_id);
-  out.append(",\"spanId\":");
-  write_string(out, s.span_id);
-  if (!s.parent_span_id.empty()) {
-    out.append(",\"parentSpanId\":");
-    write_string(out, s.parent_span_id);
-  }
-  if (!s.trace_state.empty()) {
-    out.append(",\"traceState\":");
-    write_string(out, s.trace_state);
-  }
-  out.append(",\"name\":");
-  write_string(out, s.name);
+  string_field(out, "{\"traceId\":", s.trace_id);
+  string_field(out, ",\"spanId\":", s.span_id);
+  if (!s.parent_span_id.empty())
+    string_field(out, ",\"parentSpanId\":", s.parent_span_id);
+  if (!s.trace_state.empty())
+    string_field(out, ",\"traceState\":", s.trace_state);
+  string_field(out, ",\"name\":", s.name);
   out.append(",\"kind\":");
   write_integer(out, static_cast<int>(s.span_kind));
-  out.append(",\"startTimeUnixNano\":");
-  number_string(out, s.start_unix_nano);
-  out.append(",\"endTimeUnixNano\":");
-  number_string(out, s.end_unix_nano);
+  number_field(out, ",\"startTimeUnixNano\":", s.start_unix_nano);
+  number_field(out, ",\"endTimeUnixNano\":", s.end_unix_nano);
   out.append(",\"attributes\":");
   attributes(out, s.attributes);
   object_list(out, "links", s.links, [](std::string& o, const span_data::link& l) {
-    o.append("\"traceId\":");
-    write_string(o, l.trace_id);
-    o.append(",\"spanId\":");
-    write_string(o, l.span_id);
+    string_field(o, "\"traceId\":", l.trace_id);
+    string_field(o, ",\"spanId\":", l.span_id);
     o.append(",\"attributes\":");
     attributes(o, l.attributes);
   });
   object_list(out, "events", s.events, [](std::string& o, const span_data::event& e) {
-    o.append("\"name\":");
-    write_string(o, e.name);
-    o.append(",\"timeUnixNano\":");
-    number_string(o, e.time_unix_nano);
+    string_field(o, "\"name\":", e.name);
+    number_field(o, ",\"timeUnixNano\":", e.time_unix_nano);
     o.append(",\"attributes\":");
     attributes(o, e.attributes);
   });

@@ -27,8 +27,8 @@ namespace brook::kafka {
 
 namespace {
 
-/// Carries a record's place from the log to its delivery, where `stamping_sink` takes
-/// it off again: "<partition>:<offset>:<timestamp ms>:<key>".
+/// Carries a record's place from the log to its envelope, where `finish` takes it off
+/// again: "<partition>:<offset>:<timestamp ms>:<key>".
 constexpr std::string_view stamp_header = "x-brook-kafka-record";
 
 struct stamp {
@@ -60,51 +60,35 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-/// Writes the record's place into a delivery as the driver does (to_envelope).
-class stamping_sink final : public delivery_sink {
-public:
-  explicit stamping_sink(std::shared_ptr<delivery_sink> inner) : inner_(std::move(inner)) {}
-  void deliver(envelope_ptr env) override {
-    if (auto st = read_stamp(env->headers); st.partition >= 0) {
-      if (!st.key.empty())
-        env->metadata.insert_or_assign("key", std::string{st.key});
-      env->headers.erase(stamp_header);
-      env->delivery.partition = st.partition;
-      env->delivery.offset = st.offset;
-      env->delivery.timestamp_ms = st.timestamp_ms;
-      env->delivery.broker_id = record_id(env->channel, st.partition, st.offset);
-    }
-    inner_->deliver(std::move(env));
-  }
-  void failed(error_info err) override { inner_->failed(std::move(err)); }
-  void subscribed() override { inner_->subscribed(); }
-  void gap(const error_info& why) override { inner_->gap(why); }
-  void interrupted(const error_info& why) override { inner_->interrupted(why); }
-
-private:
-  std::shared_ptr<delivery_sink> inner_;
-};
+/// Writes the record's place into a delivery as the driver does (to_envelope), and takes
+/// the stamp off.
+void finish(envelope& env) {
+  auto st = read_stamp(env.headers);
+  if (st.partition < 0)
+    return;
+  if (!st.key.empty())
+    env.metadata.insert_or_assign("key", std::string{st.key});
+  env.delivery.partition = st.partition;
+  env.delivery.offset = st.offset;
+  env.delivery.timestamp_ms = st.timestamp_ms;
+  record_id(env.channel, st.partition, st.offset, env.delivery.broker_id);
+  env.headers.erase(stamp_header);  // last: `st.key` views the header
+}
 
 class emulation final : public detail::forwarding_transport {
 public:
   explicit emulation(std::shared_ptr<memory::memory_transport> mem)
       : forwarding_transport(mem), mem_(std::move(mem)) {
-    mem_->route_with([this](const subscription_spec& s, const outgoing& m) { return route(s, m); });
+    mem_->emulate_with(
+        {.route = [this](const subscription_spec& s, const outgoing& m) { return route(s, m); },
+         .finish = &finish});
   }
 
-  ~emulation() override { mem_->route_with(nullptr); }  // the router points here
+  ~emulation() override { mem_->emulate_with({}); }  // the router points here
   emulation(const emulation&) = delete;
   emulation& operator=(const emulation&) = delete;
 
   transport& underlying() noexcept override { return *this; }
-
-  std::unique_ptr<subscription> subscribe(const subscription_spec& spec,
-                                          std::shared_ptr<delivery_sink> sink) override {
-    return forwarding_transport::subscribe(spec, std::make_shared<stamping_sink>(std::move(sink)));
-  }
-  std::string open_replies(std::shared_ptr<delivery_sink> sink) override {
-    return forwarding_transport::open_replies(std::make_shared<stamping_sink>(std::move(sink)));
-  }
 
   void publish(outgoing msg, publish_callback done) override {
     const auto* target = msg.driver.get<topic_out>();
@@ -137,7 +121,7 @@ public:
     outgoing probe;  // no stamp: reaches every subscription that reads the topic
     probe.channel = r.topic;
     auto readers = mem_->discard_pending(
-        probe, [&](const envelope& e) { return parts.count(read_stamp(e.headers).partition) > 0; });
+        probe, [&](const envelope& e) { return parts.count(e.delivery.partition) > 0; });
     if (readers == 0)
       return {errc::not_found, "kafka: no running subscription of this broker reads '" + r.topic +
                                    "'; seek once the app has started"};

@@ -108,7 +108,7 @@ struct memory_transport::state : std::enable_shared_from_this<memory_transport::
   std::vector<std::shared_ptr<queue>> queues;
   std::map<std::string, std::shared_ptr<delivery_sink>> replies;
   std::atomic<std::size_t> rejected{0};
-  router route;  ///< a driver emulation's routing, when it set one
+  hooks emulation;  ///< a driver emulation's routing and envelope finishing, when it set them
   bool closed = false;
 
   void pump(const std::shared_ptr<queue>& q);
@@ -343,12 +343,15 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
     if (st_->closed) {
       result = {errc::closed, "memory broker is closed"};
     } else if (auto r = st_->replies.find(msg.channel); r != st_->replies.end()) {
-      r->second->deliver(std::make_shared<envelope>(to_envelope(std::move(msg))));
+      auto env = std::make_shared<envelope>(to_envelope(std::move(msg)));
+      if (st_->emulation.finish)
+        st_->emulation.finish(*env);
+      r->second->deliver(std::move(env));
     } else {
       std::vector<std::shared_ptr<queue>> hits;
       auto kind = kind_of(msg.driver.kind(), st_->cfg);
       for (auto& q : st_->queues) {
-        bool hit = reaches(*q, msg, st_->cfg, st_->route) &&
+        bool hit = reaches(*q, msg, st_->cfg, st_->emulation.route) &&
                    kind_of(q->spec.driver.kind(), st_->cfg) == kind;
         if (!hit)
           continue;
@@ -364,6 +367,8 @@ void memory_transport::publish(outgoing msg, publish_callback done) {
       // one takes the original, so the common single-queue case copies nothing.
       if (!hits.empty()) {
         auto proto = to_envelope(std::move(msg));
+        if (st_->emulation.finish)
+          st_->emulation.finish(proto);
         for (std::size_t k = 0; k < hits.size(); ++k) {
           auto env = k + 1 == hits.size() ? std::make_shared<envelope>(std::move(proto))
                                           : std::make_shared<envelope>(proto);
@@ -396,7 +401,7 @@ std::size_t memory_transport::discard_pending(const outgoing& probe,
   std::lock_guard lock{st_->mtx};
   std::size_t n = 0;
   for (auto& q : st_->queues) {
-    if (!reaches(*q, probe, st_->cfg, st_->route))
+    if (!reaches(*q, probe, st_->cfg, st_->emulation.route))
       continue;
     ++n;
     auto keep = std::stable_partition(q->pending.begin(), q->pending.end(),
@@ -408,9 +413,9 @@ std::size_t memory_transport::discard_pending(const outgoing& probe,
   return n;
 }
 
-void memory_transport::route_with(router r) {
+void memory_transport::emulate_with(hooks h) {
   std::lock_guard lock{st_->mtx};
-  st_->route = std::move(r);
+  st_->emulation = std::move(h);
 }
 
 std::size_t memory_transport::pending() const {

@@ -46,8 +46,15 @@ public:
   /// to `settings`' address rules. Called with the transport's lock held.
   using router =
       std::function<std::optional<bool>(const subscription_spec& spec, const outgoing& m)>;
-  /// Routes with `r` from now on (set it before subscribing).
-  void route_with(router r);
+  /// What a driver's emulation adds to this transport (each part optional).
+  struct hooks {
+    router route;
+    /// Finishes each envelope a publish makes, before a queue holds it (Kafka's
+    /// partition and offset). Called with the transport's lock held.
+    std::function<void(envelope&)> finish;
+  };
+  /// Uses `h` from now on (set it before subscribing; `{}` removes them).
+  void emulate_with(hooks h);
   /// Drops the undelivered messages (those `which` selects; all without it) of every
   /// queue a publish like `probe` reaches, and returns how many queues that is; what
   /// was delivered and not settled is untouched. A driver's emulation of a seek
