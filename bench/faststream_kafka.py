@@ -29,6 +29,12 @@ def tick(seq: int, kind: str) -> dict:
     return Tick(seq=seq, sent_ns=time.monotonic_ns(), source="bench", kind=kind).model_dump()
 
 
+def make_broker(bootstrap: str) -> KafkaBroker:
+    """The producer brook and the raw baseline use: idempotent, acks=all, linger.ms 1
+    (aiokafka's own defaults are acks=1, no idempotence, linger 0)."""
+    return KafkaBroker(bootstrap, logger=None, acks="all", enable_idempotence=True, linger_ms=1)
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[int(p * (len(xs) - 1))] if xs else 0.0
@@ -51,7 +57,7 @@ async def warm_up(broker: KafkaBroker, topic: str, warmed: asyncio.Event) -> Non
 
 async def throughput(bootstrap: str, n: int) -> None:
     topic = f"bench-fs-tp-{time.time_ns()}"
-    broker = KafkaBroker(bootstrap, logger=None)
+    broker = make_broker(bootstrap)
     lat, done, warmed = [], asyncio.Event(), asyncio.Event()
     handled = {"n": 0}
 
@@ -80,7 +86,7 @@ async def throughput(bootstrap: str, n: int) -> None:
 
 async def pingpong(bootstrap: str, n: int) -> None:
     topic = f"bench-fs-pp-{time.time_ns()}"
-    broker = KafkaBroker(bootstrap, logger=None)
+    broker = make_broker(bootstrap)
     warm = 100
     lat, state, done, warmed = [], {"k": 0, "t0": 0.0}, asyncio.Event(), asyncio.Event()
 

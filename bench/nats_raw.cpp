@@ -4,7 +4,8 @@
 //                  yet received (a window both sides use, since core NATS cannot pause);
 //                  an async subscription consumes them. Latency = receive - send time.
 //   pingpong       one message in flight on a core subject: the subscriber publishes the
-//                  next one at once (FastStream's method). SendAsap on, as brook's default.
+//                  next one at once (FastStream's method). SendAsap on (brook's default is
+//                  settings::flush_when_idle; ASAP=1 on nats_bench matches this).
 //   js_throughput  N messages published to JetStream (async, PubAck window 1000) while a
 //                  pull consumer fetches batches of 100 and acks each message.
 // usage: nats_raw [throughput|pingpong|js_throughput|all]
