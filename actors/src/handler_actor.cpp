@@ -239,7 +239,48 @@ struct handler_state {
   std::vector<std::uint64_t> done;          ///< finished since the last flush
   bool warned_unsettled = false;
   std::uint64_t next_run = 0;  ///< names handler runs for the shared middlewares
+  std::size_t returned = 0, lost = 0;  ///< given back unfinished (a stop, this actor's end)
+  std::shared_ptr<subscriber_link> link;  ///< holds the subscription while this handler lives
   static inline const char* name = "brook.handler";
+
+  /// What this handler had started and not settled: while its subscriber lives
+  /// (this handler died alone), handed back to it by re-arming the claims, and the
+  /// subscriber returns or counts them as for any handler death; once the
+  /// subscriber has ended (a stop, its crash), returned or counted here.
+  ~handler_state() {
+    if (!rt)
+      return;
+    const auto why = rt->abandoning() ? drop_reason::stopped : drop_reason::handler_died;
+    for (auto& [id, j] : pending) {
+      if (!j->msg || j->msg->settled())
+        continue;
+      auto& held = *j->msg->raw();
+      std::vector<std::pair<std::uint64_t, envelope*>> each;
+      if (held.batch.empty()) {
+        each.emplace_back(j->id, &held);
+      } else {
+        for (std::size_t k = 0; k < held.batch.size(); ++k)
+          each.emplace_back(k == 0 ? j->id : j->more_ids[k - 1], held.batch[k].get());
+      }
+      for (auto [at, one] : each) {
+        one->claim.arm(at);
+        // The subscriber clears `alive` before it takes claims: when it still lives
+        // here, it will find this one armed.
+        if (link && link->alive.load() && !rt->abandoning())
+          continue;
+        if (one->claim.take(at))
+          ++(give_back(*rt, *one, why) ? lost : returned);
+      }
+    }
+    if (lost > 0)
+      rt->log->error(
+          "{} - handler ended holding {} unfinished message(s) its broker cannot take back; "
+          "counted as dropped ({})",
+          rt->decl->spec.address, lost, to_string(why));
+    if (returned > 0)
+      rt->log->warn("{} - handler ended; {} unfinished message(s) returned for redelivery",
+                    rt->decl->spec.address, returned);
+  }
 
   std::unique_ptr<job> make_job(std::uint64_t id) {
     std::unique_ptr<job> j;
@@ -995,8 +1036,23 @@ std::chrono::milliseconds retry_wait(const subscriber_runtime& rt, envelope& env
   return env.headers.empty() ? std::chrono::milliseconds{0} : read_retry_headers(rt, env);
 }
 
+/// Takes `env` for this handler: false when its subscriber gave it back first,
+/// or when the app's stop gave up on the drain (then this handler gives it back).
+bool claim(handler_actor* self, std::uint64_t id, envelope& env) {
+  auto& st = self->state;
+  if (!env.claim.take(id))
+    return false;
+  if (!st.rt->abandoning())
+    return true;
+  ++(give_back(*st.rt, env, drop_reason::stopped) ? st.lost : st.returned);
+  st.done.push_back(id);
+  return false;
+}
+
 void process(handler_actor* self, std::uint64_t id, envelope_ptr env) {
   auto& rt = *self->state.rt;
+  if (!claim(self, id, *env))
+    return;
   ++rt.stats->received;
   if (rt.probe)
     rt.probe->received(env->body.size(), 1);
@@ -1015,13 +1071,20 @@ void process_batches(handler_actor* self, handle_batch& batch) {
     std::vector<envelope_ptr> members;
     members.reserve(end - at);
     more.clear();
+    std::uint64_t first = 0;
     auto wait = std::chrono::milliseconds{0};
     for (auto k = at; k < end; ++k) {
+      if (!claim(self, items[k].first, *items[k].second))
+        continue;
       wait = std::max(wait, retry_wait(rt, *items[k].second));
-      members.push_back(std::move(items[k].second));
-      if (k > at)
+      if (members.empty())
+        first = items[k].first;
+      else
         more.push_back(items[k].first);
+      members.push_back(std::move(items[k].second));
     }
+    if (members.empty())
+      continue;
     rt.stats->received += members.size();
     if (rt.probe) {
       std::size_t bytes = 0;
@@ -1029,7 +1092,7 @@ void process_batches(handler_actor* self, handle_batch& batch) {
         bytes += e->body.size();
       rt.probe->received(bytes, members.size());
     }
-    begin(self, items[at].first, more, make_batch(std::move(members)), wait);
+    begin(self, first, more, make_batch(std::move(members)), wait);
   }
 }
 
@@ -1044,8 +1107,10 @@ std::unique_ptr<job> take(handler_actor* self, std::uint64_t id, std::uint32_t r
   return j;
 }
 
-caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subscriber) {
+caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subscriber,
+                           std::shared_ptr<subscriber_link> link) {
   self->state.rt = rt;
+  self->state.link = std::move(link);
   self->state.subscriber = std::move(subscriber);
   self->state.resumer = std::make_shared<actor_resumer>(self->address());
   self->state.gate->self = self->address();
@@ -1148,10 +1213,12 @@ caf::behavior handler_impl(handler_actor* self, runtime_ptr rt, caf::actor subsc
 
 }  // namespace
 
-caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber) {
+caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber,
+                         std::shared_ptr<subscriber_link> link) {
   return rt->decl->options.blocking
-             ? parent->spawn<caf::detached + caf::linked>(handler_impl, rt, std::move(subscriber))
-             : parent->spawn<caf::linked>(handler_impl, rt, std::move(subscriber));
+             ? parent->spawn<caf::detached + caf::linked>(handler_impl, rt, std::move(subscriber),
+                                                          std::move(link))
+             : parent->spawn<caf::linked>(handler_impl, rt, std::move(subscriber), std::move(link));
 }
 
 }  // namespace brook::detail

@@ -171,6 +171,8 @@ struct runtime::impl {
   std::atomic<bool> escalated{false};
   std::chrono::milliseconds drain_budget{10000};
   bool stopped = false;
+  /// Shared with every subscriber runtime: the stop's drain ran out of time.
+  std::shared_ptr<std::atomic<bool>> abandoned = std::make_shared<std::atomic<bool>>(false);
 };
 
 runtime::runtime(std::size_t workers, std::size_t idle_polls) : impl_(std::make_unique<impl>()) {
@@ -271,6 +273,7 @@ void runtime::start_broker(broker& b, const std::vector<middleware_ptr>& outer,
     }
     auto rt = std::make_shared<subscriber_runtime>();
     rt->decl = d;
+    rt->abandoned = im.abandoned;
     rt->core = core;
     rt->log = access_logger();
     rt->chain = outer;
@@ -403,8 +406,23 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
       self->request(s, left, drain_atom::value)
           .receive([](caf::ok_atom) {}, [&](caf::error&) { drained = false; });
     }
+    // What is still in flight is given back (or counted) by whoever holds it; the
+    // handlers start nothing more.
+    std::vector<caf::actor> handlers;
+    if (!drained) {
+      im.abandoned->store(true, std::memory_order_relaxed);
+      for (auto& s : subs)
+        self->request(s, std::chrono::seconds{5}, handlers_atom::value)
+            .receive([&](std::string&,
+                         std::vector<caf::actor>& xs) { handlers.insert(handlers.end(), xs.begin(), xs.end()); },
+                     [](caf::error&) {});
+    }
     self->send_exit(im.supervisor, caf::exit_reason::user_shutdown);
     self->wait_for(im.supervisor);
+    // A handler still running a message finishes it (nothing can interrupt it) and
+    // settles it while the connections are open; the rest it gave back.
+    for (auto& h : handlers)
+      self->wait_for(h);
   }
   im.supervisor = caf::actor{};
   {

@@ -107,7 +107,16 @@ struct subscriber_runtime {
   /// The current subscription's capabilities; written by the subscriber actor
   /// before it hands out a delivery, read by its handlers.
   capabilities caps;
+  /// Set once the app's stop has given up waiting for the drain: handlers start
+  /// nothing more and give back what they hold.
+  std::shared_ptr<std::atomic<bool>> abandoned = std::make_shared<std::atomic<bool>>(false);
+  bool abandoning() const noexcept { return abandoned->load(std::memory_order_relaxed); }
 };
+
+/// A delivery the core cannot finish: back to the broker when the subscription
+/// can keep it, else rejected and counted as dropped for `why`. Returns whether
+/// it was lost. The caller took its `envelope::claim` (and accounts `held`).
+bool give_back(subscriber_runtime& rt, envelope& env, drop_reason why);
 
 using runtime_ptr = std::shared_ptr<subscriber_runtime>;
 
@@ -123,7 +132,17 @@ using result_ptr = std::shared_ptr<call_result>;
 envelope_ptr make_batch(std::vector<envelope_ptr> members);
 
 /// Spawns a handler actor linked to `parent` (its subscriber), detached when blocking.
-caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber);
+/// What a subscriber shares with its handler actors.
+struct subscriber_link {
+  /// False once the subscriber ended (it then settled what no handler had taken).
+  std::atomic<bool> alive{true};
+  /// The driver subscription, handed over as the subscriber ends: it lives until the
+  /// last handler ends, so what they finish (or give back) still reaches the broker.
+  std::shared_ptr<subscription> keep;
+};
+
+caf::actor spawn_handler(caf::event_based_actor* parent, runtime_ptr rt, caf::actor subscriber,
+                         std::shared_ptr<subscriber_link> link);
 
 /// Spawns a subscriber actor linked to `parent` (it spawns its handlers and subscribes).
 caf::actor spawn_subscriber(caf::event_based_actor* parent, runtime_ptr rt);

@@ -139,6 +139,9 @@ public:
     ++live_;
     return (std::uint64_t{e.generation} << 32) | index;
   }
+  std::uint64_t id_of(const entry& e) const noexcept {
+    return (std::uint64_t{e.generation} << 32) | static_cast<std::uint64_t>(&e - entries_.data());
+  }
   /// The live entry of `id`, or null.
   entry* find(std::uint64_t id) noexcept {
     auto index = static_cast<std::uint32_t>(id);
@@ -174,11 +177,9 @@ private:
   std::size_t live_ = 0;
 };
 
-/// Gives a delivery the core cannot finish back to the broker when the
-/// subscription can keep it, else counts it as lost for `why`. Returns
-/// whether it was lost.
+}  // namespace
+
 bool give_back(subscriber_runtime& rt, envelope& env, drop_reason why) {
-  --rt.stats->held;
   if (env.ack && rt.caps.can_keep()) {
     env.ack->nack();
     ++rt.stats->nacked;
@@ -189,6 +190,8 @@ bool give_back(subscriber_runtime& rt, envelope& env, drop_reason why) {
   rt.stats->drop(why);
   return true;
 }
+
+namespace {
 
 struct subscriber_state {
   runtime_ptr rt;
@@ -209,6 +212,8 @@ struct subscriber_state {
   bool draining = false;
   bool cancel_confirmed = false;  ///< the driver will deliver nothing more
   std::vector<caf::response_promise> drain_waiters;
+  /// Its handlers' view of this subscriber: false once it ended.
+  std::shared_ptr<subscriber_link> link = std::make_shared<subscriber_link>();
   static inline const char* name = "brook.subscriber";
 
   /// The driver's own drops (overflow, failed push-backs) into the counters.
@@ -217,32 +222,43 @@ struct subscriber_state {
       rt->stats->dropped[static_cast<std::size_t>(drop_reason::driver)] =
           rt->stats->driver_dropped_before + sub->dropped();
   }
-  void end_subscription() {
+  /// `hand_over`: the handlers keep the driver subscription until the last one ends.
+  void end_subscription(bool hand_over = false) {
     if (!sub)
       return;
     sync_driver_drops();
     rt->stats->driver_dropped_before += sub->dropped();
+    if (hand_over)
+      link->keep = std::move(sub);
     sub.reset();
   }
 
   ~subscriber_state() {
     if (!rt)
       return;
+    link->alive.store(false);  // before the claims are taken: see handler_state's end
     // Detach first, so a driver callback racing with the end is counted by
     // the sink; then stop the driver and settle whatever this subscriber held
     // (a crash, a drain timeout, an escalation).
     std::vector<envelope_ptr> left;
     if (sink)
       left = sink->reset();
-    end_subscription();
+    end_subscription(true);
     std::size_t lost = 0, returned = 0;
     auto settle = [&](envelope& env) {
+      --rt->stats->held;
       if (give_back(*rt, env, drop_reason::stopped))
         ++lost;
       else
         ++returned;
     };
-    inflight.for_each([&](inflight_table::entry& e) { settle(*e.env); });
+    inflight.for_each([&](inflight_table::entry& e) {
+      // A handler that started it settles it (it is running, or its result is on the way).
+      if (e.env->claim.take(inflight.id_of(e)))
+        settle(*e.env);
+      else
+        --rt->stats->held;
+    });
     for (auto& env : waiting)
       settle(*env);
     for (auto& env : partial)
@@ -264,7 +280,7 @@ struct subscriber_state {
 using subscriber_actor = caf::stateful_actor<subscriber_state>;
 
 caf::actor spawn_slot(subscriber_actor* self) {
-  return spawn_handler(self, self->state.rt, caf::actor_cast<caf::actor>(self));
+  return spawn_handler(self, self->state.rt, caf::actor_cast<caf::actor>(self), self->state.link);
 }
 
 void dispatch(subscriber_actor* self, envelope_ptr env);
@@ -349,10 +365,15 @@ void on_handler_exit(subscriber_actor* self, caf::exit_msg& msg) {
   it->load = 0;
   // The dead handler's messages: back to the broker when it can redeliver
   // them, else lost and counted.
-  std::size_t lost = 0, returned = 0;
+  std::size_t lost = 0, returned = 0, started = 0;
   st.inflight.erase_if([&](inflight_table::entry& e) {
     if (e.handler != idx)
       return false;
+    --st.rt->stats->held;
+    if (!e.env->claim.take(st.inflight.id_of(e))) {
+      ++started;  // the handler had started it: it settled it, or gave it back as it ended
+      return true;
+    }
     if (give_back(*st.rt, *e.env, drop_reason::handler_died))
       ++lost;
     else
@@ -379,8 +400,8 @@ void on_handler_exit(subscriber_actor* self, caf::exit_msg& msg) {
   ++st.rt->stats->restarts;
   self->delayed_send(self, policy.backoff.delay(st.restarts.size(), random01()),
                      restart_atom::value, static_cast<std::uint64_t>(idx));
-  if (st.sub && !st.draining && lost + returned > 0)
-    st.sub->request(lost + returned);
+  if (st.sub && !st.draining && lost + returned + started > 0)
+    st.sub->request(lost + returned + started);
   check_drained(self);
 }
 
@@ -424,6 +445,7 @@ void dispatch(subscriber_actor* self, envelope_ptr env) {
   }
   ++s.slots[best].load;
   auto id = s.inflight.add(env, best);
+  env->claim.arm(id);
   auto n = s.inflight.size();
   s.rt->stats->in_flight = n;
   if (n > s.rt->stats->max_in_flight_seen)

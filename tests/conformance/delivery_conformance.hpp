@@ -181,6 +181,42 @@ TEST_P(DeliveryConformance, DrainLosesNothing) {
       << done << " handled";
 }
 
+// A stop whose drain runs out of time: each message the core took is settled
+// exactly once. What a handler started finishes and counts as handled; what no
+// handler started goes back to the broker (or is counted as dropped) and is
+// never run afterwards. The handler takes 20 ms a message and the stop waits 100.
+TEST_P(DeliveryConformance, DrainTimeoutSettlesEachMessageOnce) {
+  constexpr int total = 40;
+  handled_set handled;
+  std::atomic<int> runs{0};
+  subscriber().max_in_flight(16).handle([&](const std::string& b) {
+    ++runs;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    handled.add(b);
+  });
+  brook::app app{*broker};
+  app.start({.graceful_timeout = std::chrono::milliseconds{100}, .log_level = "off"});
+  ASSERT_TRUE(eventually([&] { return app.ready(); }));
+  std::this_thread::sleep_for(GetParam().settle);
+  publish(total);
+  ASSERT_TRUE(eventually([&] { return handled.size() >= 2; }));
+  app.stop();
+  auto s = stats(app);
+  const auto done = handled.size();
+  EXPECT_EQ(runs.load(), static_cast<int>(done)) << "every run that began was finished";
+  EXPECT_EQ(handled.calls, done) << "no message handled twice";
+  EXPECT_EQ(s.received, done) << "what was given back never reached the handler";
+  EXPECT_EQ(s.processed, done) << "a handled message is not also returned or dropped";
+  EXPECT_LT(done, static_cast<std::size_t>(total)) << "the stop did not wait for everything";
+  if (caps().can_keep()) {
+    EXPECT_EQ(s.dropped_total(), 0u);
+  }
+  // A reader that keeps its position here (XREAD) took what it handled and what it dropped.
+  const auto left = GetParam().on_broker(*broker, address, s.received + s.dropped_total());
+  EXPECT_EQ(done + left + s.dropped_total(), static_cast<std::size_t>(total))
+      << done << " handled, " << s.nacked << " nacked, " << s.dropped_total() << " dropped";
+}
+
 // A handler that dies with a message in flight: where the broker can keep it,
 // it is nacked and comes back; where it cannot, it is counted as lost.
 TEST_P(DeliveryConformance, HandlerDeathRedeliversOrCounts) {

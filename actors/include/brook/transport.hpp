@@ -33,6 +33,7 @@
 #include <brook/driver_spec.hpp>
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,34 @@ struct delivery_info {
 };
 
 /// One inbound message as a driver hands it to the core.
+namespace detail {
+/// Who settles a delivery the core holds: the handler that starts it, or the
+/// subscriber giving it back because it stops first. The subscriber arms it with
+/// the delivery's id when it hands the envelope out; the first to `take` that id
+/// wins, so a delivery is never both handled and returned or counted as lost (and
+/// a stale id, from before the broker delivered the same envelope again, takes
+/// nothing). A copy starts unarmed.
+class settle_claim {
+public:
+  settle_claim() = default;
+  settle_claim(const settle_claim&) noexcept {}
+  settle_claim& operator=(const settle_claim&) noexcept {
+    reset();
+    return *this;
+  }
+  void arm(std::uint64_t id) noexcept { v_.store(id); }
+  /// True for the first caller with the armed id only.
+  bool take(std::uint64_t id) noexcept {
+    return v_.compare_exchange_strong(id, taken);
+  }
+  void reset() noexcept { v_.store(taken, std::memory_order_relaxed); }
+
+private:
+  static constexpr std::uint64_t taken = ~std::uint64_t{0};
+  std::atomic<std::uint64_t> v_{taken};
+};
+}  // namespace detail
+
 struct envelope {
   std::string channel;         ///< concrete address it arrived on
   std::string body;            ///< raw payload bytes
@@ -93,6 +122,8 @@ struct envelope {
   /// (`subscriber_builder::batch`), in the order they arrived. This envelope is
   /// then their union: `body` a JSON array of their bodies, `ack` settles every one.
   std::vector<std::shared_ptr<envelope>> batch;
+  /// Set by the core, never by a driver (see `detail::settle_claim`).
+  detail::settle_claim claim;
 };
 
 using envelope_ptr = std::shared_ptr<envelope>;

@@ -52,8 +52,10 @@ struct client::hooks {
     });
   }
   static void pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* c) {
-    with_owner(c, [&](client& cl) { cl.on_pub_ack(msg, pa, pae); });
-    natsMsg_Destroy(msg);
+    bool keep = false;
+    with_owner(c, [&](client& cl) { keep = cl.on_pub_ack(msg, pa, pae); });
+    if (!keep)
+      natsMsg_Destroy(msg);
   }
 };
 
@@ -286,19 +288,31 @@ void client::run_flusher() {
   }
 }
 
-void client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
+bool client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
   publish_callback done;
   {
     std::lock_guard lock{mtx_};
     auto i = acks_.find(msg);
     if (i == acks_.end())
-      return;
+      return false;
+    if (!pa && pae && pae->Err == NATS_NO_RESPONDERS && !resender_stop_) {
+      auto& n = resent_[msg];
+      if (n < 2) {
+        ++n;
+        resends_.push_back({msg, std::chrono::steady_clock::now() + n * std::chrono::milliseconds{250}});
+        if (!resender_.joinable())
+          resender_ = std::thread([this] { run_resender(); });
+        resend_cv_.notify_one();
+        return true;  // kept, with its callback, until it is sent again
+      }
+    }
+    resent_.erase(msg);
     done = std::move(i->second);
     acks_.erase(i);
   }
   if (pa) {
     done({});
-    return;
+    return false;
   }
   std::string subject = natsMsg_GetSubject(msg);
   error_info err{errc::publish_failed, "nats: JetStream publish to '" + subject + "' failed"};
@@ -312,6 +326,55 @@ void client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
       err.message += std::string{" ("} + pae->ErrText + ")";
   }
   done(err);
+  return false;
+}
+
+void client::run_resender() {
+  std::unique_lock lock{mtx_};
+  while (!resender_stop_) {
+    if (resends_.empty()) {
+      resend_cv_.wait(lock);
+      continue;
+    }
+    auto next = std::min_element(resends_.begin(), resends_.end(),
+                                 [](const resend& a, const resend& b) { return a.due < b.due; });
+    if (std::chrono::steady_clock::now() < next->due) {
+      resend_cv_.wait_until(lock, next->due);
+      continue;
+    }
+    natsMsg* msg = next->msg;
+    resends_.erase(next);
+    lock.unlock();
+    // nats.c takes the message back (its Nats-Msg-Id and expected stream are still on
+    // it); while the connection is down it waits in the reconnect buffer.
+    natsStatus s = NATS_CONNECTION_CLOSED;
+    with([&](natsConnection*, jsCtx* js) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MaxWait = cfg_.api_timeout.count();
+      natsMsg* owned = msg;
+      s = js_PublishMsgAsync(js, &owned, &po);
+    });
+    if (s == NATS_OK) {
+      kick();
+      lock.lock();
+      continue;
+    }
+    publish_callback done;
+    {
+      std::lock_guard relock{mtx_};
+      if (auto i = acks_.find(msg); i != acks_.end()) {
+        done = std::move(i->second);
+        acks_.erase(i);
+      }
+      resent_.erase(msg);
+    }
+    std::string subject = natsMsg_GetSubject(msg);
+    natsMsg_Destroy(msg);
+    if (done)
+      done(status_error(s, "nats: JetStream publish to '" + subject + "' (sent again)"));
+    lock.lock();
+  }
 }
 
 /// Opens `bucket`, creating it when missing.
@@ -383,6 +446,13 @@ void client::close() {
     if (!nc_ || closed_)
       return;
   }
+  {
+    std::lock_guard lock{mtx_};
+    resender_stop_ = true;
+  }
+  resend_cv_.notify_one();
+  if (resender_.joinable())
+    resender_.join();
   if (flusher_.joinable()) {
     {
       std::lock_guard lock{flush_mtx_};
@@ -426,6 +496,10 @@ void client::close() {
   {
     std::lock_guard lock{mtx_};
     left.swap(acks_);
+    for (auto& r : resends_)
+      natsMsg_Destroy(r.msg);  // kept to be sent again: their callbacks fail below
+    resends_.clear();
+    resent_.clear();
   }
   for (auto& [msg, done] : left)
     done({errc::closed,

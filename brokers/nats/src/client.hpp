@@ -5,6 +5,7 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <chrono>
 #include <brook/nats/settings.hpp>
 #include <condition_variable>
 #include <functional>
@@ -61,7 +62,9 @@ public:
 
 private:
   void event(connection_event::kind k, error_info why);
-  void on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae);
+  /// True when it keeps `msg` to send it again (see `resends_`).
+  bool on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae);
+  void run_resender();
   std::vector<std::shared_ptr<link_listener>> listeners();
   friend struct hooks;
 
@@ -84,6 +87,18 @@ private:
   std::mutex mtx_;  ///< listeners_, acks_
   std::vector<std::weak_ptr<link_listener>> listeners_;
   std::unordered_map<natsMsg*, publish_callback> acks_;  ///< JetStream publishes awaiting a PubAck
+  /// JetStream publishes the server answered with "no responders": no stream took them
+  /// *now* (the server is going down, or the stream's leader moving). Sent again after
+  /// a pause, twice at most, before the publish fails with not_found (under mtx_).
+  struct resend {
+    natsMsg* msg;
+    std::chrono::steady_clock::time_point due;
+  };
+  std::vector<resend> resends_;
+  std::unordered_map<natsMsg*, int> resent_;  ///< times each was sent again
+  std::condition_variable resend_cv_;
+  std::thread resender_;
+  bool resender_stop_ = false;
   std::mutex kv_mtx_;
   std::unordered_map<std::string, kvStore*> kv_;  ///< open buckets, destroyed at close
 };

@@ -67,6 +67,7 @@ private:
     e.reply_to.clear();
     e.message_id.clear();
     e.content_type.clear();
+    e.claim.reset();
     if (!e.metadata.empty())
       e.metadata.clear();
     if (old_ack && e.ack && e.ack.use_count() == 1) {
