@@ -238,8 +238,8 @@ struct handler_state {
   std::vector<std::unique_ptr<job>> spare;  ///< finished jobs, reused
   std::vector<std::uint64_t> done;          ///< finished since the last flush
   bool warned_unsettled = false;
-  std::uint64_t next_run = 0;  ///< names handler runs for the shared middlewares
-  std::size_t returned = 0, lost = 0;  ///< given back unfinished (a stop, this actor's end)
+  std::uint64_t next_run = 0;             ///< names handler runs for the shared middlewares
+  std::size_t returned = 0, lost = 0;     ///< given back unfinished (a stop, this actor's end)
   std::shared_ptr<subscriber_link> link;  ///< holds the subscription while this handler lives
   static inline const char* name = "brook.handler";
 

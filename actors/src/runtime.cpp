@@ -413,9 +413,11 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
       im.abandoned->store(true, std::memory_order_relaxed);
       for (auto& s : subs)
         self->request(s, std::chrono::seconds{5}, handlers_atom::value)
-            .receive([&](std::string&,
-                         std::vector<caf::actor>& xs) { handlers.insert(handlers.end(), xs.begin(), xs.end()); },
-                     [](caf::error&) {});
+            .receive(
+                [&](std::string&, std::vector<caf::actor>& xs) {
+                  handlers.insert(handlers.end(), xs.begin(), xs.end());
+                },
+                [](caf::error&) {});
     }
     self->send_exit(im.supervisor, caf::exit_reason::user_shutdown);
     self->wait_for(im.supervisor);

@@ -29,11 +29,11 @@
 ///   ...
 /// };
 /// @endcode
+#include <atomic>
 #include <brook/capabilities.hpp>
 #include <brook/driver_spec.hpp>
 #include <brook/errc.hpp>
 #include <brook/headers.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -95,9 +95,7 @@ public:
   }
   void arm(std::uint64_t id) noexcept { v_.store(id); }
   /// True for the first caller with the armed id only.
-  bool take(std::uint64_t id) noexcept {
-    return v_.compare_exchange_strong(id, taken);
-  }
+  bool take(std::uint64_t id) noexcept { return v_.compare_exchange_strong(id, taken); }
   void reset() noexcept { v_.store(taken, std::memory_order_relaxed); }
 
 private:

@@ -299,7 +299,8 @@ bool client::on_pub_ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
       auto& n = resent_[msg];
       if (n < 2) {
         ++n;
-        resends_.push_back({msg, std::chrono::steady_clock::now() + n * std::chrono::milliseconds{250}});
+        resends_.push_back(
+            {msg, std::chrono::steady_clock::now() + n * std::chrono::milliseconds{250}});
         if (!resender_.joinable())
           resender_ = std::thread([this] { run_resender(); });
         resend_cv_.notify_one();

@@ -5,8 +5,8 @@
 #include <nats/nats.h>
 
 #include <atomic>
-#include <chrono>
 #include <brook/nats/settings.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>

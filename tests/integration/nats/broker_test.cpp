@@ -137,6 +137,33 @@ TEST(NatsBroker, AQueueGroupSharesTheSubjectAcrossServices) {
   EXPECT_GT(by_b.load(), 0);
 }
 
+// "No responders" to a JetStream publish means no stream took it *now*: a server going
+// down answers so for a moment. The publish is sent again (after 250 ms, then 500 ms)
+// before it fails; here the stream appears meanwhile, and the message is stored once.
+TEST(NatsBroker, AJetStreamPublishThatFindsNoStreamIsSentAgainBeforeItFails) {
+  auto subject = unique("latestream"), stream = unique("ls");
+  nats::broker publisher{nats_url(), quick()};
+  brook::app pub_app{publisher};
+  pub_app.start({.log_level = "off"});
+  nats::broker consumer_side{nats_url(), quick()};
+  seen_set seen;
+  consumer_side.subscriber(nats::jetstream{.name = subject, .stream = stream, .queue = "q"})
+      .handle([&](const std::string& b) { seen.add(b); });
+  brook::app sub_app{consumer_side};
+  std::thread later{[&] {
+    std::this_thread::sleep_for(100ms);
+    sub_app.start({.log_level = "off"});  // declares the stream
+  }};
+  auto err = publisher.publish(nats::jetstream_out{.name = subject}, std::string{"late"});
+  later.join();
+  EXPECT_FALSE(err) << err.to_string();
+  EXPECT_TRUE(eventually([&] { return seen.size() == 1; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(seen.calls, 1u) << "stored once";
+  sub_app.stop();
+  pub_app.stop();
+}
+
 TEST(NatsBroker, AJetStreamPublishCompletesOnItsPubAckAndFailsWhereNoStreamListens) {
   nats::broker broker{nats_url(), quick()};
   auto subject = unique("nostream");
