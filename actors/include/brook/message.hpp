@@ -28,7 +28,8 @@ namespace brook {
 /// | `manual`          | -                  | -       | -  (call message::ack/nack/reject) |
 ///
 /// Decode and validation failures are always rejected (a retry cannot fix
-/// them), except under `ack_first` and `manual`. The exceptions `ack_message`,
+/// them), under `manual` too (the handler never ran), except under `ack_first`
+/// (acked before decoding). The exceptions `ack_message`,
 /// `nack_message` and `reject_message` override the policy.
 enum class ack_policy { ack_first, ack, reject_on_error, nack_on_error, manual };
 
