@@ -54,7 +54,7 @@ class decode_failure : public std::runtime_error {
 public:
   decode_failure(std::string channel, decode_error err)
       : std::runtime_error(channel + ": " + err.to_string() +
-                           " (message rejected; fix the producer or relax the type)"),
+                           " (fix the producer or relax the type)"),
         error_(std::move(err)) {}
   const decode_error& error() const noexcept { return error_; }
 
