@@ -43,8 +43,12 @@ public:
       return err;
     }
     cl_->listen(shared_from_this());
-    if (cl_->connected())
-      sink_->subscribed();  // the server takes a SUB in order: a later publish reaches it
+    if (cl_->connected()) {
+      // A PING after the SUB: once its PONG is back the server has the subscription, so a
+      // message published from now on reaches it, from any connection (readiness says so).
+      cl_->with([](natsConnection* nc, jsCtx*) { (void)natsConnection_FlushTimeout(nc, 1000); });
+      sink_->subscribed();
+    }
     return {};
   }
 
