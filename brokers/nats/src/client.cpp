@@ -339,8 +339,8 @@ void client::run_resender() {
     }
     auto next = std::min_element(resends_.begin(), resends_.end(),
                                  [](const resend& a, const resend& b) { return a.due < b.due; });
-    if (std::chrono::steady_clock::now() < next->due) {
-      resend_cv_.wait_until(lock, next->due);
+    if (const auto due = next->due; std::chrono::steady_clock::now() < due) {
+      resend_cv_.wait_until(lock, due);  // a copy: the vector may grow meanwhile
       continue;
     }
     natsMsg* msg = next->msg;
