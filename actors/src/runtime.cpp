@@ -385,6 +385,21 @@ std::vector<connection_snapshot> runtime::connections() const {
   return out;
 }
 
+namespace {
+/// The subscriber `s`'s address and its handler actors (empty when it does not answer).
+std::pair<std::string, std::vector<caf::actor>> handlers_of(caf::scoped_actor& self,
+                                                            const caf::actor& s) {
+  std::pair<std::string, std::vector<caf::actor>> out;
+  self->request(s, std::chrono::seconds{5}, handlers_atom::value)
+      .receive(
+          [&](std::string& a, std::vector<caf::actor>& xs) {
+            out = {std::move(a), std::move(xs)};
+          },
+          [](caf::error&) {});
+  return out;
+}
+}  // namespace
+
 bool runtime::stop(std::chrono::milliseconds timeout) {
   auto& im = *impl_;
   if (im.stopped || !im.supervisor)
@@ -411,13 +426,10 @@ bool runtime::stop(std::chrono::milliseconds timeout) {
     std::vector<caf::actor> handlers;
     if (!drained) {
       im.abandoned->store(true, std::memory_order_relaxed);
-      for (auto& s : subs)
-        self->request(s, std::chrono::seconds{5}, handlers_atom::value)
-            .receive(
-                [&](std::string&, std::vector<caf::actor>& xs) {
-                  handlers.insert(handlers.end(), xs.begin(), xs.end());
-                },
-                [](caf::error&) {});
+      for (auto& s : subs) {
+        auto hs = handlers_of(self, s).second;
+        handlers.insert(handlers.end(), hs.begin(), hs.end());
+      }
     }
     self->send_exit(im.supervisor, caf::exit_reason::user_shutdown);
     self->wait_for(im.supervisor);
@@ -518,15 +530,7 @@ std::vector<caf::actor> runtime::handler_actors(std::string_view address) const 
   self->request(im.supervisor, std::chrono::seconds{5}, list_atom::value)
       .receive([&](std::vector<caf::actor>& xs) { subs = std::move(xs); }, [](caf::error&) {});
   for (auto& s : subs) {
-    std::string addr;
-    std::vector<caf::actor> hs;
-    self->request(s, std::chrono::seconds{5}, handlers_atom::value)
-        .receive(
-            [&](std::string& a, std::vector<caf::actor>& xs) {
-              addr = std::move(a);
-              hs = std::move(xs);
-            },
-            [](caf::error&) {});
+    auto [addr, hs] = handlers_of(self, s);
     if (addr == address)
       out.insert(out.end(), hs.begin(), hs.end());
   }

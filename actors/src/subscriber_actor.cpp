@@ -247,10 +247,7 @@ struct subscriber_state {
     std::size_t lost = 0, returned = 0;
     auto settle = [&](envelope& env) {
       --rt->stats->held;
-      if (give_back(*rt, env, drop_reason::stopped))
-        ++lost;
-      else
-        ++returned;
+      ++(give_back(*rt, env, drop_reason::stopped) ? lost : returned);
     };
     inflight.for_each([&](inflight_table::entry& e) {
       // A handler that started it settles it (it is running, or its result is on the way).
