@@ -76,17 +76,27 @@ for _ in $(seq 100); do
 done
 
 # The fleet's metrics at one address: every worker's families with a worker label. The killed
-# worker's counters died with it; the restart is counted by the parent.
-metrics=$(curl -s "http://127.0.0.1:$http_port/metrics")
+# worker's counters died with it; the restart is counted by the parent. A worker's message
+# counters appear with its first message, so each worker is looked for by its subscriber's
+# readiness gauge, which every worker has from the start (the restarted one once it is ready).
+covers_fleet() {
+  for w in 0 1 2; do
+    echo "$metrics" | grep -q "^brook_subscriber_ready{worker=\"$w\",.*} 1$" || return 1
+  done
+}
+for _ in $(seq 50); do
+  metrics=$(curl -s "http://127.0.0.1:$http_port/metrics")
+  covers_fleet && break
+  sleep 0.1
+done
+covers_fleet || fail "not every worker is in /metrics: $(echo "$metrics" | grep subscriber_ready)"
 echo "$metrics" | grep -q '^brook_fleet_restarts_total{app_name="fleet_worker",worker="[0-2]"} 1$' ||
   fail "no restart counted: $(echo "$metrics" | grep fleet_restarts)"
 echo "$metrics" | grep -q '^brook_fleet_workers_up{app_name="fleet_worker"} 3$' || fail "workers_up"
 [ "$(echo "$metrics" | grep -c '^# TYPE faststream_received_messages_total counter$')" = 1 ] ||
   fail "families are not merged"
-for w in 0 1 2; do
-  echo "$metrics" | grep -q "^faststream_received_messages_total{worker=\"$w\"," ||
-    fail "worker $w missing from /metrics"
-done
+echo "$metrics" | grep -q '^faststream_received_messages_total{worker="[0-2]",' ||
+  fail "no worker's message counters in /metrics"
 dropped=$(echo "$metrics" | awk '/^brook_messages_dropped_total/ {s += $2} END {print s + 0}')
 [ "$dropped" = 0 ] || fail "dropped $dropped"
 
