@@ -4,6 +4,7 @@
 #include <brook/nats/specs.hpp>
 #include <cstdlib>
 
+#include "nats_streams.hpp"
 #include "transport_conformance.hpp"
 
 using conformance::TransportConformance;
@@ -12,6 +13,8 @@ using conformance::TransportReconnect;
 namespace nats = brook::nats;
 
 namespace {
+const std::string stream = conformance::own_stream("conf");
+
 nats::settings quick(std::string url) {
   nats::settings s;
   s.url = std::move(url);
@@ -51,7 +54,7 @@ INSTANTIATE_TEST_SUITE_P(
         // NAK redelivers, TERM does not, what was never fetched stays in the stream.
         conformance::target{.name = "jetstream_queue",
                             .make = make_nats,
-                            .subscribe_as = nats::jetstream{.stream = "conf"},
+                            .subscribe_as = nats::jetstream{.stream = stream},
                             .publish_as = nats::jetstream_out{},
                             .redelivers = true,
                             .settle = std::chrono::milliseconds{300},
@@ -61,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
         conformance::target{
             .name = "jetstream_push_queue",
             .make = make_nats,
-            .subscribe_as = nats::jetstream{.stream = "conf", .mode = nats::consumer_mode::push},
+            .subscribe_as = nats::jetstream{.stream = stream, .mode = nats::consumer_mode::push},
             .publish_as = nats::jetstream_out{},
             .redelivers = true,
             .settle = std::chrono::milliseconds{300},
@@ -71,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(
         conformance::target{
             .name = "jetstream_ordered",
             .make = make_nats,
-            .subscribe_as = nats::jetstream{.stream = "conf", .mode = nats::consumer_mode::ordered},
+            .subscribe_as = nats::jetstream{.stream = stream, .mode = nats::consumer_mode::ordered},
             .publish_as = nats::jetstream_out{},
             .redelivers = false,
             .settle = std::chrono::milliseconds{300},
@@ -79,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(
         // An ephemeral JetStream consumer per subscription: every subscriber sees all.
         conformance::target{.name = "jetstream",
                             .make = make_nats,
-                            .subscribe_as = nats::jetstream{.stream = "conf"},
+                            .subscribe_as = nats::jetstream{.stream = stream},
                             .publish_as = nats::jetstream_out{},
                             .redelivers = true,
                             .settle = std::chrono::milliseconds{300},

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "delivery_conformance.hpp"
+#include "nats_streams.hpp"
 
 using conformance::DeliveryConformance;
 using namespace std::chrono_literals;
@@ -14,6 +15,8 @@ using namespace std::chrono_literals;
 namespace {
 
 namespace nats = brook::nats;
+
+const std::string stream = conformance::own_stream("dconf");
 
 std::string nats_url() {
   auto* url = std::getenv("BROOK_NATS_URL");
@@ -45,7 +48,7 @@ std::size_t consumer_backlog(brook::broker&, const std::string& subject, std::si
       if (ci)
         jsConsumerInfo_Destroy(ci);
       ci = nullptr;
-      if (js_GetConsumerInfo(&ci, js, "dconf", durable.c_str(), nullptr, nullptr) != NATS_OK)
+      if (js_GetConsumerInfo(&ci, js, stream.c_str(), durable.c_str(), nullptr, nullptr) != NATS_OK)
         break;
       found = true;
       n = static_cast<std::size_t>(ci->NumPending) + static_cast<std::size_t>(ci->NumAckPending);
@@ -55,7 +58,7 @@ std::size_t consumer_backlog(brook::broker&, const std::string& subject, std::si
     }
   }
   if (!found)
-    ADD_FAILURE() << "no consumer " << durable << " on stream dconf";
+    ADD_FAILURE() << "no consumer " << durable << " on stream " << stream;
   if (ci)
     jsConsumerInfo_Destroy(ci);
   if (js)
@@ -77,14 +80,14 @@ INSTANTIATE_TEST_SUITE_P(
                                      .settle = 50ms},
         conformance::delivery_target{.name = "jetstream_queue",
                                      .make_broker = make_nats,
-                                     .subscribe_as = nats::jetstream{.stream = "dconf"},
+                                     .subscribe_as = nats::jetstream{.stream = stream},
                                      .publish_as = nats::jetstream_out{},
                                      .group = "dconf",
                                      .on_broker = consumer_backlog},
         conformance::delivery_target{
             .name = "jetstream_push_queue",
             .make_broker = make_nats,
-            .subscribe_as = nats::jetstream{.stream = "dconf", .mode = nats::consumer_mode::push},
+            .subscribe_as = nats::jetstream{.stream = stream, .mode = nats::consumer_mode::push},
             .publish_as = nats::jetstream_out{},
             .group = "dconf",
             .on_broker = consumer_backlog}),

@@ -6,8 +6,10 @@
 // durable consumer, the subscription) is part of the loop: while the server is
 // away it is retried with backoff.
 #include <brook/nats/specs.hpp>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "envelope.hpp"
@@ -368,7 +370,31 @@ private:
     return {};
   }
 
+  /// The stream as this subscriber needs it: made, or with its subject merged in
+  /// (FastStream's merge). A stream's subject list has no compare-and-set: two writers at
+  /// once each write the list they read, so the later drops the other's subject, and
+  /// nats-server 2.9 updated by two at once may take a subject twice (storing each
+  /// message twice). So declarations in this process go one at a time, and after a merge
+  /// (or a create that another made first) the stream is looked at again, a little later,
+  /// until it has the subject without one.
   error_info ensure_stream(jsCtx* js) {
+    static std::mutex declaring;
+    std::lock_guard lock{declaring};
+    declared d = declared::again;
+    for (int round = 1; round <= 5 && d == declared::again; ++round) {
+      error_info err;
+      d = declare_stream(js, err);
+      if (err)
+        return err;
+      if (d == declared::again)
+        std::this_thread::sleep_for(round * 20ms);  // an update read before ours lands
+    }
+    return {};
+  }
+
+  enum class declared { done, again };
+
+  declared declare_stream(jsCtx* js, error_info& err) {
     const auto& stream = js_.stream;
     const auto& filter = spec_.address;
     jsStreamInfo* si = nullptr;
@@ -379,7 +405,6 @@ private:
       bool covered = false;
       for (int i = 0; i < cfg.SubjectsLen && !covered; ++i)
         covered = covers(cfg.Subjects[i], filter);
-      error_info err;
       if (!covered) {
         // FastStream's merge: the stream takes this subject too.
         std::vector<const char*> subjects(cfg.Subjects, cfg.Subjects + cfg.SubjectsLen);
@@ -398,10 +423,12 @@ private:
           err = js_error(s, je, "nats: adding subject '" + filter + "' to stream '" + stream + "'");
       }
       jsStreamInfo_Destroy(si);
-      return err;
+      return covered ? declared::done : declared::again;
     }
-    if (je != JSStreamNotFoundErr && s != NATS_NOT_FOUND)
-      return js_error(s, je, "nats: looking up stream '" + stream + "'");
+    if (je != JSStreamNotFoundErr && s != NATS_NOT_FOUND) {
+      err = js_error(s, je, "nats: looking up stream '" + stream + "'");
+      return declared::done;
+    }
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
     cfg.Name = stream.c_str();
@@ -411,14 +438,15 @@ private:
     s = js_AddStream(&si, js, &cfg, nullptr, &je);
     if (si)
       jsStreamInfo_Destroy(si);
-    if (s != NATS_OK && je != JSStreamNameExistErr) {
-      auto err = js_error(s, je, "nats: creating stream '" + stream + "' for '" + filter + "'");
-      if (je == JSStreamSubjectOverlapErr)
-        err.message += ": another stream already takes this subject; name that stream";
-      err.code = errc::invalid_argument;
-      return err;
-    }
-    return {};
+    if (s == NATS_OK)
+      return declared::done;
+    if (je == JSStreamNameExistErr)
+      return declared::again;  // made by another meanwhile, maybe without this subject
+    err = js_error(s, je, "nats: creating stream '" + stream + "' for '" + filter + "'");
+    if (je == JSStreamSubjectOverlapErr)
+      err.message += ": another stream already takes this subject; name that stream";
+    err.code = errc::invalid_argument;
+    return declared::done;
   }
 
   void consumer_config(jsConsumerConfig& cc) const {
