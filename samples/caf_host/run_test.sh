@@ -16,8 +16,8 @@ for _ in $(seq 100); do grep -q "started" "$log" && break; sleep 0.05; done
 cli RPUSH reservations '{"order_id":"o1","sku":"apple","qty":4}' '{"order_id":"o2","sku":"apple","qty":7}' >/dev/null
 for _ in $(seq 100); do [ "$(cli XLEN reservations.done)" = 2 ] && break; sleep 0.05; done
 out=$(cli XRANGE reservations.done - + | tr -d '\0')
-echo "$out" | grep -q '"order_id":"o1","sku":"apple","accepted":true,"left":6' || { echo "$out"; cat "$log"; exit 1; }
-echo "$out" | grep -q '"order_id":"o2","sku":"apple","accepted":false,"left":6' || { echo "$out"; cat "$log"; exit 1; }
+grep -q '"order_id":"o1","sku":"apple","accepted":true,"left":6' <<<"$out" || { echo "$out"; cat "$log"; exit 1; }
+grep -q '"order_id":"o2","sku":"apple","accepted":false,"left":6' <<<"$out" || { echo "$out"; cat "$log"; exit 1; }
 kill -TERM "$pid"
 wait "$pid"
 grep -q "caf_host stopped" "$log" || { cat "$log"; exit 1; }

@@ -69,7 +69,7 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 [ "$(pgrep -P "$parent" | wc -l)" = 3 ] || fail "the killed worker did not come back"
-pgrep -P "$parent" | grep -qx "$victim" && fail "the victim's pid is still a worker"
+grep -qx "$victim" <<<"$(pgrep -P "$parent")" && fail "the victim's pid is still a worker"
 for _ in $(seq 100); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/ready")" = 200 ] && break
   sleep 0.05
@@ -79,9 +79,11 @@ done
 # worker's counters died with it; the restart is counted by the parent. A worker's message
 # counters appear with its first message, so each worker is looked for by its subscriber's
 # readiness gauge, which every worker has from the start (the restarted one once it is ready).
+# (grep -q reads a here-string, not a pipe: under pipefail, `echo | grep -q` fails whenever
+# grep exits on its match before echo has written everything, and echo dies of SIGPIPE.)
 covers_fleet() {
   for w in 0 1 2; do
-    echo "$metrics" | grep -q "^brook_subscriber_ready{worker=\"$w\",.*} 1$" || return 1
+    grep -q "^brook_subscriber_ready{worker=\"$w\",.*} 1$" <<<"$metrics" || return 1
   done
 }
 for _ in $(seq 50); do
@@ -90,12 +92,12 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 covers_fleet || fail "not every worker is in /metrics: $(echo "$metrics" | grep subscriber_ready)"
-echo "$metrics" | grep -q '^brook_fleet_restarts_total{app_name="fleet_worker",worker="[0-2]"} 1$' ||
+grep -q '^brook_fleet_restarts_total{app_name="fleet_worker",worker="[0-2]"} 1$' <<<"$metrics" ||
   fail "no restart counted: $(echo "$metrics" | grep fleet_restarts)"
-echo "$metrics" | grep -q '^brook_fleet_workers_up{app_name="fleet_worker"} 3$' || fail "workers_up"
+grep -q '^brook_fleet_workers_up{app_name="fleet_worker"} 3$' <<<"$metrics" || fail "workers_up"
 [ "$(echo "$metrics" | grep -c '^# TYPE faststream_received_messages_total counter$')" = 1 ] ||
   fail "families are not merged"
-echo "$metrics" | grep -q '^faststream_received_messages_total{worker="[0-2]",' ||
+grep -q '^faststream_received_messages_total{worker="[0-2]",' <<<"$metrics" ||
   fail "no worker's message counters in /metrics"
 dropped=$(echo "$metrics" | awk '/^brook_messages_dropped_total/ {s += $2} END {print s + 0}')
 [ "$dropped" = 0 ] || fail "dropped $dropped"
